@@ -1,0 +1,250 @@
+//! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager), HS256 only. Keys and the
+//! `Validation` are built once at start; exp and the refresh window are checked by the guards.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Id;
+
+use crate::config::JwtConfig;
+use crate::error::{AppError, AuthFailure};
+
+/// The claims of every token this server issues. Decoding requires each field with its JSON type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    /// The user id.
+    pub sub: Id,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    /// A UUIDv7: unique, and it carries the issue time in milliseconds (see [`Claims::issued_at_ms`]).
+    pub jti: Id,
+    /// When the login that began this refresh chain happened; a token without it falls back to iat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_iat: Option<i64>,
+}
+
+impl Claims {
+    /// The login time of the chain.
+    pub fn orig_iat(&self) -> i64 {
+        self.orig_iat.unwrap_or(self.iat)
+    }
+
+    /// The issue time to the millisecond, from the UUIDv7 jti (iat in ms for any other jti).
+    pub fn issued_at_ms(&self) -> i64 {
+        match self.jti.get_timestamp() {
+            Some(ts) if self.jti.get_version_num() == 7 => {
+                let (secs, nanos) = ts.to_unix();
+                secs as i64 * 1000 + i64::from(nanos / 1_000_000)
+            }
+            _ => self.iat * 1000,
+        }
+    }
+}
+
+/// Signs and verifies tokens with the configured secret and lifetimes.
+pub struct JwtService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    validation: Validation,
+    issuer: String,
+    ttl: i64,
+    refresh_ttl: i64,
+    leeway: i64,
+    grace: i64,
+}
+
+impl JwtService {
+    /// Builds the keys and the validation rules once.
+    pub fn new(config: &JwtConfig) -> Self {
+        let secret = config.secret.expose().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = u64::from(config.leeway_seconds);
+        // exp is checked by the guards: the refresh guard accepts expired tokens inside the window.
+        validation.validate_exp = false;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["iss", "sub", "exp", "nbf"]);
+        validation.set_issuer(&[&config.issuer]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            header: Header::new(Algorithm::HS256),
+            validation,
+            issuer: config.issuer.clone(),
+            ttl: i64::from(config.ttl_minutes) * 60,
+            refresh_ttl: i64::from(config.refresh_ttl_minutes) * 60,
+            leeway: i64::from(config.leeway_seconds),
+            grace: i64::from(config.blacklist_grace_seconds),
+        }
+    }
+
+    /// The token lifetime in seconds (`expires_in` of a fresh token).
+    pub fn ttl(&self) -> i64 {
+        self.ttl
+    }
+
+    /// The claims of a login: a new chain, orig_iat = iat = now.
+    pub fn login_claims(&self, user_id: Id, now: DateTime<Utc>) -> Claims {
+        let iat = now.timestamp();
+        Claims {
+            iss: self.issuer.clone(),
+            sub: user_id,
+            iat,
+            nbf: iat,
+            exp: iat + self.ttl,
+            jti: new_jti(now),
+            orig_iat: Some(iat),
+        }
+    }
+
+    /// The successor a refresh mints: new jti and times, same user and chain.
+    pub fn successor_claims(&self, old: &Claims, now: DateTime<Utc>) -> Claims {
+        Claims { orig_iat: Some(old.orig_iat()), ..self.login_claims(old.sub, now) }
+    }
+
+    /// The successor recorded in a blacklist row, rebuilt claim for claim: HS256 over the same
+    /// claims signs to the same token, so every caller in the grace gets one token.
+    pub fn recorded_successor(&self, old: &Claims, jti: Id, iat: i64, exp: i64) -> Claims {
+        Claims {
+            iss: self.issuer.clone(),
+            sub: old.sub,
+            iat,
+            nbf: iat,
+            exp,
+            jti,
+            orig_iat: Some(old.orig_iat()),
+        }
+    }
+
+    /// Signs `claims`.
+    pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
+        jsonwebtoken::encode(&self.header, claims, &self.encoding).map_err(|e| AppError::Internal(e.into()))
+    }
+
+    /// Verifies signature, algorithm, claim types, iss, nbf and iat; not exp (see the guards).
+    pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthFailure> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?
+            .claims;
+        if claims.iat > now.timestamp() + self.leeway {
+            return Err(AuthFailure::TokenInvalid("Issued At (iat) timestamp cannot be in the future"));
+        }
+        Ok(claims)
+    }
+
+    /// True once `exp` (plus leeway) has passed.
+    pub fn is_expired(&self, claims: &Claims, now: DateTime<Utc>) -> bool {
+        claims.exp + self.leeway < now.timestamp()
+    }
+
+    /// True while the chain may still be refreshed: now < orig_iat + JWT_REFRESH_TTL (plus leeway).
+    pub fn is_refreshable(&self, claims: &Claims, now: DateTime<Utc>) -> bool {
+        now.timestamp() < claims.orig_iat() + self.refresh_ttl + self.leeway
+    }
+
+    /// How long a blacklist row must outlive its token: until the token could not be used or
+    /// refreshed anyway, or a logged-out token would become refreshable again.
+    pub fn blacklist_until(&self, claims: &Claims) -> NaiveDateTime {
+        let end = claims.exp.max(claims.orig_iat() + self.refresh_ttl) + self.leeway;
+        timestamp(end)
+    }
+
+    /// Until when a refreshed token keeps working (now when there is no grace period).
+    pub fn grace_until(&self, now: DateTime<Utc>) -> NaiveDateTime {
+        (now + chrono::Duration::seconds(self.grace)).naive_utc()
+    }
+}
+
+/// A time-ordered random jti (UUIDv7) stamped with `now`.
+fn new_jti(now: DateTime<Utc>) -> Id {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        now.timestamp() as u64,
+        now.timestamp_subsec_nanos(),
+    );
+    Id(uuid::Uuid::new_v7(ts))
+}
+
+/// Seconds since the epoch as a UTC timestamp (out-of-range values saturate).
+pub fn timestamp(seconds: i64) -> NaiveDateTime {
+    DateTime::from_timestamp(seconds, 0)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .naive_utc()
+}
+
+/// tymon/jwt-auth's wording for each reason a token is refused.
+fn decode_failure(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidSignature => "Token Signature could not be verified.",
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => "Token algorithm is not accepted",
+        ErrorKind::ImmatureSignature => "Not Before (nbf) timestamp cannot be in the future",
+        ErrorKind::InvalidIssuer => "Invalid value provided for claim [iss]",
+        ErrorKind::MissingRequiredClaim(_) => "JWT payload does not contain the required claims",
+        _ => "Could not decode token",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn service() -> JwtService {
+        JwtService::new(&JwtConfig {
+            secret: Secret::new("unit-test-secret-unit-test-secret-0123"),
+            issuer: "http://issuer.test".into(),
+            ttl_minutes: 60,
+            refresh_ttl_minutes: 20160,
+            leeway_seconds: 0,
+            blacklist_grace_seconds: 0,
+        })
+    }
+
+    #[test]
+    fn a_signed_token_decodes_to_the_same_claims() {
+        let jwt = service();
+        let claims = jwt.login_claims(Id::now_v7(), Utc::now());
+        let token = jwt.encode(&claims).unwrap();
+        assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+        assert_eq!(claims.exp - claims.iat, 3600);
+        assert_eq!(claims.orig_iat, Some(claims.iat));
+    }
+
+    #[test]
+    fn the_header_is_hs256_jwt() {
+        let jwt = service();
+        let token = jwt.encode(&jwt.login_claims(Id::now_v7(), Utc::now())).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!((header.alg, header.typ.as_deref()), (Algorithm::HS256, Some("JWT")));
+    }
+
+    #[test]
+    fn a_recorded_successor_signs_to_the_same_token() {
+        let jwt = service();
+        let old = jwt.login_claims(Id::now_v7(), Utc::now());
+        let next = jwt.successor_claims(&old, Utc::now());
+        let again = jwt.recorded_successor(&old, next.jti, next.iat, next.exp);
+        assert_eq!(jwt.encode(&next).unwrap(), jwt.encode(&again).unwrap());
+        assert_eq!(next.orig_iat, old.orig_iat);
+        assert_ne!(next.jti, old.jti);
+    }
+
+    #[test]
+    fn the_jti_carries_the_issue_time_in_milliseconds() {
+        let now = Utc::now();
+        let claims = service().login_claims(Id::now_v7(), now);
+        assert_eq!(claims.issued_at_ms(), now.timestamp_millis());
+    }
+
+    #[test]
+    fn a_token_with_a_future_iat_is_invalid() {
+        let jwt = service();
+        let claims = jwt.login_claims(Id::now_v7(), Utc::now() + chrono::Duration::seconds(30));
+        let token = jwt.encode(&Claims { nbf: Utc::now().timestamp(), ..claims }).unwrap();
+        assert!(matches!(jwt.decode(&token, Utc::now()), Err(AuthFailure::TokenInvalid(_))));
+    }
+}

@@ -1,0 +1,136 @@
+//! JWTAuthController: register, login, me, refresh, logout (tymon/jwt-auth's quick start).
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{AuthUser, Claims, RefreshableToken};
+use crate::error::{AppError, AppResult, AuthFailure};
+use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, User};
+use crate::requests::{LoginRequest, RegisterRequest, Validated};
+use crate::resources::{TokenResource, UserResource};
+use crate::startup::AppState;
+
+/// `POST /register`: 201 with the new user, or 422 (also when the email is taken).
+pub async fn register(
+    state: web::Data<AppState>,
+    Validated(input): Validated<RegisterRequest>,
+) -> AppResult<HttpResponse> {
+    let password_hash = state.passwords.hash(input.password.into_text()).await?;
+    let new_user = NewUser::new(
+        input.name.into_text(),
+        input.email.into_text(),
+        password_hash,
+        Utc::now().naive_utc(),
+    );
+    let user = state
+        .db
+        .run(move |conn| User::create(conn, new_user))
+        .await?
+        .ok_or_else(|| AppError::validation("email", "The email has already been taken."))?;
+    Ok(HttpResponse::Created().json(json!({ "status": "success", "data": UserResource::from(user) })))
+}
+
+/// `POST /login`: a token for the right email and password; the same 401, in about the same
+/// time, for an unknown email and a wrong password.
+pub async fn login(state: web::Data<AppState>, Validated(input): Validated<LoginRequest>) -> AppResult<TokenResource> {
+    let email = input.email.into_text();
+    let user = state.db.run(move |conn| User::find_by_email(conn, &email)).await?;
+    let hash = user.as_ref().map(|u| u.password.clone());
+    let matched = state.passwords.verify(input.password.into_text(), hash).await?;
+    let user = user.filter(|_| matched).ok_or(AppError::InvalidCredentials)?;
+    let claims = state.jwt.login_claims(user.id, Utc::now());
+    respond_with_token(&state, &claims)
+}
+
+/// `GET|POST /me`: the authenticated user.
+pub async fn me(auth: AuthUser) -> web::Json<UserResource> {
+    web::Json(UserResource::from(auth.user))
+}
+
+/// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
+/// blacklisted. Within the grace period every refresh of the old token gets the same successor.
+pub async fn refresh(state: web::Data<AppState>, token: RefreshableToken) -> AppResult<TokenResource> {
+    if let Some(entry) = &token.in_grace {
+        return respond_with_successor(&state, &token.claims, entry);
+    }
+    let now = Utc::now();
+    let successor = state.jwt.successor_claims(&token.claims, now);
+    let entry = NewBlacklistedToken {
+        jti: token.claims.jti,
+        user_id: token.claims.sub,
+        expires_at: state.jwt.blacklist_until(&token.claims),
+        grace_until: state.jwt.grace_until(now),
+        successor_jti: Some(successor.jti),
+        successor_iat: Some(successor.iat),
+        successor_exp: Some(successor.exp),
+        created_at: now.naive_utc(),
+    };
+    match state.db.run(move |conn| BlacklistedToken::add(conn, &entry)).await? {
+        Added::New => respond_with_token(&state, &successor),
+        // A concurrent refresh of the same token won the race.
+        Added::Existing(winner) => respond_with_successor(&state, &token.claims, &winner),
+    }
+}
+
+/// The `?scope=` of a logout.
+#[derive(Debug, Deserialize)]
+pub struct LogoutQuery {
+    scope: Option<String>,
+}
+
+/// `GET|POST /logout[?scope=all]`: the token (valid, or expired inside its refresh window) is
+/// blacklisted; with `scope=all` every token of the user issued until now is rejected too.
+pub async fn logout(
+    state: web::Data<AppState>,
+    token: RefreshableToken,
+    query: web::Query<LogoutQuery>,
+) -> AppResult<HttpResponse> {
+    let everywhere = match query.scope.as_deref() {
+        None | Some("") => false,
+        Some("all") => true,
+        Some(_) => return Err(AppError::validation("scope", "The selected scope is invalid.")),
+    };
+    let now = Utc::now().naive_utc();
+    let entry = NewBlacklistedToken {
+        jti: token.claims.jti,
+        user_id: token.claims.sub,
+        expires_at: state.jwt.blacklist_until(&token.claims),
+        grace_until: now,
+        successor_jti: None,
+        successor_iat: None,
+        successor_exp: None,
+        created_at: now,
+    };
+    let user_id = token.user.id;
+    state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                BlacklistedToken::revoke(conn, entry, now)?;
+                if everywhere {
+                    User::revoke_tokens_issued_before(conn, user_id, now)?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "success", "message": "Successfully logged out" })))
+}
+
+/// `expires_in` is the token's lifetime, JWT_TTL × 60, as tymon answers it.
+fn respond_with_token(state: &AppState, claims: &Claims) -> AppResult<TokenResource> {
+    Ok(TokenResource::bearer(state.jwt.encode(claims)?, claims.exp - claims.iat))
+}
+
+/// The successor recorded when `old` was refreshed, if the grace period still runs; otherwise the
+/// old token is simply blacklisted.
+fn respond_with_successor(state: &AppState, old: &Claims, entry: &BlacklistedToken) -> AppResult<TokenResource> {
+    match entry.successor() {
+        Some((jti, iat, exp)) if entry.in_grace(Utc::now().naive_utc()) => {
+            respond_with_token(state, &state.jwt.recorded_successor(old, jti, iat, exp))
+        }
+        _ => Err(AuthFailure::TokenBlacklisted.into()),
+    }
+}

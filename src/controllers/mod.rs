@@ -1,0 +1,4 @@
+//! Controllers (Laravel: app/Http/Controllers): thin handlers that read like the API contract.
+
+pub mod auth_controller;
+pub mod health_controller;

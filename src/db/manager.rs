@@ -1,0 +1,89 @@
+//! The r2d2 connection manager: opens the backend that DATABASE_URL names and reports the driver's
+//! real error (the derived `MultiConnection::establish` hides it, and r2d2 then waits its full timeout).
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, R2D2Connection};
+
+use super::{DatabaseUrl, DbConnection};
+
+/// Applied to every new SQLite connection. busy_timeout comes first: switching to WAL needs a lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+/// Opens [`DbConnection`]s for the pool.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    /// A manager for `url`; for SQLite it creates the file's folder first.
+    pub fn new(url: DatabaseUrl) -> Result<Self, String> {
+        if let DatabaseUrl::Sqlite(path) = &url
+            && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the folder {} for SQLite: {e}", dir.display()))?;
+        }
+        Ok(Self { url })
+    }
+}
+
+/// A pooled connection and whether it died under us (then r2d2 drops it instead of reusing it).
+pub struct ManagedConnection {
+    pub connection: DbConnection,
+    pub broken: bool,
+}
+
+impl Deref for ManagedConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for ManagedConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.connection
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = ManagedConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<ManagedConnection, ConnectionError> {
+        let connection = match &self.url {
+            DatabaseUrl::Postgres(url) => DbConnection::Postgres(PgConnection::establish(url)?),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                DbConnection::Sqlite(conn)
+            }
+        };
+        Ok(ManagedConnection { connection, broken: false })
+    }
+
+    fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectionError> {
+        conn.connection.ping().map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
+        conn.broken || conn.connection.is_broken()
+    }
+}
+
+/// Sends r2d2's connection errors to our log (r2d2 itself writes them to the `log` crate).
+#[derive(Debug)]
+pub struct LogConnectionErrors;
+
+impl r2d2::HandleError<ConnectionError> for LogConnectionErrors {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}

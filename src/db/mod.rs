@@ -1,0 +1,214 @@
+//! Database access for both backends (Laravel: config/database.php + the DB facade): one connection
+//! type chosen by DATABASE_URL's scheme, an r2d2 pool, embedded migrations, and [`DbPool::run`], which
+//! moves every diesel call onto the blocking thread pool.
+
+mod manager;
+mod migrations;
+pub mod sql_types;
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use manager::{ConnectionManager, ManagedConnection};
+pub use sql_types::Id;
+
+use crate::error::{AppError, AppResult};
+
+/// A connection to whichever database DATABASE_URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl DbConnection {
+    /// Runs `f` in a transaction that takes the write lock at once on SQLite (`BEGIN IMMEDIATE`),
+    /// so two writers never deadlock upgrading read locks; a plain transaction on Postgres.
+    pub fn write_transaction<T, F>(&mut self, f: F) -> QueryResult<T>
+    where
+        F: FnOnce(&mut Self) -> QueryResult<T>,
+    {
+        if let Self::Sqlite(sqlite) = self {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        } else {
+            return self.transaction(f);
+        }
+        let result = f(self);
+        let Self::Sqlite(sqlite) = self else {
+            return result;
+        };
+        match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(sqlite)?;
+                Ok(value)
+            }
+            Err(error) => {
+                AnsiTransactionManager::rollback_transaction(sqlite)?;
+                Err(error)
+            }
+        }
+    }
+
+    /// `SELECT 1`: the health check's proof that the database answers.
+    pub fn ping(&mut self) -> QueryResult<()> {
+        diesel::sql_query("SELECT 1").execute(self).map(drop)
+    }
+}
+
+/// Which database a DATABASE_URL names, and how to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A `postgres://` or `postgresql://` URL, handed to libpq as is.
+    Postgres(String),
+    /// The path of an SQLite file (from `sqlite://PATH`, `sqlite:PATH` or a bare path).
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// Reads the scheme; anything that is neither Postgres nor a URL at all is an SQLite path.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") || path == ":memory:" {
+            return Err(format!(
+                "unsupported database URL (use postgres://…, sqlite://PATH or a file path): {}",
+                redact_url(url)
+            ));
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    /// A name for logs: the backend and where it is, never a password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Postgres(url) => format!("PostgreSQL at {}", redact_url(url)),
+            Self::Sqlite(path) => format!("SQLite at {path}"),
+        }
+    }
+}
+
+/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`, for error messages and logs.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The connection pool, cheap to clone; the only way controllers reach the database.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<ConnectionManager>,
+}
+
+impl DbPool {
+    /// Opens the pool and waits (at most `timeout`) for its first connections, so a wrong URL or a
+    /// database that is down fails the start with the driver's own message.
+    pub fn connect(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Self, String> {
+        let manager = ConnectionManager::new(url.clone())?;
+        let pool = Pool::builder()
+            .max_size(size)
+            // A checkout must not cost a round trip: broken connections are found by their errors.
+            .test_on_check_out(false)
+            .connection_timeout(timeout)
+            .error_handler(Box::new(manager::LogConnectionErrors))
+            .build(manager)
+            .map_err(|e| format!("cannot connect to {}: {e}", url.describe()))?;
+        Ok(Self { pool })
+    }
+
+    /// A connection for synchronous callers (CLI commands, tests); waits at most DB_TIMEOUT.
+    pub fn get(&self) -> AppResult<PooledConnection<ConnectionManager>> {
+        self.pool.get().map_err(|e| AppError::Unavailable(e.into()))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, never on an async worker.
+    /// A pool timeout becomes 503; a connection that died mid-query is dropped from the pool.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+            let result = f(&mut conn.connection);
+            if let Err(error) = &result {
+                conn.broken |= is_connection_lost(error);
+            }
+            result.map_err(AppError::from)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    }
+
+    /// Runs the pending migrations of the pool's backend; returns the names of those it ran.
+    pub fn run_migrations(&self) -> Result<Vec<String>, String> {
+        let mut conn = self.get().map_err(|e| format!("cannot run migrations: {e:#}"))?;
+        migrations::run_pending(&mut conn.connection)
+    }
+}
+
+/// Errors after which the connection is useless and must leave the pool.
+pub(crate) fn is_connection_lost(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
+    )
+}
+
+/// True when `error` is a violated unique constraint or primary key: for us an answer, not a failure.
+pub fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_select_their_backend() {
+        let pg = DatabaseUrl::parse("postgres://root@127.0.0.1/app").unwrap();
+        assert_eq!(pg, DatabaseUrl::Postgres("postgres://root@127.0.0.1/app".into()));
+        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+        for (url, path) in [
+            ("sqlite://storage/db.sqlite", "storage/db.sqlite"),
+            ("sqlite:///tmp/db.sqlite", "/tmp/db.sqlite"),
+            ("sqlite:db.sqlite", "db.sqlite"),
+            ("storage/database.sqlite", "storage/database.sqlite"),
+        ] {
+            assert_eq!(DatabaseUrl::parse(url), Ok(DatabaseUrl::Sqlite(path.into())));
+        }
+        assert!(DatabaseUrl::parse("mysql://root:pw@localhost/db").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        let error = DatabaseUrl::parse("mysql://root:hunter2@localhost/db").unwrap_err();
+        assert!(error.contains("root:***@localhost") && !error.contains("hunter2"), "{error}");
+        let pg = DatabaseUrl::Postgres("postgres://app:hunter2@db/app".into());
+        assert_eq!(pg.describe(), "PostgreSQL at postgres://app:***@db/app");
+    }
+}

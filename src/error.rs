@@ -1,0 +1,212 @@
+//! One error type for every way a request can fail, turned into status + JSON in one `match`
+//! (Laravel: app/Exceptions/Handler.php). Causes of 5xx answers are logged, never returned.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::json;
+
+/// A boxed cause, kept for the log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What every fallible handler returns.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Field name -> messages, as Laravel's `errors` object.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Why a bearer token was not accepted; each one is a 401 with its own `error` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    TokenNotProvided,
+    /// The token could not be decoded or validated; the text says why.
+    TokenInvalid(&'static str),
+    TokenExpired,
+    TokenBlacklisted,
+    RefreshExpired,
+    UserNotFound,
+}
+
+/// Every failure a request can end in.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("unauthenticated: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    #[error("internal error: {0}")]
+    Internal(#[source] BoxError),
+}
+
+impl AppError {
+    /// A 422 for one field, e.g. `("email", "The email has already been taken.")`.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(FieldErrors::from([(field.to_owned(), vec![message.into()])]))
+    }
+
+    /// Status, `error` code and message: the single place where they are chosen.
+    fn parts(&self) -> (StatusCode, &'static str, Cow<'static, str>) {
+        use AuthFailure::*;
+        let (status, code, message): (StatusCode, &'static str, Cow<'static, str>) = match self {
+            Self::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The given data was invalid.".into(),
+            ),
+            Self::Unauthenticated(reason) => {
+                let (code, message) = match reason {
+                    TokenNotProvided => ("token_not_provided", "Token not provided"),
+                    TokenInvalid(why) => ("token_invalid", *why),
+                    TokenExpired => ("token_expired", "Token has expired"),
+                    TokenBlacklisted => ("token_blacklisted", "The token has been blacklisted"),
+                    RefreshExpired => (
+                        "refresh_expired",
+                        "Token has expired and can no longer be refreshed",
+                    ),
+                    UserNotFound => ("user_not_found", "User not found"),
+                };
+                (StatusCode::UNAUTHORIZED, code, message.into())
+            }
+            Self::InvalidCredentials => {
+                (StatusCode::UNAUTHORIZED, "invalid_credentials", "Unauthorized".into())
+            }
+            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", (*why).into()),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method Not Allowed".into(),
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is larger than 64 KiB.".into(),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send application/json or application/x-www-form-urlencoded.".into(),
+            ),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Service Unavailable".into(),
+            ),
+            Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Server Error".into())
+            }
+        };
+        (status, code, message)
+    }
+
+    /// The error a bare status from actix itself (a 404 route, a 405, a CORS refusal…) stands for.
+    fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("unavailable".into()),
+            s if s.is_client_error() => Self::BadRequest("The request could not be understood."),
+            s => Self::Internal(format!("framework answered {s}").into()),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, message) = self.parts();
+        match self {
+            Self::Internal(cause) => tracing::error!(error = %cause, cause = ?cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(status);
+        match self {
+            Self::Unauthenticated(AuthFailure::TokenNotProvided) | Self::InvalidCredentials => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::Unauthenticated(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            _ => {}
+        }
+        match self {
+            Self::Validation(errors) => {
+                response.json(json!({ "message": message, "error": code, "errors": errors }))
+            }
+            _ => response.json(json!({ "message": message, "error": code })),
+        }
+    }
+}
+
+impl From<AuthFailure> for AppError {
+    fn from(reason: AuthFailure) -> Self {
+        Self::Unauthenticated(reason)
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::Unavailable(error.into()),
+            // SQLite gave up waiting for the write lock (busy_timeout): overload, not a bug.
+            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                Self::Unavailable(error.into())
+            }
+            _ => Self::Internal(error.into()),
+        }
+    }
+}
+
+/// Middleware hook: any error answer that is not already our JSON (actix's own 404/405/400s, CORS
+/// refusals) is replaced by the JSON body of the matching [`AppError`], so clients meet one shape.
+pub fn json_error_body<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = AppError::from_status(res.status());
+    let (req, original) = res.into_parts();
+    let mut replacement: HttpResponse<BoxBody> = error.error_response();
+    if let Some(allow) = original.headers().get(header::ALLOW) {
+        replacement.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, replacement).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}

@@ -1,0 +1,16 @@
+//! jwt-auth-server: tymon/jwt-auth's register / login / me / refresh / logout API with a
+//! database-backed token blacklist, on SQLite or PostgreSQL. `main.rs` is the binary; tests use this.
+
+pub mod auth;
+pub mod config;
+pub mod console;
+pub mod controllers;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod requests;
+pub mod resources;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;

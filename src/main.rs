@@ -1,0 +1,65 @@
+//! The `jwt-auth-server` binary: loads .env, sets up logging, dispatches the CLI command.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jwt_auth_server::config::Config;
+use jwt_auth_server::{console, telemetry};
+
+/// The Laravel tymon/jwt-auth API as one binary. Without a command it serves.
+#[derive(Parser)]
+#[command(name = "jwt-auth-server", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve HTTP on APP_HOST:APP_PORT (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Print a new JWT_SECRET, or store it in .env with --write.
+    #[command(name = "jwt:secret")]
+    JwtSecret {
+        /// Write it into .env instead of printing it.
+        #[arg(long)]
+        write: bool,
+        /// Replace a JWT_SECRET that .env already has (every issued token becomes invalid).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete blacklist entries whose tokens can no longer be used or refreshed.
+    #[command(name = "blacklist:prune")]
+    BlacklistPrune,
+}
+
+fn main() -> ExitCode {
+    let dotenv = dotenvy::dotenv();
+    let cli = Cli::parse();
+    telemetry::init();
+    if let Err(error) = dotenv
+        && !error.not_found()
+    {
+        return fail(format!(".env: {error}"));
+    }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::JwtSecret { write, force } => console::jwt_secret(write, force, Path::new(".env")),
+        command => match Config::from_env() {
+            Err(error) => Err(error.to_string()),
+            Ok(config) => match command {
+                Command::Migrate => console::migrate(&config),
+                Command::BlacklistPrune => console::prune_blacklist(&config),
+                _ => console::serve(config),
+            },
+        },
+    };
+    result.map_or_else(fail, |()| ExitCode::SUCCESS)
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,136 @@
+//! The `blacklisted_tokens` table: tymon/jwt-auth's blacklist, in the database so that every
+//! instance sees it. The jti primary key decides races between concurrent refreshes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, Id, is_unique_violation};
+use crate::schema::blacklisted_tokens;
+
+diesel::alias!(blacklisted_tokens as expired_tokens: ExpiredTokens);
+
+/// How many successors a logout follows at most (each link is a refresh inside the grace period).
+const MAX_CHAIN: usize = 32;
+
+/// A blacklisted token: refreshed (with its successor) or logged out.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct BlacklistedToken {
+    pub jti: Id,
+    pub user_id: Id,
+    pub expires_at: NaiveDateTime,
+    pub grace_until: NaiveDateTime,
+    pub successor_jti: Option<Id>,
+    pub successor_iat: Option<i64>,
+    pub successor_exp: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A row to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = blacklisted_tokens)]
+// NULL, not SQL's DEFAULT keyword, which SQLite lacks in multi-backend inserts.
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewBlacklistedToken {
+    pub jti: Id,
+    pub user_id: Id,
+    pub expires_at: NaiveDateTime,
+    pub grace_until: NaiveDateTime,
+    pub successor_jti: Option<Id>,
+    pub successor_iat: Option<i64>,
+    pub successor_exp: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The outcome of [`BlacklistedToken::add`].
+#[derive(Debug)]
+pub enum Added {
+    /// This call blacklisted the token.
+    New,
+    /// The token was blacklisted already (a concurrent refresh or logout won): its row.
+    Existing(BlacklistedToken),
+}
+
+impl BlacklistedToken {
+    /// Whether the token still works because of the grace period.
+    pub fn in_grace(&self, now: NaiveDateTime) -> bool {
+        self.grace_until > now
+    }
+
+    /// The successor's (jti, iat, exp), when a refresh recorded one.
+    pub fn successor(&self) -> Option<(Id, i64, i64)> {
+        Some((self.successor_jti?, self.successor_iat?, self.successor_exp?))
+    }
+
+    /// Inserts `row`; if its jti is already there, answers with the row that won instead.
+    /// Outside a transaction (one statement); inside one, see [`BlacklistedToken::revoke`].
+    pub fn add(conn: &mut DbConnection, row: &NewBlacklistedToken) -> QueryResult<Added> {
+        match diesel::insert_into(blacklisted_tokens::table).values(row).execute(conn) {
+            Ok(_) => Ok(Added::New),
+            Err(error) if is_unique_violation(&error) => {
+                blacklisted_tokens::table.find(row.jti).first(conn).map(Added::Existing)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Logout: blacklists `row.jti` with no grace, ends the grace of whichever token it succeeded
+    /// (so it is never handed out again), and, if it had been refreshed, blacklists its successors
+    /// too: logging out with a token in its grace ends the session it was refreshed into.
+    /// Call inside a write transaction.
+    pub fn revoke(conn: &mut DbConnection, mut row: NewBlacklistedToken, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(
+            blacklisted_tokens::table
+                .filter(blacklisted_tokens::successor_jti.eq(row.jti))
+                .filter(blacklisted_tokens::grace_until.gt(now)),
+        )
+        .set(blacklisted_tokens::grace_until.eq(now))
+        .execute(conn)?;
+        for _ in 0..MAX_CHAIN {
+            // A savepoint, so that Postgres's transaction survives the unique violation.
+            let inserted = conn.transaction(|conn| {
+                diesel::insert_into(blacklisted_tokens::table).values(&row).execute(conn)
+            });
+            match inserted {
+                Ok(_) => return Ok(()),
+                Err(error) if is_unique_violation(&error) => {}
+                Err(error) => return Err(error),
+            }
+            let existing: BlacklistedToken = diesel::update(blacklisted_tokens::table.find(row.jti))
+                .set(blacklisted_tokens::grace_until.eq(now))
+                .returning(blacklisted_tokens::all_columns)
+                .get_result(conn)?;
+            let Some((jti, _, exp)) = existing.successor() else {
+                return Ok(());
+            };
+            let successor_exp = chrono::DateTime::from_timestamp(exp, 0).map(|t| t.naive_utc());
+            row = NewBlacklistedToken {
+                jti,
+                expires_at: row.expires_at.max(successor_exp.unwrap_or(row.expires_at)),
+                successor_jti: None,
+                successor_iat: None,
+                successor_exp: None,
+                ..row
+            };
+        }
+        Ok(())
+    }
+
+    /// Deletes rows past `expires_at`, `batch` at a time so no statement holds locks for long.
+    /// Returns how many rows went.
+    pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, batch: i64) -> QueryResult<usize> {
+        let mut total = 0;
+        loop {
+            let expired = expired_tokens
+                .select(expired_tokens.field(blacklisted_tokens::jti))
+                .filter(expired_tokens.field(blacklisted_tokens::expires_at).lt(now))
+                .limit(batch);
+            let deleted =
+                diesel::delete(blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)))
+                    .execute(conn)?;
+            total += deleted;
+            if deleted < batch as usize {
+                return Ok(total);
+            }
+        }
+    }
+}

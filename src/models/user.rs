@@ -1,0 +1,95 @@
+//! The `users` table (Laravel: app/Models/User.php).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, Id, is_unique_violation};
+use crate::models::BlacklistedToken;
+use crate::schema::{blacklisted_tokens, users};
+
+/// A user row. `password` is the bcrypt hash and never leaves the server (see UserResource).
+#[derive(Debug, Clone, Queryable)]
+pub struct User {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// Tokens issued before this instant are rejected (`logout?scope=all`).
+    pub tokens_valid_after: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user to insert; the id and timestamps are made here, never taken from input.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewUser {
+    /// A new user with a fresh time-ordered id, created `now`.
+    pub fn new(name: String, email: String, password_hash: String, now: NaiveDateTime) -> Self {
+        // Microseconds: what Postgres keeps, so the row read back equals what was answered.
+        let now = now.and_utc().timestamp_micros();
+        let now = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default().naive_utc();
+        Self { id: Id::now_v7(), name, email, password: password_hash, created_at: now, updated_at: now }
+    }
+}
+
+impl User {
+    /// Inserts `new`; `Ok(None)` when the email is already taken (the unique index decides, so
+    /// concurrent sign-ups with one email leave exactly one row).
+    pub fn create(conn: &mut DbConnection, new: NewUser) -> QueryResult<Option<User>> {
+        match diesel::insert_into(users::table).values(&new).execute(conn) {
+            Ok(_) => Ok(Some(User {
+                id: new.id,
+                name: new.name,
+                email: new.email,
+                password: new.password,
+                tokens_valid_after: None,
+                created_at: new.created_at,
+                updated_at: new.updated_at,
+            })),
+            Err(error) if is_unique_violation(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The user with this (already normalised) email.
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+        users::table.filter(users::email.eq(email)).first(conn).optional()
+    }
+
+    /// The user with this id.
+    pub fn find(conn: &mut DbConnection, id: Id) -> QueryResult<Option<User>> {
+        users::table.find(id).first(conn).optional()
+    }
+
+    /// What a guard needs in ONE round trip: the token's user and the blacklist row of its jti.
+    pub fn find_with_blacklist_entry(
+        conn: &mut DbConnection,
+        id: Id,
+        jti: Id,
+    ) -> QueryResult<Option<(User, Option<BlacklistedToken>)>> {
+        users::table
+            .left_join(blacklisted_tokens::table.on(blacklisted_tokens::jti.eq(jti)))
+            .filter(users::id.eq(id))
+            .select((users::all_columns, blacklisted_tokens::all_columns.nullable()))
+            .first(conn)
+            .optional()
+    }
+
+    /// Rejects every token issued before `now` (`logout?scope=all`).
+    pub fn revoke_tokens_issued_before(conn: &mut DbConnection, id: Id, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::tokens_valid_after.eq(now), users::updated_at.eq(now)))
+            .execute(conn)
+            .map(drop)
+    }
+}

@@ -1,0 +1,94 @@
+//! Laravel's FormRequests: the body is read as JSON or as a form (415 otherwise), normalised,
+//! validated, and only then handed to the controller as `Validated<T>`.
+
+mod input;
+mod login_request;
+mod register_request;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors};
+
+pub use input::StringInput;
+pub use login_request::LoginRequest;
+pub use register_request::RegisterRequest;
+
+use crate::error::{AppError, AppResult, FieldErrors};
+
+/// A request body type with its rules.
+pub trait FormRequest: DeserializeOwned + Validate {
+    /// Laravel's `prepareForValidation`: trim, lowercase… before the rules run.
+    fn prepare(&mut self) {}
+
+    /// Laravel's `after` hook: rules that look at several fields at once.
+    fn after(&self, _errors: &mut FieldErrors) {}
+}
+
+/// A body that passed its [`FormRequest`]'s rules.
+pub struct Validated<T>(pub T);
+
+enum BodyFormat {
+    Json,
+    Form,
+}
+
+impl<T: FormRequest + 'static> FromRequest for Validated<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let format = body_format(req);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let format = format?;
+            let body = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
+                _ => AppError::BadRequest("The request body could not be read."),
+            })?;
+            let parsed = match format {
+                // An empty body is an empty object: the rules then say which fields are required.
+                BodyFormat::Json => serde_json::from_slice(if body.is_empty() { b"{}" } else { &body })
+                    .map_err(|_| AppError::BadRequest("The request body is not valid JSON.")),
+                BodyFormat::Form => serde_urlencoded::from_bytes(&body)
+                    .map_err(|_| AppError::BadRequest("The request body is not a valid form.")),
+            };
+            let mut input: T = parsed?;
+            input.prepare();
+            let mut errors = input.validate().err().map(field_errors).unwrap_or_default();
+            input.after(&mut errors);
+            if errors.is_empty() { Ok(Validated(input)) } else { Err(AppError::Validation(errors)) }
+        })
+    }
+}
+
+fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
+    let mime = req.mime_type().ok().flatten().ok_or(AppError::UnsupportedMediaType)?;
+    match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
+        ("application", "json", _) | ("application", _, Some("json")) => Ok(BodyFormat::Json),
+        ("application", "x-www-form-urlencoded", _) => Ok(BodyFormat::Form),
+        _ => Err(AppError::UnsupportedMediaType),
+    }
+}
+
+/// validator's errors as Laravel's `errors` object: field -> messages, in rule order.
+fn field_errors(errors: ValidationErrors) -> FieldErrors {
+    errors
+        .field_errors()
+        .into_iter()
+        .map(|(field, list)| {
+            let messages = list
+                .iter()
+                .map(|e| {
+                    let message = e.message.as_deref().unwrap_or("The :attribute field is invalid.");
+                    message.replace(":attribute", &field.replace('_', " "))
+                })
+                .collect();
+            (field.to_string(), messages)
+        })
+        .collect()
+}

@@ -1,0 +1,55 @@
+//! The sign-up body (Laravel: app/Http/Requests/RegisterRequest.php).
+
+use serde::Deserialize;
+use validator::Validate;
+
+use super::FormRequest;
+use super::input::{StringInput, at_most_72_bytes, no_control_characters, required_text, text_if_present};
+use crate::error::FieldErrors;
+
+/// `name`, `email`, `password`, optional `password_confirmation`; any other field is ignored.
+#[derive(Debug, Deserialize, Validate)]
+pub struct RegisterRequest {
+    #[serde(default)]
+    #[validate(
+        custom(function = "required_text"),
+        length(max = 100, message = "The :attribute field must not be greater than 100 characters."),
+        custom(function = "no_control_characters")
+    )]
+    pub name: StringInput,
+    #[serde(default)]
+    #[validate(
+        custom(function = "required_text"),
+        email(message = "The :attribute field must be a valid email address."),
+        length(max = 255, message = "The :attribute field must not be greater than 255 characters.")
+    )]
+    pub email: StringInput,
+    #[serde(default)]
+    #[validate(
+        custom(function = "required_text"),
+        length(min = 8, message = "The :attribute field must be at least 8 characters."),
+        custom(function = "at_most_72_bytes")
+    )]
+    pub password: StringInput,
+    #[serde(default)]
+    #[validate(custom(function = "text_if_present"))]
+    pub password_confirmation: StringInput,
+}
+
+impl FormRequest for RegisterRequest {
+    /// Names and emails are trimmed, emails lowercased; passwords are taken exactly as sent.
+    fn prepare(&mut self) {
+        self.name.trim();
+        self.email.normalise_email();
+    }
+
+    /// Laravel's `confirmed` rule: when a confirmation is sent, it must match.
+    fn after(&self, errors: &mut FieldErrors) {
+        if self.password_confirmation != StringInput::Missing && self.password_confirmation != self.password {
+            errors
+                .entry("password".into())
+                .or_default()
+                .push("The password field confirmation does not match.".into());
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! What the API answers with (Laravel: API Resources): the shapes clients see, and nothing more.
+
+use actix_web::body::BoxBody;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use chrono::{NaiveDateTime, SecondsFormat};
+use serde::Serialize;
+
+use crate::db::Id;
+use crate::models::User;
+
+/// A user as clients see it: never the password hash.
+#[derive(Debug, Serialize)]
+pub struct UserResource {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    /// RFC 3339 UTC with microseconds, as Laravel writes timestamps.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<User> for UserResource {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
+        }
+    }
+}
+
+fn rfc3339(time: NaiveDateTime) -> String {
+    time.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// tymon/jwt-auth's `respondWithToken`: never cached by browsers or proxies.
+#[derive(Debug, Serialize)]
+pub struct TokenResource {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the token expires (JWT_TTL × 60 for a fresh one).
+    pub expires_in: i64,
+}
+
+impl TokenResource {
+    /// A bearer token that expires in `expires_in` seconds.
+    pub fn bearer(access_token: String, expires_in: i64) -> Self {
+        Self { access_token, token_type: "bearer", expires_in }
+    }
+}
+
+impl Responder for TokenResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(self)
+    }
+}

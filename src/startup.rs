@@ -1,0 +1,108 @@
+//! Building the application: state (pool, migrations, keys), the App that main and the tests share,
+//! and the HTTP server (Laravel: bootstrap/app.php and the HTTP kernel's middleware).
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::Utc;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::{JwtService, PasswordHasher};
+use crate::config::Config;
+use crate::db::{DatabaseUrl, DbPool};
+use crate::error::{AppError, json_error_body};
+use crate::models::BlacklistedToken;
+use crate::routes::routes;
+use crate::telemetry::RequestSpan;
+
+/// Bodies above this are refused with 413 (from Content-Length, before reading, when it is sent).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How often a running server deletes expired blacklist rows, and how many per statement.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+pub const PRUNE_BATCH: i64 = 1000;
+
+/// What every request can reach: settings, the pool, the token keys and the password hasher.
+pub struct AppState {
+    pub config: Config,
+    pub db: DbPool,
+    pub jwt: JwtService,
+    pub passwords: PasswordHasher,
+}
+
+impl AppState {
+    /// Connects (failing within DB_TIMEOUT with the driver's message), migrates, builds the keys.
+    pub fn build(config: Config) -> Result<Self, String> {
+        let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+        let db = DbPool::connect(&url, config.db_pool_size, config.db_timeout)?;
+        for migration in db.run_migrations()? {
+            tracing::info!(%migration, "migrated");
+        }
+        tracing::info!(database = %url.describe(), "database ready");
+        Ok(Self {
+            jwt: JwtService::new(&config.jwt),
+            passwords: PasswordHasher::new(config.bcrypt_rounds).map_err(|e| e.to_string())?,
+            db,
+            config,
+        })
+    }
+}
+
+/// Routes and the extractor settings they rely on.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    cfg.app_data(state)
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .configure(routes)
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
+}
+
+/// The HTTP server on `listener`, with the middleware stack; await it to serve.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    spawn_pruner(state.db.clone());
+    let origins = state.config.cors_allowed_origins.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(NormalizePath::trim())
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .configure(|cfg| configure(cfg, state.clone()))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// CORS for SPAs on other origins; without CORS_ALLOWED_ORIGINS the middleware is not installed.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin().send_wildcard() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// Deletes expired blacklist rows every hour, in batches, on the blocking pool.
+fn spawn_pruner(db: DbPool) {
+    actix_web::rt::spawn(async move {
+        let start = actix_web::rt::time::Instant::now() + PRUNE_EVERY;
+        let mut every = actix_web::rt::time::interval_at(start, PRUNE_EVERY);
+        loop {
+            every.tick().await;
+            let now = Utc::now().naive_utc();
+            match db.run(move |conn| BlacklistedToken::prune(conn, now, PRUNE_BATCH)).await {
+                Ok(deleted) => tracing::info!(deleted, "pruned the token blacklist"),
+                Err(error) => tracing::warn!(%error, "pruning the token blacklist failed"),
+            }
+        }
+    });
+}
