@@ -92,7 +92,10 @@ pub struct ConfigError {
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { var, message: message.into() }
+    ConfigError {
+        var,
+        message: message.into(),
+    }
 }
 
 impl Config {
@@ -103,13 +106,20 @@ impl Config {
 
     /// Reads settings through `lookup`; empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let app_env = match get("APP_ENV").as_deref() {
             None | Some("local") => AppEnv::Local,
             Some("testing") => AppEnv::Testing,
             Some("production") => AppEnv::Production,
             Some(other) => {
-                return Err(invalid("APP_ENV", format!("must be local, testing or production, not {other:?}")));
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("must be local, testing or production, not {other:?}"),
+                ));
             }
         };
         let app_url = get("APP_URL").unwrap_or_else(|| "http://localhost:8000".into());
@@ -118,7 +128,10 @@ impl Config {
             return Err(invalid("BCRYPT_ROUNDS", "must be between 4 and 31"));
         }
         if bcrypt_rounds < 10 && app_env != AppEnv::Testing {
-            return Err(invalid("BCRYPT_ROUNDS", "below 10 is only allowed with APP_ENV=testing"));
+            return Err(invalid(
+                "BCRYPT_ROUNDS",
+                "below 10 is only allowed with APP_ENV=testing",
+            ));
         }
         let db_timeout: f64 = number(&get, "DB_TIMEOUT", 5.0)?;
         if !(db_timeout > 0.0 && db_timeout <= 3600.0) {
@@ -137,12 +150,19 @@ impl Config {
             blacklist_grace_seconds: number(&get, "JWT_BLACKLIST_GRACE_PERIOD", 0)?,
         };
         let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
-            .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         if let Some(bad) = cors_allowed_origins.iter().find(|o| !is_origin(o)) {
             return Err(invalid(
                 "CORS_ALLOWED_ORIGINS",
-                format!("{bad:?} is not an origin like https://app.example.com (no path, no trailing slash) or *"),
+                format!(
+                    "{bad:?} is not an origin like https://app.example.com (no path, no trailing slash) or *"
+                ),
             ));
         }
         Ok(Self {
@@ -170,7 +190,9 @@ fn is_origin(origin: &str) -> bool {
     };
     matches!(scheme, "http" | "https")
         && !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 fn number<T: std::str::FromStr>(
@@ -186,7 +208,11 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-fn positive(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32) -> Result<u32, ConfigError> {
+fn positive(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
     match number(get, var, default)? {
         0 => Err(invalid(var, "must be at least 1")),
         n => Ok(n),
@@ -198,10 +224,17 @@ fn resolve_secret(value: Option<String>, app_env: AppEnv) -> Result<Secret, Conf
     let secret = match value {
         Some(value) => value,
         None if app_env == AppEnv::Production => {
-            return Err(invalid("JWT_SECRET", "must be set in production (run `jwt-auth-server jwt:secret`)"));
+            return Err(invalid(
+                "JWT_SECRET",
+                "must be set in production (run `jwt-auth-server jwt:secret`)",
+            ));
         }
-        None => dev_secret(Path::new(DEV_SECRET_FILE))
-            .map_err(|e| invalid("JWT_SECRET", format!("unset, and {DEV_SECRET_FILE} is unusable: {e}")))?,
+        None => dev_secret(Path::new(DEV_SECRET_FILE)).map_err(|e| {
+            invalid(
+                "JWT_SECRET",
+                format!("unset, and {DEV_SECRET_FILE} is unusable: {e}"),
+            )
+        })?,
     };
     if secret.len() < 32 {
         return Err(invalid("JWT_SECRET", "must be at least 32 bytes long"));
@@ -241,19 +274,27 @@ mod tests {
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
     #[test]
     fn defaults_match_the_documentation() {
         let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.app_env), ("127.0.0.1", 8000, AppEnv::Local));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.app_env),
+            ("127.0.0.1", 8000, AppEnv::Local)
+        );
         assert_eq!(c.database_url, "storage/database.sqlite");
         assert_eq!((c.db_pool_size, c.db_timeout), (10, Duration::from_secs(5)));
         assert_eq!((c.jwt.ttl_minutes, c.jwt.refresh_ttl_minutes), (60, 20160));
-        assert_eq!((c.jwt.leeway_seconds, c.jwt.blacklist_grace_seconds), (0, 0));
+        assert_eq!(
+            (c.jwt.leeway_seconds, c.jwt.blacklist_grace_seconds),
+            (0, 0)
+        );
         assert_eq!(c.jwt.issuer, "http://localhost:8000");
         assert_eq!(c.bcrypt_rounds, 12);
         assert!(c.cors_allowed_origins.is_empty());
@@ -281,8 +322,18 @@ mod tests {
 
     #[test]
     fn low_bcrypt_rounds_need_the_testing_environment() {
-        assert_eq!(config(&[("JWT_SECRET", SECRET), ("BCRYPT_ROUNDS", "4")]).unwrap_err().var, "BCRYPT_ROUNDS");
-        let c = config(&[("JWT_SECRET", SECRET), ("BCRYPT_ROUNDS", "4"), ("APP_ENV", "testing")]).unwrap();
+        assert_eq!(
+            config(&[("JWT_SECRET", SECRET), ("BCRYPT_ROUNDS", "4")])
+                .unwrap_err()
+                .var,
+            "BCRYPT_ROUNDS"
+        );
+        let c = config(&[
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_ROUNDS", "4"),
+            ("APP_ENV", "testing"),
+        ])
+        .unwrap();
         assert_eq!(c.bcrypt_rounds, 4);
     }
 
@@ -294,9 +345,17 @@ mod tests {
 
     #[test]
     fn cors_origins_are_a_comma_separated_list() {
-        let c = config(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test")]).unwrap();
+        let c = config(&[
+            ("JWT_SECRET", SECRET),
+            ("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test"),
+        ])
+        .unwrap();
         assert_eq!(c.cors_allowed_origins, ["http://a.test", "http://b.test"]);
-        let error = config(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", "http://a.test/")]).unwrap_err();
+        let error = config(&[
+            ("JWT_SECRET", SECRET),
+            ("CORS_ALLOWED_ORIGINS", "http://a.test/"),
+        ])
+        .unwrap_err();
         assert_eq!(error.var, "CORS_ALLOWED_ORIGINS");
     }
 

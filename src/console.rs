@@ -55,19 +55,24 @@ pub fn jwt_secret(write: bool, force: bool, env_file: &Path) -> Result<(), Strin
         return Ok(());
     }
     let current = std::fs::read_to_string(env_file).unwrap_or_default();
-    let has_secret = current
-        .lines()
-        .any(|l| l.strip_prefix("JWT_SECRET=").is_some_and(|v| !v.trim().is_empty()));
+    let has_secret = current.lines().any(|l| {
+        l.strip_prefix("JWT_SECRET=")
+            .is_some_and(|v| !v.trim().is_empty())
+    });
     if has_secret && !force {
         return Err(format!(
             "{} already has a JWT_SECRET; replacing it invalidates every token. Use --force to replace it.",
             env_file.display()
         ));
     }
-    let mut lines: Vec<String> =
-        current.lines().filter(|l| !l.starts_with("JWT_SECRET=")).map(str::to_owned).collect();
+    let mut lines: Vec<String> = current
+        .lines()
+        .filter(|l| !l.starts_with("JWT_SECRET="))
+        .map(str::to_owned)
+        .collect();
     lines.push(format!("JWT_SECRET={secret}"));
-    std::fs::write(env_file, lines.join("\n") + "\n").map_err(|e| format!("cannot write {}: {e}", env_file.display()))?;
+    std::fs::write(env_file, lines.join("\n") + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", env_file.display()))?;
     println!("JWT_SECRET set in {}.", env_file.display());
     Ok(())
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -62,7 +62,10 @@ pub enum AppError {
 impl AppError {
     /// A 422 for one field, e.g. `("email", "The email has already been taken.")`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(FieldErrors::from([(field.to_owned(), vec![message.into()])]))
+        Self::Validation(FieldErrors::from([(
+            field.to_owned(),
+            vec![message.into()],
+        )]))
     }
 
     /// Status, `error` code and message: the single place where they are chosen.
@@ -88,9 +91,11 @@ impl AppError {
                 };
                 (StatusCode::UNAUTHORIZED, code, message.into())
             }
-            Self::InvalidCredentials => {
-                (StatusCode::UNAUTHORIZED, "invalid_credentials", "Unauthorized".into())
-            }
+            Self::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Unauthorized".into(),
+            ),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", (*why).into()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
             Self::MethodNotAllowed => (
@@ -113,9 +118,11 @@ impl AppError {
                 "service_unavailable",
                 "Service Unavailable".into(),
             ),
-            Self::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Server Error".into())
-            }
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Server Error".into(),
+            ),
         };
         (status, code, message)
     }
@@ -142,7 +149,9 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let (status, code, message) = self.parts();
         match self {
-            Self::Internal(cause) => tracing::error!(error = %cause, cause = ?cause, "request failed"),
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, cause = ?cause, "request failed")
+            }
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
             _ => {}
         }
@@ -152,7 +161,8 @@ impl ResponseError for AppError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             Self::Unauthenticated(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
             _ => {}
         }
@@ -180,7 +190,9 @@ impl From<DieselError> for AppError {
                 _,
             ) => Self::Unavailable(error.into()),
             // SQLite gave up waiting for the write lock (busy_timeout): overload, not a bug.
-            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
                 Self::Unavailable(error.into())
             }
             _ => Self::Internal(error.into()),
@@ -204,7 +216,9 @@ pub fn json_error_body<B: MessageBody + 'static>(
     let (req, original) = res.into_parts();
     let mut replacement: HttpResponse<BoxBody> = error.error_response();
     if let Some(allow) = original.headers().get(header::ALLOW) {
-        replacement.headers_mut().insert(header::ALLOW, allow.clone());
+        replacement
+            .headers_mut()
+            .insert(header::ALLOW, allow.clone());
     }
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, replacement).map_into_right_body();

@@ -48,7 +48,11 @@ pub struct TokenResource {
 impl TokenResource {
     /// A bearer token that expires in `expires_in` seconds.
     pub fn bearer(access_token: String, expires_in: i64) -> Self {
-        Self { access_token, token_type: "bearer", expires_in }
+        Self {
+            access_token,
+            token_type: "bearer",
+            expires_in,
+        }
     }
 }
 

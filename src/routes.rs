@@ -13,11 +13,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for prefix in ["/api/auth", "/api"] {
         cfg.service(
             web::scope(prefix)
-                .service(route(&["/register", "/signup"], &[Method::POST], auth_controller::register))
-                .service(route(&["/login", "/signin"], &[Method::POST], auth_controller::login))
-                .service(route(&["/me", "/user"], &[Method::GET, Method::POST], auth_controller::me))
-                .service(route(&["/refresh"], &[Method::GET, Method::POST], auth_controller::refresh))
-                .service(route(&["/logout"], &[Method::GET, Method::POST], auth_controller::logout)),
+                .service(route(
+                    &["/register", "/signup"],
+                    &[Method::POST],
+                    auth_controller::register,
+                ))
+                .service(route(
+                    &["/login", "/signin"],
+                    &[Method::POST],
+                    auth_controller::login,
+                ))
+                .service(route(
+                    &["/me", "/user"],
+                    &[Method::GET, Method::POST],
+                    auth_controller::me,
+                ))
+                .service(route(
+                    &["/refresh"],
+                    &[Method::GET, Method::POST],
+                    auth_controller::refresh,
+                ))
+                .service(route(
+                    &["/logout"],
+                    &[Method::GET, Method::POST],
+                    auth_controller::logout,
+                )),
         );
     }
 }
@@ -29,7 +49,11 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut resource = web::resource(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>());
     for method in methods {
         resource = resource.route(web::method(method.clone()).to(handler.clone()));

@@ -38,7 +38,8 @@ pub struct AppState {
 impl AppState {
     /// Connects (failing within DB_TIMEOUT with the driver's message), migrates, builds the keys.
     pub fn build(config: Config) -> Result<Self, String> {
-        let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+        let url =
+            DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         let db = DbPool::connect(&url, config.db_pool_size, config.db_timeout)?;
         for migration in db.run_migrations()? {
             tracing::info!(%migration, "migrated");
@@ -58,7 +59,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .configure(routes)
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(AppError::NotFound)
+        }));
 }
 
 /// The HTTP server on `listener`, with the middleware stack; await it to serve.
@@ -86,7 +89,11 @@ fn cors(origins: &[String]) -> Cors {
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(3600);
     for origin in origins {
-        cors = if origin == "*" { cors.allow_any_origin().send_wildcard() } else { cors.allowed_origin(origin) };
+        cors = if origin == "*" {
+            cors.allow_any_origin().send_wildcard()
+        } else {
+            cors.allowed_origin(origin)
+        };
     }
     cors
 }
@@ -99,7 +106,10 @@ fn spawn_pruner(db: DbPool) {
         loop {
             every.tick().await;
             let now = Utc::now().naive_utc();
-            match db.run(move |conn| BlacklistedToken::prune(conn, now, PRUNE_BATCH)).await {
+            match db
+                .run(move |conn| BlacklistedToken::prune(conn, now, PRUNE_BATCH))
+                .await
+            {
                 Ok(deleted) => tracing::info!(deleted, "pruned the token blacklist"),
                 Err(error) => tracing::warn!(%error, "pruning the token blacklist failed"),
             }

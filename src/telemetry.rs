@@ -15,6 +15,7 @@ pub fn init() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_span_events(FmtSpan::CLOSE)
         .init();
 }
@@ -24,7 +25,9 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let route = request.match_pattern().unwrap_or_else(|| "unmatched".into());
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
         let request_id = request.extensions().get::<RequestId>().copied();
         tracing::info_span!(
             "request",
@@ -35,7 +38,10 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
         match outcome {
             Ok(response) => span.record("status", response.status().as_u16()),
             Err(error) => span.record("status", error.as_response_error().status_code().as_u16()),

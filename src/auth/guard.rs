@@ -63,14 +63,21 @@ impl FromRequest for RefreshableToken {
         let pending = authenticate(req, Check::Refresh);
         Box::pin(async move {
             let (user, claims, in_grace) = pending.await?;
-            Ok(Self { user, claims, in_grace })
+            Ok(Self {
+                user,
+                claims,
+                in_grace,
+            })
         })
     }
 }
 
 /// Everything both guards check, in order of cost: header, signature and claims, times, then one
 /// query for the user, its blacklist row and its tokens_valid_after.
-fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<(User, Claims, Option<BlacklistedToken>)> {
+fn authenticate(
+    req: &HttpRequest,
+    check: Check,
+) -> GuardFuture<(User, Claims, Option<BlacklistedToken>)> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = bearer_token(req);
     Box::pin(async move {
@@ -78,7 +85,9 @@ fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<(User, Claims, O
         let now = Utc::now();
         let claims = state.jwt.decode(&token?, now)?;
         match check {
-            Check::Access if state.jwt.is_expired(&claims, now) => return Err(AuthFailure::TokenExpired.into()),
+            Check::Access if state.jwt.is_expired(&claims, now) => {
+                return Err(AuthFailure::TokenExpired.into());
+            }
             Check::Refresh if !state.jwt.is_refreshable(&claims, now) => {
                 return Err(AuthFailure::RefreshExpired.into());
             }
@@ -90,11 +99,16 @@ fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<(User, Claims, O
             .run(move |conn| User::find_with_blacklist_entry(conn, sub, jti))
             .await?
             .ok_or(AuthFailure::UserNotFound)?;
-        if user.tokens_valid_after.is_some_and(|cutoff| issued_before(&claims, cutoff)) {
+        if user
+            .tokens_valid_after
+            .is_some_and(|cutoff| issued_before(&claims, cutoff))
+        {
             return Err(AuthFailure::TokenBlacklisted.into());
         }
         match entry {
-            Some(entry) if !entry.in_grace(now.naive_utc()) => Err(AuthFailure::TokenBlacklisted.into()),
+            Some(entry) if !entry.in_grace(now.naive_utc()) => {
+                Err(AuthFailure::TokenBlacklisted.into())
+            }
             entry => Ok((user, claims, entry)),
         }
     })
@@ -115,7 +129,9 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AuthFailure> {
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthFailure::TokenNotProvided)?;
     match value.trim().split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_owned())
         }
         _ => Err(AuthFailure::TokenNotProvided),

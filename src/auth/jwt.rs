@@ -103,7 +103,10 @@ impl JwtService {
 
     /// The successor a refresh mints: new jti and times, same user and chain.
     pub fn successor_claims(&self, old: &Claims, now: DateTime<Utc>) -> Claims {
-        Claims { orig_iat: Some(old.orig_iat()), ..self.login_claims(old.sub, now) }
+        Claims {
+            orig_iat: Some(old.orig_iat()),
+            ..self.login_claims(old.sub, now)
+        }
     }
 
     /// The successor recorded in a blacklist row, rebuilt claim for claim: HS256 over the same
@@ -122,7 +125,8 @@ impl JwtService {
 
     /// Signs `claims`.
     pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
-        jsonwebtoken::encode(&self.header, claims, &self.encoding).map_err(|e| AppError::Internal(e.into()))
+        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+            .map_err(|e| AppError::Internal(e.into()))
     }
 
     /// Verifies signature, algorithm, claim types, iss, nbf and iat; not exp (see the guards).
@@ -131,7 +135,9 @@ impl JwtService {
             .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?
             .claims;
         if claims.iat > now.timestamp() + self.leeway {
-            return Err(AuthFailure::TokenInvalid("Issued At (iat) timestamp cannot be in the future"));
+            return Err(AuthFailure::TokenInvalid(
+                "Issued At (iat) timestamp cannot be in the future",
+            ));
         }
         Ok(claims)
     }
@@ -180,7 +186,9 @@ pub fn timestamp(seconds: i64) -> NaiveDateTime {
 fn decode_failure(kind: &ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidSignature => "Token Signature could not be verified.",
-        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => "Token algorithm is not accepted",
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            "Token algorithm is not accepted"
+        }
         ErrorKind::ImmatureSignature => "Not Before (nbf) timestamp cannot be in the future",
         ErrorKind::InvalidIssuer => "Invalid value provided for claim [iss]",
         ErrorKind::MissingRequiredClaim(_) => "JWT payload does not contain the required claims",
@@ -217,9 +225,14 @@ mod tests {
     #[test]
     fn the_header_is_hs256_jwt() {
         let jwt = service();
-        let token = jwt.encode(&jwt.login_claims(Id::now_v7(), Utc::now())).unwrap();
+        let token = jwt
+            .encode(&jwt.login_claims(Id::now_v7(), Utc::now()))
+            .unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!((header.alg, header.typ.as_deref()), (Algorithm::HS256, Some("JWT")));
+        assert_eq!(
+            (header.alg, header.typ.as_deref()),
+            (Algorithm::HS256, Some("JWT"))
+        );
     }
 
     #[test]
@@ -244,7 +257,15 @@ mod tests {
     fn a_token_with_a_future_iat_is_invalid() {
         let jwt = service();
         let claims = jwt.login_claims(Id::now_v7(), Utc::now() + chrono::Duration::seconds(30));
-        let token = jwt.encode(&Claims { nbf: Utc::now().timestamp(), ..claims }).unwrap();
-        assert!(matches!(jwt.decode(&token, Utc::now()), Err(AuthFailure::TokenInvalid(_))));
+        let token = jwt
+            .encode(&Claims {
+                nbf: Utc::now().timestamp(),
+                ..claims
+            })
+            .unwrap();
+        assert!(matches!(
+            jwt.decode(&token, Utc::now()),
+            Err(AuthFailure::TokenInvalid(_))
+        ));
     }
 }

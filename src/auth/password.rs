@@ -69,8 +69,18 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let hasher = PasswordHasher::new(4).unwrap();
         let hash = hasher.hash("correct horse".into()).await.unwrap();
-        assert!(hasher.verify("correct horse".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse".into(), Some(hash)).await.unwrap());
+        assert!(
+            hasher
+                .verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
         assert!(!hasher.verify("correct horse".into(), None).await.unwrap());
     }
 
@@ -79,7 +89,17 @@ mod tests {
         let hasher = PasswordHasher::new(4).unwrap();
         let password = "a".repeat(72);
         let hash = hasher.hash(password.clone()).await.unwrap();
-        assert!(hasher.verify(password.clone(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(format!("{password}X"), Some(hash)).await.unwrap());
+        assert!(
+            hasher
+                .verify(password.clone(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(format!("{password}X"), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 }

@@ -29,17 +29,29 @@ pub async fn register(
         .run(move |conn| User::create(conn, new_user))
         .await?
         .ok_or_else(|| AppError::validation("email", "The email has already been taken."))?;
-    Ok(HttpResponse::Created().json(json!({ "status": "success", "data": UserResource::from(user) })))
+    Ok(HttpResponse::Created()
+        .json(json!({ "status": "success", "data": UserResource::from(user) })))
 }
 
 /// `POST /login`: a token for the right email and password; the same 401, in about the same
 /// time, for an unknown email and a wrong password.
-pub async fn login(state: web::Data<AppState>, Validated(input): Validated<LoginRequest>) -> AppResult<TokenResource> {
+pub async fn login(
+    state: web::Data<AppState>,
+    Validated(input): Validated<LoginRequest>,
+) -> AppResult<TokenResource> {
     let email = input.email.into_text();
-    let user = state.db.run(move |conn| User::find_by_email(conn, &email)).await?;
+    let user = state
+        .db
+        .run(move |conn| User::find_by_email(conn, &email))
+        .await?;
     let hash = user.as_ref().map(|u| u.password.clone());
-    let matched = state.passwords.verify(input.password.into_text(), hash).await?;
-    let user = user.filter(|_| matched).ok_or(AppError::InvalidCredentials)?;
+    let matched = state
+        .passwords
+        .verify(input.password.into_text(), hash)
+        .await?;
+    let user = user
+        .filter(|_| matched)
+        .ok_or(AppError::InvalidCredentials)?;
     let claims = state.jwt.login_claims(user.id, Utc::now());
     respond_with_token(&state, &claims)
 }
@@ -51,7 +63,10 @@ pub async fn me(auth: AuthUser) -> web::Json<UserResource> {
 
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
 /// blacklisted. Within the grace period every refresh of the old token gets the same successor.
-pub async fn refresh(state: web::Data<AppState>, token: RefreshableToken) -> AppResult<TokenResource> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    token: RefreshableToken,
+) -> AppResult<TokenResource> {
     if let Some(entry) = &token.in_grace {
         return respond_with_successor(&state, &token.claims, entry);
     }
@@ -67,7 +82,11 @@ pub async fn refresh(state: web::Data<AppState>, token: RefreshableToken) -> App
         successor_exp: Some(successor.exp),
         created_at: now.naive_utc(),
     };
-    match state.db.run(move |conn| BlacklistedToken::add(conn, &entry)).await? {
+    match state
+        .db
+        .run(move |conn| BlacklistedToken::add(conn, &entry))
+        .await?
+    {
         Added::New => respond_with_token(&state, &successor),
         // A concurrent refresh of the same token won the race.
         Added::Existing(winner) => respond_with_successor(&state, &token.claims, &winner),
@@ -90,7 +109,12 @@ pub async fn logout(
     let everywhere = match query.scope.as_deref() {
         None | Some("") => false,
         Some("all") => true,
-        Some(_) => return Err(AppError::validation("scope", "The selected scope is invalid.")),
+        Some(_) => {
+            return Err(AppError::validation(
+                "scope",
+                "The selected scope is invalid.",
+            ));
+        }
     };
     let now = Utc::now().naive_utc();
     let entry = NewBlacklistedToken {
@@ -116,17 +140,25 @@ pub async fn logout(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "success", "message": "Successfully logged out" })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "status": "success", "message": "Successfully logged out" })))
 }
 
 /// `expires_in` is the token's lifetime, JWT_TTL × 60, as tymon answers it.
 fn respond_with_token(state: &AppState, claims: &Claims) -> AppResult<TokenResource> {
-    Ok(TokenResource::bearer(state.jwt.encode(claims)?, claims.exp - claims.iat))
+    Ok(TokenResource::bearer(
+        state.jwt.encode(claims)?,
+        claims.exp - claims.iat,
+    ))
 }
 
 /// The successor recorded when `old` was refreshed, if the grace period still runs; otherwise the
 /// old token is simply blacklisted.
-fn respond_with_successor(state: &AppState, old: &Claims, entry: &BlacklistedToken) -> AppResult<TokenResource> {
+fn respond_with_successor(
+    state: &AppState,
+    old: &Claims,
+    entry: &BlacklistedToken,
+) -> AppResult<TokenResource> {
     match entry.successor() {
         Some((jti, iat, exp)) if entry.in_grace(Utc::now().naive_utc()) => {
             respond_with_token(state, &state.jwt.recorded_successor(old, jti, iat, exp))

@@ -24,10 +24,13 @@ impl ConnectionManager {
     /// A manager for `url`; for SQLite it creates the file's folder first.
     pub fn new(url: DatabaseUrl) -> Result<Self, String> {
         if let DatabaseUrl::Sqlite(path) = &url
-            && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+            && let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the folder {} for SQLite: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                format!("cannot create the folder {} for SQLite: {e}", dir.display())
+            })?;
         }
         Ok(Self { url })
     }
@@ -66,11 +69,16 @@ impl r2d2::ManageConnection for ConnectionManager {
                 DbConnection::Sqlite(conn)
             }
         };
-        Ok(ManagedConnection { connection, broken: false })
+        Ok(ManagedConnection {
+            connection,
+            broken: false,
+        })
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectionError> {
-        conn.connection.ping().map_err(ConnectionError::CouldntSetupConfiguration)
+        conn.connection
+            .ping()
+            .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, conn: &mut ManagedConnection) -> bool {

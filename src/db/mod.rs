@@ -150,10 +150,13 @@ impl DbPool {
         web::block(move || {
             let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
             let result = f(&mut conn.connection);
-            if let Err(error) = &result {
-                conn.broken |= is_connection_lost(error);
+            match result {
+                Err(error) if is_connection_lost(&error, &mut conn.connection) => {
+                    conn.broken = true;
+                    Err(AppError::Unavailable(error.into()))
+                }
+                result => result.map_err(AppError::from),
             }
-            result.map_err(AppError::from)
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?
@@ -161,18 +164,25 @@ impl DbPool {
 
     /// Runs the pending migrations of the pool's backend; returns the names of those it ran.
     pub fn run_migrations(&self) -> Result<Vec<String>, String> {
-        let mut conn = self.get().map_err(|e| format!("cannot run migrations: {e:#}"))?;
+        let mut conn = self
+            .get()
+            .map_err(|e| format!("cannot run migrations: {e:#}"))?;
         migrations::run_pending(&mut conn.connection)
     }
 }
 
-/// Errors after which the connection is useless and must leave the pool.
-pub(crate) fn is_connection_lost(error: &DieselError) -> bool {
-    matches!(
-        error,
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
-    )
+/// Whether `error` means the connection is gone, so it must leave the pool and the client gets 503.
+/// Postgres reports a terminated backend (restart, failover, admin kill) as an unclassified error,
+/// so on those the connection is pinged: only on the error path, never on a successful request.
+fn is_connection_lost(error: &DieselError, conn: &mut DbConnection) -> bool {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, _) => conn.ping().is_err(),
+        _ => false,
+    }
 }
 
 /// True when `error` is a violated unique constraint or primary key: for us an answer, not a failure.
@@ -190,15 +200,24 @@ mod tests {
     #[test]
     fn database_urls_select_their_backend() {
         let pg = DatabaseUrl::parse("postgres://root@127.0.0.1/app").unwrap();
-        assert_eq!(pg, DatabaseUrl::Postgres("postgres://root@127.0.0.1/app".into()));
-        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert_eq!(
+            pg,
+            DatabaseUrl::Postgres("postgres://root@127.0.0.1/app".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
         for (url, path) in [
             ("sqlite://storage/db.sqlite", "storage/db.sqlite"),
             ("sqlite:///tmp/db.sqlite", "/tmp/db.sqlite"),
             ("sqlite:db.sqlite", "db.sqlite"),
             ("storage/database.sqlite", "storage/database.sqlite"),
         ] {
-            assert_eq!(DatabaseUrl::parse(url), Ok(DatabaseUrl::Sqlite(path.into())));
+            assert_eq!(
+                DatabaseUrl::parse(url),
+                Ok(DatabaseUrl::Sqlite(path.into()))
+            );
         }
         assert!(DatabaseUrl::parse("mysql://root:pw@localhost/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
@@ -207,7 +226,10 @@ mod tests {
     #[test]
     fn passwords_in_database_urls_are_redacted() {
         let error = DatabaseUrl::parse("mysql://root:hunter2@localhost/db").unwrap_err();
-        assert!(error.contains("root:***@localhost") && !error.contains("hunter2"), "{error}");
+        assert!(
+            error.contains("root:***@localhost") && !error.contains("hunter2"),
+            "{error}"
+        );
         let pg = DatabaseUrl::Postgres("postgres://app:hunter2@db/app".into());
         assert_eq!(pg.describe(), "PostgreSQL at postgres://app:***@db/app");
     }

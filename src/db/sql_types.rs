@@ -19,12 +19,26 @@ use super::MultiBackend;
 
 /// The SQL type of `users.id`, `blacklisted_tokens.jti` and the other UUID columns.
 #[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(name = "uuid"))]
+// The built-in OIDs of uuid and uuid[]: naming the type instead would cost a lookup query per connection.
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Uuid;
 
 /// A UUID as stored and as sent in JSON (a hyphenated string): user ids and token ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    Serialize,
+    Deserialize,
+)]
 #[diesel(sql_type = Uuid)]
 #[serde(transparent)]
 pub struct Id(pub uuid::Uuid);

@@ -58,17 +58,25 @@ impl BlacklistedToken {
 
     /// The successor's (jti, iat, exp), when a refresh recorded one.
     pub fn successor(&self) -> Option<(Id, i64, i64)> {
-        Some((self.successor_jti?, self.successor_iat?, self.successor_exp?))
+        Some((
+            self.successor_jti?,
+            self.successor_iat?,
+            self.successor_exp?,
+        ))
     }
 
     /// Inserts `row`; if its jti is already there, answers with the row that won instead.
     /// Outside a transaction (one statement); inside one, see [`BlacklistedToken::revoke`].
     pub fn add(conn: &mut DbConnection, row: &NewBlacklistedToken) -> QueryResult<Added> {
-        match diesel::insert_into(blacklisted_tokens::table).values(row).execute(conn) {
+        match diesel::insert_into(blacklisted_tokens::table)
+            .values(row)
+            .execute(conn)
+        {
             Ok(_) => Ok(Added::New),
-            Err(error) if is_unique_violation(&error) => {
-                blacklisted_tokens::table.find(row.jti).first(conn).map(Added::Existing)
-            }
+            Err(error) if is_unique_violation(&error) => blacklisted_tokens::table
+                .find(row.jti)
+                .first(conn)
+                .map(Added::Existing),
             Err(error) => Err(error),
         }
     }
@@ -77,7 +85,11 @@ impl BlacklistedToken {
     /// (so it is never handed out again), and, if it had been refreshed, blacklists its successors
     /// too: logging out with a token in its grace ends the session it was refreshed into.
     /// Call inside a write transaction.
-    pub fn revoke(conn: &mut DbConnection, mut row: NewBlacklistedToken, now: NaiveDateTime) -> QueryResult<()> {
+    pub fn revoke(
+        conn: &mut DbConnection,
+        mut row: NewBlacklistedToken,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(
             blacklisted_tokens::table
                 .filter(blacklisted_tokens::successor_jti.eq(row.jti))
@@ -88,17 +100,20 @@ impl BlacklistedToken {
         for _ in 0..MAX_CHAIN {
             // A savepoint, so that Postgres's transaction survives the unique violation.
             let inserted = conn.transaction(|conn| {
-                diesel::insert_into(blacklisted_tokens::table).values(&row).execute(conn)
+                diesel::insert_into(blacklisted_tokens::table)
+                    .values(&row)
+                    .execute(conn)
             });
             match inserted {
                 Ok(_) => return Ok(()),
                 Err(error) if is_unique_violation(&error) => {}
                 Err(error) => return Err(error),
             }
-            let existing: BlacklistedToken = diesel::update(blacklisted_tokens::table.find(row.jti))
-                .set(blacklisted_tokens::grace_until.eq(now))
-                .returning(blacklisted_tokens::all_columns)
-                .get_result(conn)?;
+            let existing: BlacklistedToken =
+                diesel::update(blacklisted_tokens::table.find(row.jti))
+                    .set(blacklisted_tokens::grace_until.eq(now))
+                    .returning(blacklisted_tokens::all_columns)
+                    .get_result(conn)?;
             let Some((jti, _, exp)) = existing.successor() else {
                 return Ok(());
             };
@@ -124,9 +139,10 @@ impl BlacklistedToken {
                 .select(expired_tokens.field(blacklisted_tokens::jti))
                 .filter(expired_tokens.field(blacklisted_tokens::expires_at).lt(now))
                 .limit(batch);
-            let deleted =
-                diesel::delete(blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)))
-                    .execute(conn)?;
+            let deleted = diesel::delete(
+                blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)),
+            )
+            .execute(conn)?;
             total += deleted;
             if deleted < batch as usize {
                 return Ok(total);

@@ -37,8 +37,17 @@ impl NewUser {
     pub fn new(name: String, email: String, password_hash: String, now: NaiveDateTime) -> Self {
         // Microseconds: what Postgres keeps, so the row read back equals what was answered.
         let now = now.and_utc().timestamp_micros();
-        let now = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default().naive_utc();
-        Self { id: Id::now_v7(), name, email, password: password_hash, created_at: now, updated_at: now }
+        let now = chrono::DateTime::from_timestamp_micros(now)
+            .unwrap_or_default()
+            .naive_utc();
+        Self {
+            id: Id::now_v7(),
+            name,
+            email,
+            password: password_hash,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }
 
@@ -63,7 +72,10 @@ impl User {
 
     /// The user with this (already normalised) email.
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-        users::table.filter(users::email.eq(email)).first(conn).optional()
+        users::table
+            .filter(users::email.eq(email))
+            .first(conn)
+            .optional()
     }
 
     /// The user with this id.
@@ -80,13 +92,20 @@ impl User {
         users::table
             .left_join(blacklisted_tokens::table.on(blacklisted_tokens::jti.eq(jti)))
             .filter(users::id.eq(id))
-            .select((users::all_columns, blacklisted_tokens::all_columns.nullable()))
+            .select((
+                users::all_columns,
+                blacklisted_tokens::all_columns.nullable(),
+            ))
             .first(conn)
             .optional()
     }
 
     /// Rejects every token issued before `now` (`logout?scope=all`).
-    pub fn revoke_tokens_issued_before(conn: &mut DbConnection, id: Id, now: NaiveDateTime) -> QueryResult<()> {
+    pub fn revoke_tokens_issued_before(
+        conn: &mut DbConnection,
+        id: Id,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set((users::tokens_valid_after.eq(now), users::updated_at.eq(now)))
             .execute(conn)

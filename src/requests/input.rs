@@ -31,7 +31,11 @@ impl StringInput {
     pub fn trim(&mut self) {
         if let Self::Text(text) = self {
             let trimmed = text.trim();
-            *self = if trimmed.is_empty() { Self::Missing } else { Self::Text(trimmed.to_owned()) };
+            *self = if trimmed.is_empty() {
+                Self::Missing
+            } else {
+                Self::Text(trimmed.to_owned())
+            };
         }
     }
 
@@ -106,9 +110,10 @@ pub fn text_if_present(value: &StringInput) -> Result<(), ValidationError> {
 /// No control characters (newlines, NUL, escapes) in a display name.
 pub fn no_control_characters(value: &StringInput) -> Result<(), ValidationError> {
     match value.text() {
-        Some(text) if text.chars().any(char::is_control) => {
-            Err(error("no_control_characters", "The :attribute field must not contain control characters."))
-        }
+        Some(text) if text.chars().any(char::is_control) => Err(error(
+            "no_control_characters",
+            "The :attribute field must not contain control characters.",
+        )),
         _ => Ok(()),
     }
 }
@@ -116,9 +121,10 @@ pub fn no_control_characters(value: &StringInput) -> Result<(), ValidationError>
 /// bcrypt's limit, in UTF-8 bytes (25 × '€' is 25 characters but 75 bytes).
 pub fn at_most_72_bytes(value: &StringInput) -> Result<(), ValidationError> {
     match value.text() {
-        Some(text) if text.len() > MAX_PASSWORD_BYTES => {
-            Err(error("max_bytes", "The :attribute field must not be greater than 72 bytes."))
-        }
+        Some(text) if text.len() > MAX_PASSWORD_BYTES => Err(error(
+            "max_bytes",
+            "The :attribute field must not be greater than 72 bytes.",
+        )),
         _ => Ok(()),
     }
 }

@@ -51,9 +51,10 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
                 _ => AppError::BadRequest("The request body could not be read."),
             })?;
             let parsed = match format {
-                // An empty body is an empty object: the rules then say which fields are required.
-                BodyFormat::Json => serde_json::from_slice(if body.is_empty() { b"{}" } else { &body })
-                    .map_err(|_| AppError::BadRequest("The request body is not valid JSON.")),
+                BodyFormat::Json => json_object(&body).and_then(|object| {
+                    T::deserialize(object)
+                        .map_err(|_| AppError::BadRequest("The request body is not valid JSON."))
+                }),
                 BodyFormat::Form => serde_urlencoded::from_bytes(&body)
                     .map_err(|_| AppError::BadRequest("The request body is not a valid form.")),
             };
@@ -61,14 +62,40 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
             input.prepare();
             let mut errors = input.validate().err().map(field_errors).unwrap_or_default();
             input.after(&mut errors);
-            if errors.is_empty() { Ok(Validated(input)) } else { Err(AppError::Validation(errors)) }
+            if errors.is_empty() {
+                Ok(Validated(input))
+            } else {
+                Err(AppError::Validation(errors))
+            }
         })
     }
 }
 
+/// The body as a JSON object; an empty body is an empty object, so the rules say what is missing.
+fn json_object(body: &[u8]) -> AppResult<serde_json::Value> {
+    if body.is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    match serde_json::from_slice(body) {
+        Ok(object @ serde_json::Value::Object(_)) => Ok(object),
+        Ok(_) => Err(AppError::BadRequest(
+            "The request body must be a JSON object.",
+        )),
+        Err(_) => Err(AppError::BadRequest("The request body is not valid JSON.")),
+    }
+}
+
 fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
-    let mime = req.mime_type().ok().flatten().ok_or(AppError::UnsupportedMediaType)?;
-    match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
+    let mime = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .ok_or(AppError::UnsupportedMediaType)?;
+    match (
+        mime.type_().as_str(),
+        mime.subtype().as_str(),
+        mime.suffix().map(|s| s.as_str()),
+    ) {
         ("application", "json", _) | ("application", _, Some("json")) => Ok(BodyFormat::Json),
         ("application", "x-www-form-urlencoded", _) => Ok(BodyFormat::Form),
         _ => Err(AppError::UnsupportedMediaType),
@@ -84,7 +111,10 @@ fn field_errors(errors: ValidationErrors) -> FieldErrors {
             let messages = list
                 .iter()
                 .map(|e| {
-                    let message = e.message.as_deref().unwrap_or("The :attribute field is invalid.");
+                    let message = e
+                        .message
+                        .as_deref()
+                        .unwrap_or("The :attribute field is invalid.");
                     message.replace(":attribute", &field.replace('_', " "))
                 })
                 .collect();

@@ -4,7 +4,9 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::FormRequest;
-use super::input::{StringInput, at_most_72_bytes, no_control_characters, required_text, text_if_present};
+use super::input::{
+    StringInput, at_most_72_bytes, no_control_characters, required_text, text_if_present,
+};
 use crate::error::FieldErrors;
 
 /// `name`, `email`, `password`, optional `password_confirmation`; any other field is ignored.
@@ -13,7 +15,10 @@ pub struct RegisterRequest {
     #[serde(default)]
     #[validate(
         custom(function = "required_text"),
-        length(max = 100, message = "The :attribute field must not be greater than 100 characters."),
+        length(
+            max = 100,
+            message = "The :attribute field must not be greater than 100 characters."
+        ),
         custom(function = "no_control_characters")
     )]
     pub name: StringInput,
@@ -21,13 +26,19 @@ pub struct RegisterRequest {
     #[validate(
         custom(function = "required_text"),
         email(message = "The :attribute field must be a valid email address."),
-        length(max = 255, message = "The :attribute field must not be greater than 255 characters.")
+        length(
+            max = 255,
+            message = "The :attribute field must not be greater than 255 characters."
+        )
     )]
     pub email: StringInput,
     #[serde(default)]
     #[validate(
         custom(function = "required_text"),
-        length(min = 8, message = "The :attribute field must be at least 8 characters."),
+        length(
+            min = 8,
+            message = "The :attribute field must be at least 8 characters."
+        ),
         custom(function = "at_most_72_bytes")
     )]
     pub password: StringInput,
@@ -45,7 +56,9 @@ impl FormRequest for RegisterRequest {
 
     /// Laravel's `confirmed` rule: when a confirmation is sent, it must match.
     fn after(&self, errors: &mut FieldErrors) {
-        if self.password_confirmation != StringInput::Missing && self.password_confirmation != self.password {
+        if self.password_confirmation != StringInput::Missing
+            && self.password_confirmation != self.password
+        {
             errors
                 .entry("password".into())
                 .or_default()

@@ -1,0 +1,389 @@
+//! The real binary: a full flow over HTTP with its log checked for secrets, start-up failures, and
+//! the jwt:secret, migrate and blacklist:prune commands.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_jwt-auth-server");
+const SECRET: &str = "smoke-test-secret-smoke-test-secret-42";
+
+/// A scratch working directory, removed on drop.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "jwt-auth-server-cli-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+/// The server process, with everything it logs collected.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    address: String,
+}
+
+impl Server {
+    fn start(dir: &Path, database_url: &str) -> Self {
+        let mut child = command(
+            dir,
+            &[
+                ("APP_ENV", "testing"),
+                ("APP_PORT", "0"),
+                ("DATABASE_URL", database_url),
+                ("JWT_SECRET", SECRET),
+                ("BCRYPT_ROUNDS", "4"),
+                ("RUST_LOG", "debug"),
+            ],
+        )
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stdout.take().unwrap()),
+        ] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let address = loop {
+            let text = log.lock().unwrap().clone();
+            if let Some(rest) = text.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start:\n{text}"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the server exited:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Self {
+            child,
+            log,
+            address,
+        }
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        if !body.is_empty() {
+            request = request.header("Content-Type", "application/json");
+        }
+        let mut response = agent.run(request.body(body).unwrap()).unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
+    let dir = WorkDir::new();
+    let server = Server::start(&dir.0, "sqlite://storage/database.sqlite");
+    let password = "smoke-password-\u{1F510}-x";
+    let (status, _) = server.call("GET", "/health", None, None);
+    assert_eq!(status, 200);
+    let body = json!({ "name": "Smoke", "email": "smoke@example.com", "password": password });
+    assert_eq!(
+        server.call("POST", "/api/register", None, Some(body)).0,
+        201
+    );
+    let wrong = json!({ "email": "smoke@example.com", "password": "wrong-password-value" });
+    assert_eq!(server.call("POST", "/api/login", None, Some(wrong)).0, 401);
+    let (status, login) = server.call(
+        "POST",
+        "/api/login",
+        None,
+        Some(json!({ "email": "smoke@example.com", "password": password })),
+    );
+    assert_eq!(status, 200);
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.call("GET", "/api/me", Some(&token), None).0, 200);
+    let (status, refreshed) = server.call("POST", "/api/refresh", Some(&token), None);
+    assert_eq!(status, 200);
+    let new_token = refreshed["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.call("GET", "/api/me", Some(&token), None).0, 401);
+    assert_eq!(
+        server.call("POST", "/api/logout", Some(&new_token), None).0,
+        200
+    );
+    assert_eq!(server.call("GET", "/api/me", Some(&new_token), None).0, 401);
+    assert!(
+        dir.0.join("storage/database.sqlite").exists(),
+        "the SQLite file and its folder are created"
+    );
+
+    let hash: String = {
+        use diesel::prelude::*;
+        let mut conn = SqliteConnection::establish(
+            &dir.0.join("storage/database.sqlite").display().to_string(),
+        )
+        .unwrap();
+        jwt_auth_server::schema::users::table
+            .select(jwt_auth_server::schema::users::password)
+            .first(&mut conn)
+            .unwrap()
+    };
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains("route=/api/login") && log.contains("status=401"),
+        "one line per request:\n{log}"
+    );
+    for (what, secret) in [
+        ("password", password),
+        ("wrong password", "wrong-password-value"),
+        ("token", &token),
+        ("refreshed token", &new_token),
+        ("token signature", token.rsplit('.').next().unwrap()),
+        ("hash", &hash),
+        ("JWT secret", SECRET),
+    ] {
+        assert!(!log.contains(secret), "the log shows the {what}:\n{log}");
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
+    let dir = WorkDir::new();
+    let output = command(&dir.0, &[("JWT_SECRET", SECRET), ("JWT_TTL", "abc")])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: JWT_TTL:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let short = command(&dir.0, &[("JWT_SECRET", "short")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        !short.status.success() && stderr.contains("JWT_SECRET") && !stderr.contains("short\""),
+        "{stderr}"
+    );
+
+    let production = command(&dir.0, &[("APP_ENV", "production")])
+        .output()
+        .unwrap();
+    assert!(!production.status.success());
+    assert!(String::from_utf8_lossy(&production.stderr).contains("JWT_SECRET"));
+    assert!(
+        !dir.0.join("storage/jwt-secret").exists(),
+        "production never generates a secret"
+    );
+}
+
+#[test]
+fn an_unreachable_database_fails_the_start_quickly() {
+    let dir = WorkDir::new();
+    let start = Instant::now();
+    let output = command(
+        &dir.0,
+        &[
+            ("JWT_SECRET", SECRET),
+            ("DATABASE_URL", "postgres://root:pw@127.0.0.1:1/nothing"),
+            ("DB_TIMEOUT", "1"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "error: cannot connect to PostgreSQL at postgres://root:***@127.0.0.1:1/nothing"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains(":pw@"),
+        "{stderr}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn without_jwt_secret_a_development_secret_is_generated_once() {
+    let dir = WorkDir::new();
+    let migrate = || {
+        command(&dir.0, &[("APP_ENV", "local")])
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    let first = migrate();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let secret = std::fs::read_to_string(dir.0.join("storage/jwt-secret")).unwrap();
+    assert_eq!(secret.len(), 64);
+    assert!(!String::from_utf8_lossy(&first.stderr).contains(&secret));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("Migrated: "));
+    let second = migrate();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("Nothing to migrate."));
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("storage/jwt-secret")).unwrap(),
+        secret
+    );
+}
+
+#[test]
+fn jwt_secret_prints_or_writes_a_new_secret() {
+    let dir = WorkDir::new();
+    let printed = command(&dir.0, &[]).arg("jwt:secret").output().unwrap();
+    let secret = String::from_utf8(printed.stdout).unwrap();
+    assert_eq!(secret.trim().len(), 64);
+
+    std::fs::write(dir.0.join(".env"), "APP_PORT=9000\n").unwrap();
+    assert!(
+        command(&dir.0, &[])
+            .args(["jwt:secret", "--write"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let env = std::fs::read_to_string(dir.0.join(".env")).unwrap();
+    assert!(
+        env.starts_with("APP_PORT=9000\nJWT_SECRET=") && env.len() > 80,
+        "{env}"
+    );
+
+    let again = command(&dir.0, &[])
+        .args(["jwt:secret", "--write"])
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing secret is kept without --force"
+    );
+    assert_eq!(std::fs::read_to_string(dir.0.join(".env")).unwrap(), env);
+    assert!(
+        command(&dir.0, &[])
+            .args(["jwt:secret", "--write", "--force"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_ne!(std::fs::read_to_string(dir.0.join(".env")).unwrap(), env);
+}
+
+#[test]
+fn blacklist_prune_deletes_only_expired_entries() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    let dir = WorkDir::new();
+    let env = [("JWT_SECRET", SECRET), ("DATABASE_URL", "db.sqlite")];
+    assert!(
+        command(&dir.0, &env)
+            .arg("migrate")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut conn =
+        SqliteConnection::establish(&dir.0.join("db.sqlite").display().to_string()).unwrap();
+    let user = "01900000-0000-7000-8000-000000000001";
+    let mut sql = format!(
+        "INSERT INTO users VALUES ('{user}', 'N', 'n@example.com', 'x', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');"
+    );
+    for i in 0..2500 {
+        let expires = if i < 2400 {
+            "2000-01-01 00:00:00"
+        } else {
+            "2999-01-01 00:00:00"
+        };
+        sql.push_str(&format!(
+            "INSERT INTO blacklisted_tokens VALUES ('01900000-0000-7000-8000-{i:012}', '{user}', '{expires}', '{expires}', NULL, NULL, NULL, '2026-01-01 00:00:00');"
+        ));
+    }
+    conn.batch_execute(&sql).unwrap();
+    let output = command(&dir.0, &env)
+        .arg("blacklist:prune")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Pruned 2400 expired blacklist entries.")
+    );
+    let left: i64 = jwt_auth_server::schema::blacklisted_tokens::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(left, 100);
+}

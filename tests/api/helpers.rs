@@ -1,0 +1,386 @@
+//! TestApp (the server on its own thread and a fresh database), requests, factories and forgers.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::PooledConnection;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jwt_auth_server::config::{AppEnv, Config, JwtConfig, Secret};
+use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
+use jwt_auth_server::startup::{self, AppState};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub const ISSUER: &str = "http://localhost";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Postgres when TEST_DATABASE_URL is set; otherwise None, after saying the test is skipped.
+    pub fn postgres() -> Option<Self> {
+        if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+            Some(Self::Postgres)
+        } else {
+            eprintln!("skipped: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A database of one test: a fresh SQLite file, or a fresh Postgres database, removed on drop.
+pub struct TestDb {
+    pub url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn create(backend: Backend) -> Self {
+        let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("jwt-auth-server-tests");
+                let url = dir.join(format!("{name}.sqlite")).display().to_string();
+                Self {
+                    url,
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let mut conn =
+                    PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                conn.batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
+                    .expect("create the test database");
+                let (base, query) = admin
+                    .split_once('?')
+                    .map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+                let (server, _) = base
+                    .rsplit_once('/')
+                    .expect("TEST_DATABASE_URL names a database");
+                let url = match query {
+                    Some(q) => format!("{server}/{name}?{q}"),
+                    None => format!("{server}/{name}"),
+                };
+                Self {
+                    url,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.postgres {
+            Some((admin, name)) => {
+                if let Ok(mut conn) = PgConnection::establish(admin) {
+                    let _ = conn.batch_execute(&format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    ));
+                }
+            }
+            None => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", self.url));
+                }
+            }
+        }
+    }
+}
+
+/// The settings every test starts from (tests never read the environment).
+pub fn test_config(database_url: String) -> Config {
+    Config {
+        app_env: AppEnv::Testing,
+        host: "127.0.0.1".into(),
+        port: 0,
+        app_url: ISSUER.into(),
+        database_url,
+        db_pool_size: 4,
+        db_timeout: Duration::from_secs(5),
+        jwt: JwtConfig {
+            secret: Secret::new(SECRET),
+            issuer: ISSUER.into(),
+            ttl_minutes: 60,
+            refresh_ttl_minutes: 20160,
+            leeway_seconds: 0,
+            blacklist_grace_seconds: 0,
+        },
+        bcrypt_rounds: 4,
+        cors_allowed_origins: vec![],
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    /// The server's own pool, for assertions on the database state.
+    pub db: DbPool,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    agent: ureq::Agent,
+    // Dropped last: the server and its pool are gone before the database is removed.
+    database: TestDb,
+}
+
+impl TestApp {
+    pub fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {})
+    }
+
+    /// Spawns with settings changed by `tweak` (a grace period, a short DB_TIMEOUT…).
+    pub fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        // TEST_LOG=warn (or any RUST_LOG filter) shows the server's log, e.g. the cause of a 500.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+        let database = TestDb::create(backend);
+        let mut config = test_config(database.url.clone());
+        tweak(&mut config);
+        let state = AppState::build(config.clone()).expect("the app state builds");
+        let db = state.db.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let (started, handle) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = startup::run(listener, state).expect("the server starts");
+                started.send(server.handle()).unwrap();
+                server.await.expect("the server runs");
+            })
+        });
+        let handle = handle.recv().expect("the server thread reports its handle");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Self {
+            address,
+            config,
+            db,
+            handle,
+            thread: Some(thread),
+            agent,
+            database,
+        }
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            method: method.into(),
+            path: path.into(),
+            headers: vec![],
+            body: vec![],
+        }
+    }
+
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request("GET", path)
+    }
+
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request("POST", path)
+    }
+
+    /// A pooled connection to the test's database.
+    pub fn conn(&self) -> PooledConnection<ConnectionManager> {
+        self.db.get().expect("a database connection")
+    }
+
+    /// Registers a user and returns the response body's `data`.
+    pub fn register(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .post("/api/register")
+            .json(&json!({ "name": "Test User", "email": email, "password": password }))
+            .send();
+        assert_eq!(response.status, 201, "register {email}: {}", response.text);
+        response.json()["data"].clone()
+    }
+
+    /// Logs in and returns the access token.
+    pub fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .post("/api/login")
+            .json(&json!({ "email": email, "password": password }))
+            .send();
+        assert_eq!(response.status, 200, "login {email}: {}", response.text);
+        response.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A registered user and a fresh token: (user id, token).
+    pub fn user_with_token(&self) -> (String, String) {
+        let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
+        let user = self.register(&email, PASSWORD);
+        (
+            user["id"].as_str().unwrap().to_owned(),
+            self.login(&email, PASSWORD),
+        )
+    }
+
+    /// Signs `claims` with the test secret (HS256), as a forger who knows the secret would.
+    pub fn forge(&self, claims: &Value) -> String {
+        forge_with(Algorithm::HS256, SECRET, claims)
+    }
+
+    /// Valid claims for `user_id`, issued `age` seconds ago with a TTL of `ttl` seconds.
+    pub fn claims(&self, user_id: &str, age: i64, ttl: i64) -> Value {
+        let iat = now() - age;
+        json!({
+            "iss": ISSUER, "sub": user_id, "iat": iat, "nbf": iat, "exp": iat + ttl,
+            "jti": uuid::Uuid::now_v7().to_string(), "orig_iat": iat,
+        })
+    }
+
+    /// Runs a diesel query on the test database.
+    pub fn query<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> T {
+        f(&mut self.conn()).expect("the query runs")
+    }
+
+    /// Runs SQL on the test database (for states that would otherwise need a sleep).
+    pub fn execute(&self, sql: &str) {
+        self.conn().batch_execute(sql).expect("sql runs");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn forge_with(alg: Algorithm, secret: &str, claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// The claims of a token, read without checking it.
+pub fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The header of a token, read without checking it.
+pub fn header_of(token: &str) -> Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+/// A request being built.
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl TestRequest<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        self.body("application/json", body.to_string().into_bytes())
+    }
+
+    pub fn form(self, body: &str) -> Self {
+        self.body(
+            "application/x-www-form-urlencoded",
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    pub fn body(self, content_type: &str, body: Vec<u8>) -> Self {
+        self.raw_body(body).header("Content-Type", content_type)
+    }
+
+    /// A body without a Content-Type header.
+    pub fn raw_body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    pub fn send(self) -> TestResponse {
+        let mut request = ureq::http::Request::builder()
+            .method(self.method.as_str())
+            .uri(format!("{}{}", self.app.address, self.path));
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let request = request.body(self.body).expect("a valid request");
+        let mut response = self.app.agent.run(request).expect("the server answers");
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.body_mut().read_to_string().expect("a text body"),
+        }
+    }
+}
+
+/// What the server answered.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: ureq::http::HeaderMap,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|_| panic!("a JSON body, got {:?}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts status and `error` code together, with the body in the message when they differ.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.json()["error"].as_str()),
+            (status, Some(code)),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}

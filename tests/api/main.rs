@@ -1,0 +1,36 @@
+//! HTTP tests of the real App (the same `startup::run` main uses), each on its own fresh database:
+//! every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+
+mod helpers;
+
+/// Writes each test twice, as `sqlite::name` and `postgres::name`; the Postgres copy returns at
+/// once (and says so) when TEST_DATABASE_URL is unset. `backend` is the name the body uses.
+macro_rules! api_tests {
+    ($( $(#[$meta:meta])* fn $name:ident($backend:ident) $body:block )*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* #[test] fn $name() {
+                let $backend = crate::helpers::Backend::Sqlite;
+                $body
+            } )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $(#[$meta])* #[test] fn $name() {
+                let Some($backend) = crate::helpers::Backend::postgres() else { return };
+                $body
+            } )*
+        }
+    };
+}
+
+mod cli;
+mod health;
+mod http;
+mod login;
+mod logout;
+mod me;
+mod refresh;
+mod register;
