@@ -144,18 +144,24 @@ impl JwtService {
 
     /// True once `exp` (plus leeway) has passed.
     pub fn is_expired(&self, claims: &Claims, now: DateTime<Utc>) -> bool {
-        claims.exp + self.leeway < now.timestamp()
+        claims.exp.saturating_add(self.leeway) < now.timestamp()
     }
 
     /// True while the chain may still be refreshed: now < orig_iat + JWT_REFRESH_TTL (plus leeway).
     pub fn is_refreshable(&self, claims: &Claims, now: DateTime<Utc>) -> bool {
-        now.timestamp() < claims.orig_iat() + self.refresh_ttl + self.leeway
+        now.timestamp()
+            < claims
+                .orig_iat()
+                .saturating_add(self.refresh_ttl + self.leeway)
     }
 
     /// How long a blacklist row must outlive its token: until the token could not be used or
     /// refreshed anyway, or a logged-out token would become refreshable again.
     pub fn blacklist_until(&self, claims: &Claims) -> NaiveDateTime {
-        let end = claims.exp.max(claims.orig_iat() + self.refresh_ttl) + self.leeway;
+        let end = claims
+            .exp
+            .max(claims.orig_iat().saturating_add(self.refresh_ttl))
+            .saturating_add(self.leeway);
         timestamp(end)
     }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{AuthUser, Claims, RefreshableToken};
+use crate::db;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, User};
 use crate::requests::{LoginRequest, RegisterRequest, Validated};
@@ -22,7 +23,6 @@ pub async fn register(
         input.name.into_text(),
         input.email.into_text(),
         password_hash,
-        Utc::now().naive_utc(),
     );
     let user = state
         .db
@@ -116,7 +116,7 @@ pub async fn logout(
             ));
         }
     };
-    let now = Utc::now().naive_utc();
+    let now = db::now();
     let entry = NewBlacklistedToken {
         jti: token.claims.jti,
         user_id: token.claims.sub,

@@ -60,6 +60,15 @@ impl DbConnection {
     }
 }
 
+/// The current UTC time at the precision both databases keep (microseconds), so a value written
+/// and read back compares equal to the one the server used.
+pub fn now() -> chrono::NaiveDateTime {
+    let micros = chrono::Utc::now().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
 /// Which database a DATABASE_URL names, and how to open it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

@@ -33,13 +33,9 @@ pub struct NewUser {
 }
 
 impl NewUser {
-    /// A new user with a fresh time-ordered id, created `now`.
-    pub fn new(name: String, email: String, password_hash: String, now: NaiveDateTime) -> Self {
-        // Microseconds: what Postgres keeps, so the row read back equals what was answered.
-        let now = now.and_utc().timestamp_micros();
-        let now = chrono::DateTime::from_timestamp_micros(now)
-            .unwrap_or_default()
-            .naive_utc();
+    /// A new user with a fresh time-ordered id, created now.
+    pub fn new(name: String, email: String, password_hash: String) -> Self {
+        let now = crate::db::now();
         Self {
             id: Id::now_v7(),
             name,
