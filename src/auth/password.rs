@@ -85,6 +85,15 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn laravel_2y_hashes_verify_as_they_are() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        let parts = bcrypt::hash_with_result("secret from laravel", 4).unwrap();
+        let laravel = parts.format_for_version(bcrypt::Version::TwoY);
+        assert!(laravel.starts_with("$2y$04$"));
+        assert!(hasher.verify("secret from laravel".into(), Some(laravel)).await.unwrap());
+    }
+
+    #[actix_web::test]
     async fn a_candidate_over_72_bytes_never_matches() {
         let hasher = PasswordHasher::new(4).unwrap();
         let password = "a".repeat(72);
