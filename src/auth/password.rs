@@ -90,7 +90,12 @@ mod tests {
         let parts = bcrypt::hash_with_result("secret from laravel", 4).unwrap();
         let laravel = parts.format_for_version(bcrypt::Version::TwoY);
         assert!(laravel.starts_with("$2y$04$"));
-        assert!(hasher.verify("secret from laravel".into(), Some(laravel)).await.unwrap());
+        assert!(
+            hasher
+                .verify("secret from laravel".into(), Some(laravel))
+                .await
+                .unwrap()
+        );
     }
 
     #[actix_web::test]
