@@ -34,6 +34,8 @@ pub struct Config {
     pub bcrypt_rounds: u32,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated (default none: no CORS headers at all; `*` for any).
     pub cors_allowed_origins: Vec<String>,
+    /// `SPA_DEMO` (default false): serve the browser demo of examples/ at `/`.
+    pub spa_demo: bool,
 }
 
 /// Token settings (tymon/jwt-auth's config/jwt.php).
@@ -176,6 +178,7 @@ impl Config {
             jwt,
             bcrypt_rounds,
             cors_allowed_origins,
+            spa_demo: flag(&get, "SPA_DEMO")?,
         })
     }
 }
@@ -205,6 +208,14 @@ fn number<T: std::str::FromStr>(
         Some(raw) => raw
             .parse()
             .map_err(|_| invalid(var, format!("{raw:?} is not a valid number here"))),
+    }
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
     }
 }
 
@@ -298,6 +309,7 @@ mod tests {
         assert_eq!(c.jwt.issuer, "http://localhost:8000");
         assert_eq!(c.bcrypt_rounds, 12);
         assert!(c.cors_allowed_origins.is_empty());
+        assert!(!c.spa_demo);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
-use crate::controllers::{auth_controller, health_controller};
+use crate::controllers::{auth_controller, health_controller, spa_demo_controller};
 
 /// Registers `/health` and both API prefixes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,6 +40,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )),
         );
     }
+}
+
+/// The browser demo at `/` (only with SPA_DEMO=true).
+pub fn spa_demo(cfg: &mut web::ServiceConfig) {
+    let paths: Vec<&str> = spa_demo_controller::paths().collect();
+    cfg.service(route(&paths, &[Method::GET], spa_demo_controller::asset));
 }
 
 /// One handler at several paths for several methods; other methods get 405 with `Allow`.

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::models::BlacklistedToken;
-use crate::routes::routes;
+use crate::routes::{self, routes};
 use crate::telemetry::RequestSpan;
 
 /// Bodies above this are refused with 413 (from Content-Length, before reading, when it is sent).
@@ -56,6 +56,9 @@ impl AppState {
 
 /// Routes and the extractor settings they rely on.
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    if state.config.spa_demo {
+        cfg.configure(routes::spa_demo);
+    }
     cfg.app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .configure(routes)

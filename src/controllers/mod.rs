@@ -2,3 +2,4 @@
 
 pub mod auth_controller;
 pub mod health_controller;
+pub mod spa_demo_controller;

@@ -124,6 +124,7 @@ pub fn test_config(database_url: String) -> Config {
         },
         bcrypt_rounds: 4,
         cors_allowed_origins: vec![],
+        spa_demo: false,
     }
 }
 

@@ -34,3 +34,4 @@ mod logout;
 mod me;
 mod refresh;
 mod register;
+mod spa_demo;
