@@ -36,6 +36,20 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `SPA_DEMO` (default false): serve the browser demo of examples/ at `/`.
     pub spa_demo: bool,
+    /// The `OAUTH_*` settings of `POST /oauth/token`.
+    pub oauth: OAuthConfig,
+}
+
+/// Refresh-token lifetimes of the OAuth endpoint (league/oauth2-server's refresh token grant).
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// `OAUTH_REFRESH_TTL` in minutes: absolute lifetime of a login's refresh tokens (default 43200, 30 days).
+    pub refresh_ttl_minutes: u32,
+    /// `OAUTH_REFRESH_IDLE_TTL` in minutes: a refresh token unused this long expires (default 20160, 14 days).
+    pub refresh_idle_ttl_minutes: u32,
+    /// `OAUTH_REFRESH_REUSE_INTERVAL` in seconds: a just-rotated token presented again within it gets the
+    /// same child instead of revoking the family (default 0).
+    pub refresh_reuse_interval_seconds: u32,
 }
 
 /// Token settings (tymon/jwt-auth's config/jwt.php).
@@ -179,6 +193,11 @@ impl Config {
             bcrypt_rounds,
             cors_allowed_origins,
             spa_demo: flag(&get, "SPA_DEMO")?,
+            oauth: OAuthConfig {
+                refresh_ttl_minutes: positive(&get, "OAUTH_REFRESH_TTL", 43200)?,
+                refresh_idle_ttl_minutes: positive(&get, "OAUTH_REFRESH_IDLE_TTL", 20160)?,
+                refresh_reuse_interval_seconds: number(&get, "OAUTH_REFRESH_REUSE_INTERVAL", 0)?,
+            },
         })
     }
 }
@@ -310,6 +329,14 @@ mod tests {
         assert_eq!(c.bcrypt_rounds, 12);
         assert!(c.cors_allowed_origins.is_empty());
         assert!(!c.spa_demo);
+        assert_eq!(
+            (
+                c.oauth.refresh_ttl_minutes,
+                c.oauth.refresh_idle_ttl_minutes
+            ),
+            (43200, 20160)
+        );
+        assert_eq!(c.oauth.refresh_reuse_interval_seconds, 0);
     }
 
     #[test]

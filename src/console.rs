@@ -1,14 +1,14 @@
-//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, blacklist:prune.
+//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, blacklist:prune, client:*.
 
 use std::net::TcpListener;
 use std::path::Path;
 
-use chrono::Utc;
-
 use crate::config::{Config, generate_secret};
-use crate::db::{DatabaseUrl, DbPool};
-use crate::models::BlacklistedToken;
-use crate::startup::{self, AppState, PRUNE_BATCH};
+use crate::db::{self, DatabaseUrl, DbPool, Id};
+use crate::models::{NewOAuthClient, OAuthClient};
+use crate::oauth::refresh_token;
+use crate::oauth::scopes::Scopes;
+use crate::startup::{self, AppState};
 
 /// Migrates, then serves HTTP on APP_HOST:APP_PORT until stopped.
 pub fn serve(config: Config) -> Result<(), String> {
@@ -36,14 +36,100 @@ pub fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Deletes blacklist rows whose tokens can no longer be used or refreshed.
+/// Deletes blacklist rows whose tokens can no longer be used or refreshed, and OAuth refresh tokens
+/// past their lifetimes.
 pub fn prune_blacklist(config: &Config) -> Result<(), String> {
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let deleted = BlacklistedToken::prune(&mut conn, Utc::now().naive_utc(), PRUNE_BATCH)
+    let pruned = startup::prune(&mut conn, config.oauth.refresh_idle_ttl_minutes)
         .map_err(|e| format!("prune failed: {e}"))?;
-    println!("Pruned {deleted} expired blacklist entries.");
+    println!(
+        "Pruned {} expired blacklist entries.",
+        pruned.blacklisted_tokens
+    );
+    println!(
+        "Pruned {} expired OAuth sessions and {} expired refresh tokens.",
+        pruned.oauth_sessions, pruned.oauth_refresh_tokens
+    );
     Ok(())
+}
+
+/// What `client:create` is asked for.
+pub struct ClientOptions {
+    pub name: String,
+    pub public: bool,
+    pub password_grant: bool,
+    pub scopes: String,
+    pub always_refresh_token: bool,
+}
+
+/// `client:create` (Passport's `passport:client`): prints the id and, for a confidential client,
+/// the secret, this once (only its SHA-256 is stored).
+pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), String> {
+    let scopes = Scopes::parse(&options.scopes)
+        .ok_or("--scopes: a scope has a character OAuth does not allow")?;
+    let secret = (!options.public).then(generate_secret);
+    let mut grant_types = vec!["refresh_token"];
+    if options.password_grant {
+        grant_types.insert(0, "password");
+    }
+    let client = NewOAuthClient {
+        id: Id::now_v7(),
+        name: options.name,
+        secret_hash: secret.as_deref().map(refresh_token::hash),
+        grant_types: grant_types.join(" "),
+        scopes: scopes.to_string(),
+        first_party: i32::from(options.password_grant),
+        always_issue_refresh_token: i32::from(options.always_refresh_token),
+        created_at: db::now(),
+    };
+    let pool = pool(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    OAuthClient::create(&mut conn, &client)
+        .map_err(|e| format!("cannot create the client: {e}"))?;
+    println!("client_id: {}", client.id);
+    if let Some(secret) = secret {
+        println!("client_secret: {secret}");
+        eprintln!("Store the secret now: it is not shown again.");
+    }
+    Ok(())
+}
+
+/// `client:list`: one line per client, never a secret.
+pub fn list_clients(config: &Config) -> Result<(), String> {
+    let pool = pool(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let clients = OAuthClient::all(&mut conn).map_err(|e| e.to_string())?;
+    println!(
+        "{:<36}  {:<12}  {:<24}  {:<24}  name",
+        "client_id", "type", "grants", "scopes"
+    );
+    for client in clients {
+        let kind = if client.is_confidential() {
+            "confidential"
+        } else {
+            "public"
+        };
+        println!(
+            "{:<36}  {kind:<12}  {:<24}  {:<24}  {}",
+            client.id, client.grant_types, client.scopes, client.name
+        );
+    }
+    Ok(())
+}
+
+/// `client:delete ID`: the client, its sessions and refresh tokens.
+pub fn delete_client(config: &Config, id: &str) -> Result<(), String> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| format!("{id:?} is not a client id"))?;
+    let pool = pool(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    match OAuthClient::delete(&mut conn, Id(id)).map_err(|e| e.to_string())? {
+        true => {
+            println!("Deleted client {id}.");
+            Ok(())
+        }
+        false => Err(format!("no client {id}")),
+    }
 }
 
 /// `jwt:secret`: prints a new secret, or with `write` stores it in `env_file` (like

@@ -8,6 +8,7 @@ pub mod controllers;
 pub mod db;
 pub mod error;
 pub mod models;
+pub mod oauth;
 pub mod requests;
 pub mod resources;
 pub mod routes;

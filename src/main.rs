@@ -31,9 +31,33 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Delete blacklist entries whose tokens can no longer be used or refreshed.
+    /// Delete blacklist entries and OAuth refresh tokens past their lifetimes.
     #[command(name = "blacklist:prune")]
     BlacklistPrune,
+    /// Create an OAuth client; prints client_id (and client_secret, once).
+    #[command(name = "client:create")]
+    ClientCreate {
+        #[arg(long)]
+        name: String,
+        /// No secret (a mobile app or SPA): it authenticates with client_id alone.
+        #[arg(long)]
+        public: bool,
+        /// Allow the password grant (first-party clients only: RFC 9700).
+        #[arg(long)]
+        password_grant: bool,
+        /// Scopes the client may ask for, space-separated.
+        #[arg(long, default_value = "offline_access")]
+        scopes: String,
+        /// Issue a refresh token with every grant, not only when offline_access is granted.
+        #[arg(long)]
+        always_refresh_token: bool,
+    },
+    /// List OAuth clients.
+    #[command(name = "client:list")]
+    ClientList,
+    /// Delete an OAuth client with its sessions and refresh tokens.
+    #[command(name = "client:delete")]
+    ClientDelete { id: String },
 }
 
 fn main() -> ExitCode {
@@ -52,6 +76,24 @@ fn main() -> ExitCode {
             Ok(config) => match command {
                 Command::Migrate => console::migrate(&config),
                 Command::BlacklistPrune => console::prune_blacklist(&config),
+                Command::ClientCreate {
+                    name,
+                    public,
+                    password_grant,
+                    scopes,
+                    always_refresh_token,
+                } => {
+                    let options = console::ClientOptions {
+                        name,
+                        public,
+                        password_grant,
+                        scopes,
+                        always_refresh_token,
+                    };
+                    console::create_client(&config, options)
+                }
+                Command::ClientList => console::list_clients(&config),
+                Command::ClientDelete { id } => console::delete_client(&config, &id),
                 _ => console::serve(config),
             },
         },

@@ -66,3 +66,25 @@ impl Responder for TokenResource {
             .json(self)
     }
 }
+
+/// The token endpoint's answer (RFC 6749 §5.1), never cached.
+#[derive(Debug, Serialize)]
+pub struct OAuthTokenResource {
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+impl Responder for OAuthTokenResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(self)
+    }
+}

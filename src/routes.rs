@@ -4,11 +4,24 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
-use crate::controllers::{auth_controller, health_controller, spa_demo_controller};
+use crate::controllers::{
+    auth_controller, health_controller, oauth_controller, spa_demo_controller,
+};
 
 /// Registers `/health` and both API prefixes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(route(&["/health"], &[Method::GET], health_controller::show));
+    // OAuth 2.0 beside the Laravel flow; registered before the `/api` scope, which would claim them.
+    cfg.service(route(
+        &["/oauth/token", "/api/oauth/token"],
+        &[Method::POST],
+        oauth_controller::token,
+    ));
+    cfg.service(route(
+        &["/oauth/revoke", "/api/oauth/revoke"],
+        &[Method::POST],
+        oauth_controller::revoke,
+    ));
     // `/api/auth` first: the `/api` scope would otherwise claim its paths and answer 404.
     for prefix in ["/api/auth", "/api"] {
         cfg.service(

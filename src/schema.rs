@@ -36,4 +36,64 @@ diesel::table! {
 }
 
 diesel::joinable!(blacklisted_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, blacklisted_tokens);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// OAuth clients (Passport's `oauth_clients`).
+    oauth_clients (id) {
+        id -> Uuid,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        grant_types -> Text,
+        scopes -> Text,
+        first_party -> Integer,
+        always_issue_refresh_token -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// One per OAuth login: the family of its refresh tokens, the `sid` of its access tokens.
+    oauth_sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        client_id -> Uuid,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Refresh tokens, by the SHA-256 of their value.
+    oauth_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Uuid,
+        parent_hash -> Nullable<Text>,
+        client_id -> Uuid,
+        scopes -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(oauth_sessions -> users (user_id));
+diesel::joinable!(oauth_sessions -> oauth_clients (client_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    blacklisted_tokens,
+    oauth_clients,
+    oauth_sessions,
+    oauth_refresh_tokens
+);

@@ -9,14 +9,15 @@ use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use chrono::Utc;
+use diesel::QueryResult;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{JwtService, PasswordHasher};
 use crate::config::Config;
-use crate::db::{DatabaseUrl, DbPool};
+use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::error::{AppError, json_error_body};
-use crate::models::BlacklistedToken;
+use crate::models::{Pruned, prune_expired};
+use crate::oauth::refresh_token::RefreshTokens;
 use crate::routes::{self, routes};
 use crate::telemetry::RequestSpan;
 
@@ -33,6 +34,7 @@ pub struct AppState {
     pub db: DbPool,
     pub jwt: JwtService,
     pub passwords: PasswordHasher,
+    pub refresh_tokens: RefreshTokens,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
         tracing::info!(database = %url.describe(), "database ready");
         Ok(Self {
             jwt: JwtService::new(&config.jwt),
+            refresh_tokens: RefreshTokens::new(config.jwt.secret.expose().as_bytes()),
             passwords: PasswordHasher::new(config.bcrypt_rounds).map_err(|e| e.to_string())?,
             db,
             config,
@@ -70,7 +73,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 /// The HTTP server on `listener`, with the middleware stack; await it to serve.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    spawn_pruner(state.db.clone());
+    spawn_pruner(
+        state.db.clone(),
+        state.config.oauth.refresh_idle_ttl_minutes,
+    );
     let origins = state.config.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -101,21 +107,24 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Deletes expired blacklist rows every hour, in batches, on the blocking pool.
-fn spawn_pruner(db: DbPool) {
+/// Deletes expired blacklist rows and OAuth refresh tokens every hour, in batches, on the blocking pool.
+fn spawn_pruner(db: DbPool, oauth_idle_minutes: u32) {
     actix_web::rt::spawn(async move {
         let start = actix_web::rt::time::Instant::now() + PRUNE_EVERY;
         let mut every = actix_web::rt::time::interval_at(start, PRUNE_EVERY);
         loop {
             every.tick().await;
-            let now = Utc::now().naive_utc();
-            match db
-                .run(move |conn| BlacklistedToken::prune(conn, now, PRUNE_BATCH))
-                .await
-            {
-                Ok(deleted) => tracing::info!(deleted, "pruned the token blacklist"),
-                Err(error) => tracing::warn!(%error, "pruning the token blacklist failed"),
+            match db.run(move |conn| prune(conn, oauth_idle_minutes)).await {
+                Ok(pruned) => tracing::info!(?pruned, "pruned expired tokens"),
+                Err(error) => tracing::warn!(%error, "pruning expired tokens failed"),
             }
         }
     });
+}
+
+/// One prune run now (the hourly task and `blacklist:prune`).
+pub fn prune(conn: &mut DbConnection, oauth_idle_minutes: u32) -> QueryResult<Pruned> {
+    let now = crate::db::now();
+    let idle_cutoff = now - chrono::Duration::minutes(i64::from(oauth_idle_minutes));
+    prune_expired(conn, now, idle_cutoff, PRUNE_BATCH)
 }

@@ -73,7 +73,7 @@ impl FromRequest for RefreshableToken {
 }
 
 /// Everything both guards check, in order of cost: header, signature and claims, times, then one
-/// query for the user, its blacklist row and its tokens_valid_after.
+/// query for the user (with its tokens_valid_after), its blacklist row and its OAuth session.
 fn authenticate(
     req: &HttpRequest,
     check: Check,
@@ -93,22 +93,22 @@ fn authenticate(
             }
             _ => {}
         }
-        let (sub, jti) = (claims.sub, claims.jti);
-        let (user, entry) = state
+        let (sub, jti, sid) = (claims.sub, claims.jti, claims.sid);
+        let (user, entry, session) = state
             .db
-            .run(move |conn| User::find_with_blacklist_entry(conn, sub, jti))
+            .run(move |conn| User::find_for_token(conn, sub, jti, sid))
             .await?
             .ok_or(AuthFailure::UserNotFound)?;
-        if user
+        let now = now.naive_utc();
+        let revoked_everywhere = user
             .tokens_valid_after
-            .is_some_and(|cutoff| issued_before(&claims, cutoff))
-        {
+            .is_some_and(|cutoff| issued_before(&claims, cutoff));
+        let session_ended = sid.is_some() && !session.is_some_and(|s| s.is_active(now));
+        if revoked_everywhere || session_ended {
             return Err(AuthFailure::TokenBlacklisted.into());
         }
         match entry {
-            Some(entry) if !entry.in_grace(now.naive_utc()) => {
-                Err(AuthFailure::TokenBlacklisted.into())
-            }
+            Some(entry) if !entry.in_grace(now) => Err(AuthFailure::TokenBlacklisted.into()),
             entry => Ok((user, claims, entry)),
         }
     })

@@ -25,6 +25,15 @@ pub struct Claims {
     /// When the login that began this refresh chain happened; a token without it falls back to iat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orig_iat: Option<i64>,
+    /// OAuth only: the client the token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Id>,
+    /// OAuth only: the granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// OAuth only: the session (refresh-token family); revoking it rejects the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Id>,
 }
 
 impl Claims {
@@ -98,15 +107,16 @@ impl JwtService {
             exp: iat + self.ttl,
             jti: new_jti(now),
             orig_iat: Some(iat),
+            client_id: None,
+            scope: None,
+            sid: None,
         }
     }
 
-    /// The successor a refresh mints: new jti and times, same user and chain.
+    /// The successor a refresh mints: new jti and times, same user, chain and OAuth session.
     pub fn successor_claims(&self, old: &Claims, now: DateTime<Utc>) -> Claims {
-        Claims {
-            orig_iat: Some(old.orig_iat()),
-            ..self.login_claims(old.sub, now)
-        }
+        let iat = now.timestamp();
+        self.recorded_successor(old, new_jti(now), iat, iat + self.ttl)
     }
 
     /// The successor recorded in a blacklist row, rebuilt claim for claim: HS256 over the same
@@ -120,6 +130,9 @@ impl JwtService {
             exp,
             jti,
             orig_iat: Some(old.orig_iat()),
+            client_id: old.client_id,
+            scope: old.scope.clone(),
+            sid: old.sid,
         }
     }
 
@@ -247,6 +260,7 @@ mod tests {
         let old = jwt.login_claims(Id::now_v7(), Utc::now());
         let next = jwt.successor_claims(&old, Utc::now());
         let again = jwt.recorded_successor(&old, next.jti, next.iat, next.exp);
+        assert_eq!(again, next);
         assert_eq!(jwt.encode(&next).unwrap(), jwt.encode(&again).unwrap());
         assert_eq!(next.orig_iat, old.orig_iat);
         assert_ne!(next.jti, old.jti);

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::auth::{AuthUser, Claims, RefreshableToken};
 use crate::db;
 use crate::error::{AppError, AppResult, AuthFailure};
-use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, User};
+use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, OAuthSession, User};
 use crate::requests::{LoginRequest, RegisterRequest, Validated};
 use crate::resources::{TokenResource, UserResource};
 use crate::startup::AppState;
@@ -117,24 +117,26 @@ pub async fn logout(
         }
     };
     let now = db::now();
-    let entry = NewBlacklistedToken {
-        jti: token.claims.jti,
-        user_id: token.claims.sub,
-        expires_at: state.jwt.blacklist_until(&token.claims),
-        grace_until: now,
-        successor_jti: None,
-        successor_iat: None,
-        successor_exp: None,
-        created_at: now,
-    };
-    let user_id = token.user.id;
+    let claims = &token.claims;
+    let entry = NewBlacklistedToken::revoked(
+        claims.jti,
+        claims.sub,
+        state.jwt.blacklist_until(claims),
+        now,
+    );
+    let (user_id, sid) = (token.user.id, claims.sid);
     state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
                 BlacklistedToken::revoke(conn, entry, now)?;
+                // A token from the OAuth endpoint: its session (and refresh tokens) end too.
+                if let Some(sid) = sid {
+                    OAuthSession::revoke(conn, sid, now)?;
+                }
                 if everywhere {
                     User::revoke_tokens_issued_before(conn, user_id, now)?;
+                    OAuthSession::revoke_all_of_user(conn, user_id, now)?;
                 }
                 Ok(())
             })

@@ -2,4 +2,5 @@
 
 pub mod auth_controller;
 pub mod health_controller;
+pub mod oauth_controller;
 pub mod spa_demo_controller;

@@ -41,6 +41,22 @@ pub struct NewBlacklistedToken {
     pub created_at: NaiveDateTime,
 }
 
+impl NewBlacklistedToken {
+    /// The row of a token revoked `now` (logout, RFC 7009 revocation): no grace, no successor.
+    pub fn revoked(jti: Id, user_id: Id, expires_at: NaiveDateTime, now: NaiveDateTime) -> Self {
+        Self {
+            jti,
+            user_id,
+            expires_at,
+            grace_until: now,
+            successor_jti: None,
+            successor_iat: None,
+            successor_exp: None,
+            created_at: now,
+        }
+    }
+}
+
 /// The outcome of [`BlacklistedToken::add`].
 #[derive(Debug)]
 pub enum Added {

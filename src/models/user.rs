@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id, is_unique_violation};
-use crate::models::BlacklistedToken;
-use crate::schema::{blacklisted_tokens, users};
+use crate::models::{BlacklistedToken, OAuthSession};
+use crate::schema::{blacklisted_tokens, oauth_sessions, users};
 
 /// A user row. `password` is the bcrypt hash and never leaves the server (see UserResource).
 #[derive(Debug, Clone, Queryable)]
@@ -47,6 +47,9 @@ impl NewUser {
     }
 }
 
+/// A token's user with the blacklist row of its jti and its OAuth session, if any.
+pub type TokenOwner = (User, Option<BlacklistedToken>, Option<OAuthSession>);
+
 impl User {
     /// Inserts `new`; `Ok(None)` when the email is already taken (the unique index decides, so
     /// concurrent sign-ups with one email leave exactly one row).
@@ -79,18 +82,22 @@ impl User {
         users::table.find(id).first(conn).optional()
     }
 
-    /// What a guard needs in ONE round trip: the token's user and the blacklist row of its jti.
-    pub fn find_with_blacklist_entry(
+    /// What a guard needs in ONE round trip: the token's user, the blacklist row of its jti and,
+    /// for a token of the OAuth endpoint, its session.
+    pub fn find_for_token(
         conn: &mut DbConnection,
         id: Id,
         jti: Id,
-    ) -> QueryResult<Option<(User, Option<BlacklistedToken>)>> {
+        sid: Option<Id>,
+    ) -> QueryResult<Option<TokenOwner>> {
         users::table
             .left_join(blacklisted_tokens::table.on(blacklisted_tokens::jti.eq(jti)))
+            .left_join(oauth_sessions::table.on(oauth_sessions::id.nullable().eq(sid)))
             .filter(users::id.eq(id))
             .select((
                 users::all_columns,
                 blacklisted_tokens::all_columns.nullable(),
+                oauth_sessions::all_columns.nullable(),
             ))
             .first(conn)
             .optional()

@@ -32,7 +32,8 @@ pub trait FormRequest: DeserializeOwned + Validate {
 /// A body that passed its [`FormRequest`]'s rules.
 pub struct Validated<T>(pub T);
 
-enum BodyFormat {
+/// The two body encodings the API reads.
+pub(crate) enum BodyFormat {
     Json,
     Form,
 }
@@ -85,7 +86,8 @@ fn json_object(body: &[u8]) -> AppResult<serde_json::Value> {
     }
 }
 
-fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
+/// The body encoding from Content-Type; anything but JSON or a form is 415.
+pub(crate) fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
     let mime = req
         .mime_type()
         .ok()

@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::PooledConnection;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_auth_server::config::{AppEnv, Config, JwtConfig, Secret};
+use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, Secret};
 use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
 use jwt_auth_server::startup::{self, AppState};
 use serde_json::{Value, json};
@@ -125,6 +125,11 @@ pub fn test_config(database_url: String) -> Config {
         bcrypt_rounds: 4,
         cors_allowed_origins: vec![],
         spa_demo: false,
+        oauth: OAuthConfig {
+            refresh_ttl_minutes: 43200,
+            refresh_idle_ttl_minutes: 20160,
+            refresh_reuse_interval_seconds: 0,
+        },
     }
 }
 

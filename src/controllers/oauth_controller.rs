@@ -1,0 +1,100 @@
+//! `POST /oauth/token` and `POST /oauth/revoke` (Passport's AccessTokenController; RFC 6749, RFC 7009).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+
+use crate::db;
+use crate::models::{
+    BlacklistedToken, NewBlacklistedToken, OAuthClient, OAuthRefreshToken, OAuthSession,
+};
+use crate::oauth::refresh_token::hash;
+use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
+use crate::resources::OAuthTokenResource;
+use crate::startup::AppState;
+
+/// The token endpoint: `grant_type=password` or `grant_type=refresh_token`.
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<OAuthTokenResource, OAuthError> {
+    let params = OAuthParams::parse(&req, &body)?;
+    let grant_type = params.require("grant_type", "grant_type is required.")?;
+    let client = client_auth::authenticate(&state, &req, &params).await?;
+    match grant_type {
+        "password" => grants::password(&state, &client, &params).await,
+        "refresh_token" => grants::refresh_token(&state, &client, &params).await,
+        _ => Err(OAuthError::UnsupportedGrantType),
+    }
+}
+
+/// Revocation (RFC 7009): a refresh token ends its whole family; an access token is blacklisted and
+/// its session ended. Tokens that are unknown, or were issued to another client, change nothing:
+/// the answer is 200 either way, so it tells nothing about them.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let params = OAuthParams::parse(&req, &body)?;
+    let client = client_auth::authenticate(&state, &req, &params).await?;
+    let token = params.require("token", "token is required.")?;
+    if token.split('.').count() == 3 {
+        revoke_access_token(&state, &client, token).await?;
+    } else {
+        revoke_refresh_token(&state, &client, token).await?;
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn revoke_access_token(
+    state: &AppState,
+    client: &OAuthClient,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let Ok(claims) = state.jwt.decode(token, Utc::now()) else {
+        return Ok(());
+    };
+    if claims.client_id != Some(client.id) {
+        return Ok(());
+    }
+    let now = db::now();
+    let entry = NewBlacklistedToken::revoked(
+        claims.jti,
+        claims.sub,
+        state.jwt.blacklist_until(&claims),
+        now,
+    );
+    let sid = claims.sid;
+    state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                BlacklistedToken::revoke(conn, entry, now)?;
+                sid.map_or(Ok(()), |sid| OAuthSession::revoke(conn, sid, now))
+            })
+        })
+        .await?;
+    Ok(())
+}
+
+async fn revoke_refresh_token(
+    state: &AppState,
+    client: &OAuthClient,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let token_hash = hash(token);
+    let client_id = client.id;
+    state
+        .db
+        .run(
+            move |conn| match OAuthRefreshToken::find(conn, &token_hash)? {
+                Some(row) if row.client_id == client_id => conn.write_transaction(|conn| {
+                    OAuthSession::revoke(conn, row.session_id, db::now())
+                }),
+                _ => Ok(()),
+            },
+        )
+        .await?;
+    Ok(())
+}

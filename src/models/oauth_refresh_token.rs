@@ -1,0 +1,108 @@
+//! The `oauth_refresh_tokens` table: one row per refresh token, by the SHA-256 of its value.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, Id};
+use crate::models::OAuthSession;
+use crate::schema::{oauth_refresh_tokens, oauth_sessions};
+
+diesel::alias!(oauth_refresh_tokens as stale_tokens: StaleTokens);
+
+/// A refresh token's row (never its value).
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = oauth_refresh_tokens)]
+// NULL, not SQL's DEFAULT keyword, which SQLite lacks in multi-backend inserts.
+#[diesel(treat_none_as_default_value = false)]
+pub struct OAuthRefreshToken {
+    pub token_hash: String,
+    pub session_id: Id,
+    pub parent_hash: Option<String>,
+    pub client_id: Id,
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    /// When it was rotated: exchanged for its child.
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl OAuthRefreshToken {
+    /// The token and its session, in one query.
+    pub fn find_with_session(
+        conn: &mut DbConnection,
+        token_hash: &str,
+    ) -> QueryResult<Option<(OAuthRefreshToken, OAuthSession)>> {
+        oauth_refresh_tokens::table
+            .inner_join(oauth_sessions::table)
+            .filter(oauth_refresh_tokens::token_hash.eq(token_hash))
+            .select((
+                oauth_refresh_tokens::all_columns,
+                oauth_sessions::all_columns,
+            ))
+            .first(conn)
+            .optional()
+    }
+
+    /// The token's row.
+    pub fn find(
+        conn: &mut DbConnection,
+        token_hash: &str,
+    ) -> QueryResult<Option<OAuthRefreshToken>> {
+        oauth_refresh_tokens::table
+            .find(token_hash)
+            .first(conn)
+            .optional()
+    }
+
+    /// Inserts the row.
+    pub fn create(conn: &mut DbConnection, token: &OAuthRefreshToken) -> QueryResult<()> {
+        diesel::insert_into(oauth_refresh_tokens::table)
+            .values(token)
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Marks the token rotated, if nobody did yet: of N concurrent calls exactly one gets `true`.
+    pub fn mark_used(
+        conn: &mut DbConnection,
+        token_hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            oauth_refresh_tokens::table
+                .find(token_hash)
+                .filter(oauth_refresh_tokens::used_at.is_null())
+                .filter(oauth_refresh_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_refresh_tokens::used_at.eq(now))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Deletes tokens created before `idle_cutoff` (unused that long, or long since rotated), in batches.
+    pub fn prune(
+        conn: &mut DbConnection,
+        idle_cutoff: NaiveDateTime,
+        batch: i64,
+    ) -> QueryResult<usize> {
+        let mut total = 0;
+        loop {
+            let stale = stale_tokens
+                .select(stale_tokens.field(oauth_refresh_tokens::token_hash))
+                .filter(
+                    stale_tokens
+                        .field(oauth_refresh_tokens::created_at)
+                        .lt(idle_cutoff),
+                )
+                .limit(batch);
+            let deleted = diesel::delete(
+                oauth_refresh_tokens::table.filter(oauth_refresh_tokens::token_hash.eq_any(stale)),
+            )
+            .execute(conn)?;
+            total += deleted;
+            if deleted < batch as usize {
+                return Ok(total);
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The `oauth_sessions` table: one row per OAuth login, the family of its refresh tokens and the
+//! `sid` of its access tokens. Revoking it ends both.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, Id};
+use crate::schema::{oauth_refresh_tokens, oauth_sessions};
+
+diesel::alias!(oauth_sessions as expired_sessions: ExpiredSessions);
+
+/// A login through `POST /oauth/token`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = oauth_sessions)]
+pub struct OAuthSession {
+    pub id: Id,
+    pub user_id: Id,
+    pub client_id: Id,
+    /// The scopes granted at login (space-separated); refreshes may only narrow them.
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    /// The absolute end of the family (OAUTH_REFRESH_TTL after the login).
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl OAuthSession {
+    /// Neither revoked nor past its absolute lifetime.
+    pub fn is_active(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+
+    /// Inserts the session.
+    pub fn create(conn: &mut DbConnection, session: &OAuthSession) -> QueryResult<()> {
+        diesel::insert_into(oauth_sessions::table)
+            .values(session)
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Revokes the session and every refresh token of its family.
+    pub fn revoke(conn: &mut DbConnection, id: Id, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(
+            oauth_sessions::table
+                .find(id)
+                .filter(oauth_sessions::revoked_at.is_null()),
+        )
+        .set(oauth_sessions::revoked_at.eq(now))
+        .execute(conn)?;
+        diesel::update(
+            oauth_refresh_tokens::table
+                .filter(oauth_refresh_tokens::session_id.eq(id))
+                .filter(oauth_refresh_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+        .map(drop)
+    }
+
+    /// Revokes every session of a user (`logout?scope=all`).
+    pub fn revoke_all_of_user(
+        conn: &mut DbConnection,
+        user_id: Id,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let ids: Vec<Id> = oauth_sessions::table
+            .select(oauth_sessions::id)
+            .filter(oauth_sessions::user_id.eq(user_id))
+            .filter(oauth_sessions::revoked_at.is_null())
+            .load(conn)?;
+        ids.into_iter()
+            .try_for_each(|id| Self::revoke(conn, id, now))
+    }
+
+    /// Deletes sessions past their absolute lifetime (their refresh tokens go with them), in batches.
+    pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, batch: i64) -> QueryResult<usize> {
+        let mut total = 0;
+        loop {
+            let expired = expired_sessions
+                .select(expired_sessions.field(oauth_sessions::id))
+                .filter(expired_sessions.field(oauth_sessions::expires_at).lt(now))
+                .limit(batch);
+            let deleted =
+                diesel::delete(oauth_sessions::table.filter(oauth_sessions::id.eq_any(expired)))
+                    .execute(conn)?;
+            total += deleted;
+            if deleted < batch as usize {
+                return Ok(total);
+            }
+        }
+    }
+}

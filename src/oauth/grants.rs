@@ -1,0 +1,210 @@
+//! The two grants of `POST /oauth/token` (league/oauth2-server's PasswordGrant and RefreshTokenGrant).
+
+use chrono::{Duration, Utc};
+
+use super::OAuthError;
+use super::params::OAuthParams;
+use super::refresh_token::hash;
+use super::scopes::{OFFLINE_ACCESS, Scopes};
+use crate::db::{self, Id};
+use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession, User};
+use crate::resources::OAuthTokenResource;
+use crate::startup::AppState;
+
+/// `grant_type=password`: a first-party client exchanges the user's email and password for tokens.
+pub async fn password(
+    state: &AppState,
+    client: &OAuthClient,
+    params: &OAuthParams,
+) -> Result<OAuthTokenResource, OAuthError> {
+    if !client.allows_grant("password") {
+        return Err(OAuthError::UnauthorizedClient(
+            "This client may not use the password grant.",
+        ));
+    }
+    let email = params
+        .require("username", "username is required.")?
+        .trim()
+        .to_lowercase();
+    let password = params
+        .require("password", "password is required.")?
+        .to_owned();
+    let scopes = requested_scopes(params, &allowed_scopes(client))?.unwrap_or_default();
+    let user = state
+        .db
+        .run(move |conn| User::find_by_email(conn, &email))
+        .await?;
+    let hash_of_user = user.as_ref().map(|u| u.password.clone());
+    let matched = state.passwords.verify(password, hash_of_user).await?;
+    let user = user.filter(|_| matched).ok_or(OAuthError::InvalidGrant(
+        "The user credentials were incorrect.",
+    ))?;
+
+    let now = db::now();
+    let session = OAuthSession {
+        id: Id::now_v7(),
+        user_id: user.id,
+        client_id: client.id,
+        scopes: scopes.to_string(),
+        created_at: now,
+        expires_at: now + Duration::minutes(i64::from(state.config.oauth.refresh_ttl_minutes)),
+        revoked_at: None,
+    };
+    let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token == 1)
+        .then(|| state.refresh_tokens.generate())
+        .transpose()?;
+    let row = refresh_token.as_deref().map(|token| OAuthRefreshToken {
+        token_hash: hash(token),
+        session_id: session.id,
+        parent_hash: None,
+        client_id: client.id,
+        scopes: session.scopes.clone(),
+        created_at: now,
+        used_at: None,
+        revoked_at: None,
+    });
+    let response = respond(state, &session, &scopes, refresh_token)?;
+    state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                OAuthSession::create(conn, &session)?;
+                row.iter()
+                    .try_for_each(|row| OAuthRefreshToken::create(conn, row))
+            })
+        })
+        .await?;
+    Ok(response)
+}
+
+/// What presenting a refresh token did.
+enum Rotation {
+    /// This request rotated it: the child is new.
+    Rotated,
+    /// It was rotated moments ago (within the reuse interval): the same child again.
+    Reused,
+    /// It had been rotated before: a replay, so the whole family is revoked.
+    Replayed,
+}
+
+/// `grant_type=refresh_token`: rotation with reuse detection.
+pub async fn refresh_token(
+    state: &AppState,
+    client: &OAuthClient,
+    params: &OAuthParams,
+) -> Result<OAuthTokenResource, OAuthError> {
+    if !client.allows_grant("refresh_token") {
+        return Err(OAuthError::UnauthorizedClient(
+            "This client may not use the refresh_token grant.",
+        ));
+    }
+    let presented = params
+        .require("refresh_token", "refresh_token is required.")?
+        .to_owned();
+    let token_hash = hash(&presented);
+    let lookup = token_hash.clone();
+    let (token, session) = state
+        .db
+        .run(move |conn| OAuthRefreshToken::find_with_session(conn, &lookup))
+        .await?
+        .ok_or(OAuthError::InvalidGrant("The refresh token is invalid."))?;
+    let now = db::now();
+    let idle = Duration::minutes(i64::from(state.config.oauth.refresh_idle_ttl_minutes));
+    if token.client_id != client.id {
+        return Err(OAuthError::InvalidGrant(
+            "The refresh token was issued to another client.",
+        ));
+    }
+    if token.revoked_at.is_some() || !session.is_active(now) || token.created_at + idle <= now {
+        return Err(OAuthError::InvalidGrant(
+            "The refresh token is revoked or expired.",
+        ));
+    }
+    let granted = Scopes::parse(&session.scopes).unwrap_or_default();
+    let scopes = requested_scopes(params, &granted)?.unwrap_or(granted);
+
+    let child = state.refresh_tokens.child_of(&presented);
+    let child_row = OAuthRefreshToken {
+        token_hash: hash(&child),
+        session_id: session.id,
+        parent_hash: Some(token_hash.clone()),
+        client_id: client.id,
+        scopes: session.scopes.clone(),
+        created_at: now,
+        used_at: None,
+        revoked_at: None,
+    };
+    let reuse_interval =
+        Duration::seconds(i64::from(state.config.oauth.refresh_reuse_interval_seconds));
+    let session_id = session.id;
+    let rotation = state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                if OAuthRefreshToken::mark_used(conn, &token_hash, now)? {
+                    OAuthRefreshToken::create(conn, &child_row)?;
+                    return Ok(Rotation::Rotated);
+                }
+                let parent = OAuthRefreshToken::find(conn, &token_hash)?;
+                let child = OAuthRefreshToken::find(conn, &child_row.token_hash)?;
+                let just_rotated = parent
+                    .and_then(|p| p.used_at)
+                    .is_some_and(|used| used + reuse_interval > now);
+                let child_unused =
+                    child.is_some_and(|c| c.used_at.is_none() && c.revoked_at.is_none());
+                if just_rotated && child_unused && !reuse_interval.is_zero() {
+                    return Ok(Rotation::Reused);
+                }
+                OAuthSession::revoke(conn, session_id, now)?;
+                Ok(Rotation::Replayed)
+            })
+        })
+        .await?;
+    match rotation {
+        Rotation::Rotated | Rotation::Reused => respond(state, &session, &scopes, Some(child)),
+        Rotation::Replayed => {
+            tracing::warn!(session = %session.id, client = %client.id, "refresh token reused: session revoked");
+            Err(OAuthError::InvalidGrant(
+                "The refresh token has already been used.",
+            ))
+        }
+    }
+}
+
+/// The access token of `session` with `scopes`, and the refresh token if there is one.
+fn respond(
+    state: &AppState,
+    session: &OAuthSession,
+    scopes: &Scopes,
+    refresh_token: Option<String>,
+) -> Result<OAuthTokenResource, OAuthError> {
+    let mut claims = state.jwt.login_claims(session.user_id, Utc::now());
+    claims.orig_iat = Some(session.created_at.and_utc().timestamp());
+    claims.client_id = Some(session.client_id);
+    claims.scope = Some(scopes.to_string());
+    claims.sid = Some(session.id);
+    Ok(OAuthTokenResource {
+        token_type: "Bearer",
+        expires_in: claims.exp - claims.iat,
+        access_token: state.jwt.encode(&claims)?,
+        refresh_token,
+        scope: scopes.to_string(),
+    })
+}
+
+fn allowed_scopes(client: &OAuthClient) -> Scopes {
+    Scopes::parse(&client.scopes).unwrap_or_default()
+}
+
+/// The `scope` parameter if sent: it must be well-formed and within `limit` (RFC 6749 §3.3, §6).
+fn requested_scopes(params: &OAuthParams, limit: &Scopes) -> Result<Option<Scopes>, OAuthError> {
+    let Some(text) = params.get("scope") else {
+        return Ok(None);
+    };
+    let requested = Scopes::parse(text).ok_or(OAuthError::InvalidScope)?;
+    if requested.is_subset(limit) {
+        Ok(Some(requested))
+    } else {
+        Err(OAuthError::InvalidScope)
+    }
+}

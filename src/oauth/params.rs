@@ -1,0 +1,63 @@
+//! The parameters of `/oauth/token` and `/oauth/revoke`: a form (RFC 6749) or a flat JSON object of
+//! strings. A parameter sent twice is an invalid_request (RFC 6749 §3.2).
+
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
+
+use super::OAuthError;
+use crate::requests::{BodyFormat, body_format};
+
+/// The request's parameters, by name.
+#[derive(Debug, Default)]
+pub struct OAuthParams(HashMap<String, String>);
+
+impl OAuthParams {
+    /// Parses the body according to its Content-Type.
+    pub fn parse(req: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
+        let format = body_format(req).map_err(|_| {
+            OAuthError::InvalidRequest("Send application/x-www-form-urlencoded (or JSON).")
+        })?;
+        let pairs: Vec<(String, String)> = match format {
+            BodyFormat::Form => serde_urlencoded::from_bytes(body)
+                .map_err(|_| OAuthError::InvalidRequest("The request body is not a valid form."))?,
+            BodyFormat::Json => {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_slice(body).map_err(|_| {
+                        OAuthError::InvalidRequest("The request body is not a JSON object.")
+                    })?;
+                object
+                    .into_iter()
+                    .map(|(key, value)| match value {
+                        serde_json::Value::String(text) => Ok((key, text)),
+                        _ => Err(OAuthError::InvalidRequest(
+                            "Every parameter must be a string.",
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let mut params = HashMap::new();
+        for (key, value) in pairs {
+            if params.insert(key, value).is_some() {
+                return Err(OAuthError::InvalidRequest(
+                    "A parameter was sent more than once.",
+                ));
+            }
+        }
+        Ok(Self(params))
+    }
+
+    /// A parameter, if sent and not empty (RFC 6749 §3.1: empty counts as omitted).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter that must be there.
+    pub fn require(&self, name: &str, missing: &'static str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or(OAuthError::InvalidRequest(missing))
+    }
+}
