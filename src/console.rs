@@ -25,8 +25,8 @@ pub fn serve(config: Config) -> Result<(), String> {
 
 /// Runs pending migrations and reports them.
 pub fn migrate(config: &Config) -> Result<(), String> {
-    let pool = pool(config)?;
-    let ran = pool.run_migrations()?;
+    let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let ran = DbPool::connect(&url, 1, config.db_timeout)?.run_migrations()?;
     if ran.is_empty() {
         println!("Nothing to migrate.");
     }
@@ -163,7 +163,12 @@ pub fn jwt_secret(write: bool, force: bool, env_file: &Path) -> Result<(), Strin
     Ok(())
 }
 
+/// A small pool for a command, on a migrated database (as `serve` would leave it).
 fn pool(config: &Config) -> Result<DbPool, String> {
     let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
-    DbPool::connect(&url, 1, config.db_timeout)
+    let pool = DbPool::connect(&url, 1, config.db_timeout)?;
+    for migration in pool.run_migrations()? {
+        tracing::info!(%migration, "migrated");
+    }
+    Ok(pool)
 }

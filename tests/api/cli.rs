@@ -387,3 +387,57 @@ fn blacklist_prune_deletes_only_expired_entries() {
         .unwrap();
     assert_eq!(left, 100);
 }
+
+#[test]
+fn client_commands_create_list_and_delete_oauth_clients() {
+    let dir = WorkDir::new();
+    let env = [("JWT_SECRET", SECRET), ("DATABASE_URL", "db.sqlite")];
+    let run = |args: &[&str]| {
+        let output = command(&dir.0, &env).args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let confidential = run(&["client:create", "--name", "Mobile app", "--password-grant"]);
+    let lines: Vec<&str> = confidential.lines().collect();
+    assert_eq!(lines.len(), 2, "{confidential}");
+    let id = lines[0].strip_prefix("client_id: ").unwrap();
+    let secret = lines[1].strip_prefix("client_secret: ").unwrap();
+    assert_eq!(secret.len(), 64);
+    let public = run(&[
+        "client:create",
+        "--name",
+        "SPA",
+        "--public",
+        "--scopes",
+        "offline_access read",
+    ]);
+    assert!(
+        public.starts_with("client_id: ") && !public.contains("client_secret"),
+        "{public}"
+    );
+
+    let list = run(&["client:list"]);
+    assert!(
+        list.contains(id) && list.contains("confidential") && list.contains("public"),
+        "{list}"
+    );
+    assert!(
+        list.contains("password refresh_token") && list.contains("offline_access read"),
+        "{list}"
+    );
+    assert!(!list.contains(secret), "the secret is shown only once");
+
+    assert!(run(&["client:delete", id]).contains("Deleted client"));
+    assert!(!run(&["client:list"]).contains(id));
+    assert!(
+        !command(&dir.0, &env)
+            .args(["client:delete", id])
+            .status()
+            .unwrap()
+            .success()
+    );
+}

@@ -32,6 +32,7 @@ mod http;
 mod login;
 mod logout;
 mod me;
+mod oauth;
 mod refresh;
 mod register;
 mod spa_demo;

@@ -1,0 +1,350 @@
+//! POST /oauth/token and /oauth/revoke: grants, rotation, reuse detection, clients, lifetimes.
+
+use std::sync::{Arc, Barrier};
+
+use base64::Engine;
+use diesel::prelude::*;
+use jwt_auth_server::db::{self, Id};
+use jwt_auth_server::models::{NewOAuthClient, OAuthClient, OAuthRefreshToken, OAuthSession};
+use jwt_auth_server::oauth::refresh_token::hash;
+use jwt_auth_server::schema::{oauth_refresh_tokens, oauth_sessions};
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, TestResponse, claims_of};
+
+const SECRET: &str = "client-secret-client-secret-0123456789";
+const EMAIL: &str = "oauth@example.com";
+
+/// How a test client is set up.
+#[derive(Clone, Copy)]
+struct Kind {
+    confidential: bool,
+    password_grant: bool,
+    always_refresh: bool,
+}
+
+const FIRST_PARTY: Kind = Kind {
+    confidential: true,
+    password_grant: true,
+    always_refresh: false,
+};
+
+/// Creates a client with scopes `offline_access read profile`; returns its id.
+fn client(app: &TestApp, kind: Kind) -> String {
+    let id = Id::now_v7();
+    let grants = if kind.password_grant {
+        "password refresh_token"
+    } else {
+        "refresh_token"
+    };
+    let new = NewOAuthClient {
+        id,
+        name: "test client".into(),
+        secret_hash: kind.confidential.then(|| hash(SECRET)),
+        grant_types: grants.into(),
+        scopes: "offline_access profile read".into(),
+        first_party: i32::from(kind.password_grant),
+        always_issue_refresh_token: i32::from(kind.always_refresh),
+        created_at: db::now(),
+    };
+    app.query(|conn| OAuthClient::create(conn, &new));
+    id.to_string()
+}
+
+fn token(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
+    app.post("/oauth/token")
+        .form(&serde_urlencoded::to_string(params).unwrap())
+        .send()
+}
+
+/// A password grant by a confidential first-party client with `client_id`.
+fn password_grant(app: &TestApp, client_id: &str, scope: &str) -> TestResponse {
+    token(
+        app,
+        &[
+            ("grant_type", "password"),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("client_id", client_id),
+            ("client_secret", SECRET),
+            ("scope", scope),
+        ],
+    )
+}
+
+fn refresh(app: &TestApp, client_id: &str, refresh_token: &str) -> TestResponse {
+    token(
+        app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", client_id),
+            ("client_secret", SECRET),
+        ],
+    )
+}
+
+fn ok(response: &TestResponse) -> Value {
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.json()
+}
+
+fn refresh_token_of(response: &TestResponse) -> String {
+    ok(response)["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned()
+}
+
+fn assert_oauth_error(response: &TestResponse, status: u16, error: &str) {
+    assert_eq!(
+        (response.status, response.json()["error"].as_str()),
+        (status, Some(error)),
+        "{}",
+        response.text
+    );
+    assert!(response.json()["error_description"].is_string());
+}
+
+/// A registered user and a client; returns the client id.
+fn setup(app: &TestApp, kind: Kind) -> String {
+    app.register(EMAIL, PASSWORD);
+    client(app, kind)
+}
+
+api_tests! {
+    fn the_password_grant_answers_rfc_6749_tokens(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let response = password_grant(&app, &client_id, "read offline_access");
+        let body = ok(&response);
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+        assert_eq!(response.header("pragma"), Some("no-cache"));
+        assert_eq!((body["token_type"].as_str(), body["expires_in"].as_i64()), (Some("Bearer"), Some(3600)));
+        assert_eq!(body["scope"], "offline_access read");
+        let access = body["access_token"].as_str().unwrap();
+        let claims = claims_of(access);
+        assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some(client_id.as_str()), Some("offline_access read")));
+        assert!(claims["sid"].is_string());
+        assert_eq!(app.get("/api/me").bearer(access).send().json()["email"], EMAIL);
+        // JSON bodies and the /api prefix work too.
+        let json_body = app
+            .post("/api/oauth/token")
+            .json(&json!({ "grant_type": "password", "username": EMAIL, "password": PASSWORD, "client_id": client_id, "client_secret": SECRET }))
+            .send();
+        assert_eq!(ok(&json_body)["scope"], "");
+    }
+
+    fn a_refresh_token_needs_offline_access_or_a_client_that_always_gets_one(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        assert!(ok(&password_grant(&app, &client_id, "read")).get("refresh_token").is_none());
+        assert!(ok(&password_grant(&app, &client_id, "offline_access")).get("refresh_token").is_some());
+        let always = client(&app, Kind { always_refresh: true, ..FIRST_PARTY });
+        assert!(ok(&password_grant(&app, &always, "read")).get("refresh_token").is_some());
+    }
+
+    fn refresh_tokens_are_stored_only_as_hashes(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access"));
+        let rt1 = refresh_token_of(&refresh(&app, &client_id, &rt0));
+        let rows: Vec<OAuthRefreshToken> = app.query(|conn| oauth_refresh_tokens::table.load(conn));
+        assert_eq!(rows.len(), 2);
+        let dump = format!("{rows:?}");
+        assert!(!dump.contains(&rt0) && !dump.contains(&rt1), "no token in clear text");
+        assert!(rows.iter().any(|r| r.token_hash == hash(&rt0) && r.used_at.is_some()));
+        assert!(rows.iter().any(|r| r.token_hash == hash(&rt1) && r.parent_hash == Some(hash(&rt0))));
+    }
+
+    fn rotation_gives_distinct_tokens_and_a_replay_revokes_the_family(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access"));
+        let first = refresh(&app, &client_id, &rt0);
+        let rt1 = refresh_token_of(&first);
+        let second = refresh(&app, &client_id, &rt1);
+        let rt2 = refresh_token_of(&second);
+        let access = second.json()["access_token"].as_str().unwrap().to_owned();
+        assert!(rt0 != rt1 && rt1 != rt2 && rt0 != rt2);
+        assert_eq!(app.get("/api/me").bearer(&access).send().status, 200);
+
+        let replay = refresh(&app, &client_id, &rt0);
+        assert_oauth_error(&replay, 400, "invalid_grant");
+        assert_oauth_error(&refresh(&app, &client_id, &rt2), 400, "invalid_grant");
+        app.get("/api/me").bearer(&access).send().assert_error(401, "token_blacklisted");
+        let sessions: Vec<OAuthSession> = app.query(|conn| oauth_sessions::table.load(conn));
+        assert!(sessions[0].revoked_at.is_some());
+    }
+
+    fn concurrent_uses_of_one_refresh_token_have_exactly_one_winner(backend) {
+        let app = Arc::new(TestApp::spawn(backend));
+        let client_id = setup(&app, FIRST_PARTY);
+        let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access"));
+        let barrier = Arc::new(Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (app, barrier, client_id, rt0) = (app.clone(), barrier.clone(), client_id.clone(), rt0.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    refresh(&app, &client_id, &rt0)
+                })
+            })
+            .collect();
+        let responses: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1, "{responses:?}");
+        for loser in responses.iter().filter(|r| r.status != 200) {
+            assert_oauth_error(loser, 400, "invalid_grant");
+        }
+    }
+
+    fn within_the_reuse_interval_the_same_child_is_answered(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.oauth.refresh_reuse_interval_seconds = 30);
+        let client_id = setup(&app, FIRST_PARTY);
+        let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access"));
+        let rt1 = refresh_token_of(&refresh(&app, &client_id, &rt0));
+        assert_eq!(refresh_token_of(&refresh(&app, &client_id, &rt0)), rt1, "the same child again");
+        let rt2 = refresh_token_of(&refresh(&app, &client_id, &rt1));
+        // Once the child has been used, the parent is a replay even inside the interval.
+        assert_oauth_error(&refresh(&app, &client_id, &rt0), 400, "invalid_grant");
+        assert_oauth_error(&refresh(&app, &client_id, &rt2), 400, "invalid_grant");
+    }
+
+    fn a_refresh_may_narrow_the_scope_but_not_widen_it(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access read"));
+        let params = |rt: &str, scope: &str| {
+            token(&app, &[("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &client_id), ("client_secret", SECRET), ("scope", scope)])
+        };
+        assert_oauth_error(&params(&rt0, "read profile"), 400, "invalid_scope");
+        let narrowed = params(&rt0, "read");
+        assert_eq!(ok(&narrowed)["scope"], "read");
+        assert_eq!(claims_of(narrowed.json()["access_token"].as_str().unwrap())["scope"], "read");
+        // The refresh token keeps the scopes of the login (RFC 6749 §6).
+        let rt1 = narrowed.json()["refresh_token"].as_str().unwrap().to_owned();
+        assert_eq!(ok(&refresh(&app, &client_id, &rt1))["scope"], "offline_access read");
+        assert_oauth_error(&password_grant(&app, &client_id, "admin"), 400, "invalid_scope");
+    }
+
+    fn confidential_clients_must_authenticate_and_public_ones_need_not(backend) {
+        let app = TestApp::spawn(backend);
+        let confidential = setup(&app, FIRST_PARTY);
+        let public = client(&app, Kind { confidential: false, ..FIRST_PARTY });
+        let grant = |client_id: &str, secret: Option<&str>| {
+            let mut params = vec![("grant_type", "password"), ("username", EMAIL), ("password", PASSWORD), ("client_id", client_id)];
+            params.extend(secret.map(|s| ("client_secret", s)));
+            token(&app, &params)
+        };
+        for response in [grant(&confidential, None), grant(&confidential, Some("wrong")), grant(&public, Some(SECRET)), grant(&Id::now_v7().to_string(), None), grant("not-a-uuid", None)] {
+            assert_oauth_error(&response, 401, "invalid_client");
+            assert_eq!(response.header("www-authenticate"), Some(r#"Basic realm="jwt-auth-server""#));
+        }
+        ok(&grant(&public, None));
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{confidential}:{SECRET}"));
+        let with_basic = app
+            .post("/oauth/token")
+            .header("Authorization", &format!("Basic {basic}"))
+            .form(&format!("grant_type=password&username=oauth%40example.com&password={}", PASSWORD.replace(' ', "+")))
+            .send();
+        ok(&with_basic);
+    }
+
+    fn the_password_grant_needs_a_client_allowed_to_use_it(backend) {
+        let app = TestApp::spawn(backend);
+        let third_party = setup(&app, Kind { password_grant: false, ..FIRST_PARTY });
+        assert_oauth_error(&password_grant(&app, &third_party, "read"), 400, "unauthorized_client");
+    }
+
+    fn a_wrong_password_and_an_unknown_user_get_the_same_invalid_grant(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let attempt = |username: &str, password: &str| {
+            token(&app, &[("grant_type", "password"), ("username", username), ("password", password), ("client_id", &client_id), ("client_secret", SECRET)])
+        };
+        let (wrong, unknown) = (attempt(EMAIL, "wrong password"), attempt("nobody@example.com", PASSWORD));
+        assert_oauth_error(&wrong, 400, "invalid_grant");
+        assert_eq!(wrong.json(), unknown.json());
+    }
+
+    fn tokens_of_one_kind_are_refused_as_the_other(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let body = ok(&password_grant(&app, &client_id, "offline_access"));
+        let (access, refresh_token) = (body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().unwrap());
+        assert_oauth_error(&refresh(&app, &client_id, access), 400, "invalid_grant");
+        app.get("/api/me").bearer(refresh_token).send().assert_error(401, "token_invalid");
+        let other_client = client(&app, FIRST_PARTY);
+        assert_oauth_error(&refresh(&app, &other_client, refresh_token), 400, "invalid_grant");
+    }
+
+    fn malformed_token_requests_are_invalid_request_or_unsupported_grant_type(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        assert_oauth_error(&token(&app, &[("client_id", &client_id), ("client_secret", SECRET)]), 400, "invalid_request");
+        let implicit = token(&app, &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        assert_oauth_error(&implicit, 400, "unsupported_grant_type");
+        let twice = app.post("/oauth/token").form(&format!("grant_type=password&grant_type=password&client_id={client_id}")).send();
+        assert_oauth_error(&twice, 400, "invalid_request");
+        let missing = token(&app, &[("grant_type", "password"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        assert_oauth_error(&missing, 400, "invalid_request");
+        let xml = app.post("/oauth/token").body("application/xml", b"<grant/>".to_vec()).send();
+        assert_oauth_error(&xml, 400, "invalid_request");
+    }
+
+    fn expired_families_and_idle_refresh_tokens_are_refused(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        // Instead of waiting 14 or 30 days, the rows are aged.
+        let idle = refresh_token_of(&password_grant(&app, &client_id, "offline_access"));
+        app.execute(&format!("UPDATE oauth_refresh_tokens SET created_at = '2000-01-01 00:00:00' WHERE token_hash = '{}'", hash(&idle)));
+        assert_oauth_error(&refresh(&app, &client_id, &idle), 400, "invalid_grant");
+
+        let absolute = password_grant(&app, &client_id, "offline_access");
+        let sid = claims_of(absolute.json()["access_token"].as_str().unwrap())["sid"].as_str().unwrap().to_owned();
+        app.execute(&format!("UPDATE oauth_sessions SET expires_at = '2000-01-01 00:00:00' WHERE id = '{sid}'"));
+        assert_oauth_error(&refresh(&app, &client_id, &refresh_token_of(&absolute)), 400, "invalid_grant");
+        app.get("/api/me").bearer(absolute.json()["access_token"].as_str().unwrap()).send().assert_error(401, "token_blacklisted");
+
+        let pruned = app.query(|conn| jwt_auth_server::startup::prune(conn, 20160));
+        assert_eq!((pruned.oauth_sessions, pruned.oauth_refresh_tokens), (1, 1));
+    }
+
+    fn revocation_ends_the_family_and_always_answers_200(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let revoke = |token: &str| {
+            app.post("/oauth/revoke").form(&serde_urlencoded::to_string([("token", token), ("client_id", &client_id), ("client_secret", SECRET)]).unwrap()).send()
+        };
+        let body = ok(&password_grant(&app, &client_id, "offline_access"));
+        let (access, rt) = (body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().unwrap());
+        assert_eq!(revoke(rt).status, 200);
+        assert_oauth_error(&refresh(&app, &client_id, rt), 400, "invalid_grant");
+        app.get("/api/me").bearer(access).send().assert_error(401, "token_blacklisted");
+        assert_eq!(revoke("no-such-token").status, 200);
+
+        let body = ok(&password_grant(&app, &client_id, "offline_access"));
+        let access = body["access_token"].as_str().unwrap();
+        assert_eq!(revoke(access).status, 200);
+        app.get("/api/me").bearer(access).send().assert_error(401, "token_blacklisted");
+        assert_oauth_error(&refresh(&app, &client_id, body["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
+        let unauthenticated = app.post("/oauth/revoke").form("token=x").send();
+        assert_oauth_error(&unauthenticated, 401, "invalid_client");
+    }
+
+    fn logout_ends_the_oauth_session_and_scope_all_every_session(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let one = ok(&password_grant(&app, &client_id, "offline_access"));
+        let two = ok(&password_grant(&app, &client_id, "offline_access"));
+        let three = ok(&password_grant(&app, &client_id, "offline_access"));
+        assert_eq!(app.post("/api/logout").bearer(one["access_token"].as_str().unwrap()).send().status, 200);
+        assert_oauth_error(&refresh(&app, &client_id, one["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
+        ok(&refresh(&app, &client_id, two["refresh_token"].as_str().unwrap()));
+
+        let laravel = app.login(EMAIL, PASSWORD);
+        assert_eq!(app.post("/api/logout?scope=all").bearer(&laravel).send().status, 200);
+        assert_oauth_error(&refresh(&app, &client_id, three["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
+        app.get("/api/me").bearer(three["access_token"].as_str().unwrap()).send().assert_error(401, "token_blacklisted");
+    }
+}
