@@ -53,6 +53,12 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The request body did not arrive in time.
+    #[error("request timeout")]
+    RequestTimeout,
+    /// A rate limit; the client may retry after this long.
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
     #[error("database unavailable: {0}")]
     Unavailable(#[source] BoxError),
     #[error("internal error: {0}")]
@@ -113,6 +119,16 @@ impl AppError {
                 "unsupported_media_type",
                 "Send application/json or application/x-www-form-urlencoded.".into(),
             ),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body did not arrive in time.".into(),
+            ),
+            Self::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too Many Attempts.".into(),
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
@@ -134,6 +150,7 @@ impl AppError {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("unavailable".into()),
             s if s.is_client_error() => Self::BadRequest("The request could not be understood."),
             s => Self::Internal(format!("framework answered {s}").into()),
@@ -152,11 +169,17 @@ impl ResponseError for AppError {
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, cause = ?cause, "request failed")
             }
-            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "service unavailable"),
             _ => {}
         }
         let mut response = HttpResponse::build(status);
         match self {
+            Self::TooManyRequests(wait) => {
+                response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1)));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, 1));
+            }
             Self::Unauthenticated(AuthFailure::TokenNotProvided) | Self::InvalidCredentials => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }

@@ -1,6 +1,7 @@
 //! jwt-auth-server: tymon/jwt-auth's register / login / me / refresh / logout API with a
 //! database-backed token blacklist, on SQLite or PostgreSQL. `main.rs` is the binary; tests use this.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod console;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod models;
 pub mod oauth;
+pub mod rate_limit;
 pub mod requests;
 pub mod resources;
 pub mod routes;

@@ -18,6 +18,7 @@ use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::models::{Pruned, prune_expired};
 use crate::oauth::refresh_token::RefreshTokens;
+use crate::rate_limit::RateLimits;
 use crate::routes::{self, routes};
 use crate::telemetry::RequestSpan;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub jwt: JwtService,
     pub passwords: PasswordHasher,
     pub refresh_tokens: RefreshTokens,
+    pub limits: RateLimits,
 }
 
 impl AppState {
@@ -50,7 +52,13 @@ impl AppState {
         Ok(Self {
             jwt: JwtService::new(&config.jwt),
             refresh_tokens: RefreshTokens::new(config.jwt.secret.expose().as_bytes()),
-            passwords: PasswordHasher::new(config.bcrypt_rounds).map_err(|e| e.to_string())?,
+            passwords: PasswordHasher::new(
+                config.bcrypt_rounds,
+                config.hash_concurrency,
+                config.hash_queue_timeout,
+            )
+            .map_err(|e| e.to_string())?,
+            limits: RateLimits::new(&config.rate_limit),
             db,
             config,
         })

@@ -3,6 +3,7 @@
 
 pub mod guard;
 pub mod jwt;
+pub mod login;
 pub mod password;
 
 pub use guard::{AuthUser, RefreshableToken};

@@ -1,6 +1,10 @@
-//! bcrypt hashing and checking (Laravel: the Hash facade), always on the blocking thread pool.
+//! bcrypt hashing and checking (Laravel: the Hash facade): on the blocking thread pool, at most
+//! HASH_CONCURRENCY at once, so a login flood queues here instead of starving every other request.
+
+use std::time::Duration;
 
 use actix_web::web;
+use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 
@@ -12,24 +16,52 @@ pub struct PasswordHasher {
     cost: u32,
     /// Verified against when the email is unknown, so that answer takes as long as a wrong password.
     dummy_hash: String,
+    slots: Semaphore,
+    queue_timeout: Duration,
 }
 
 impl PasswordHasher {
-    /// A hasher at `cost` (BCRYPT_ROUNDS).
-    pub fn new(cost: u32) -> AppResult<Self> {
+    /// A hasher at `cost` (BCRYPT_ROUNDS) running `concurrency` jobs at once; a job that cannot
+    /// start within `queue_timeout` is refused with 503.
+    pub fn new(cost: u32, concurrency: usize, queue_timeout: Duration) -> AppResult<Self> {
         // Hashing at cost 4 is instant; the cost field is then raised, so checking against the dummy
         // costs as much as checking a real hash, without paying a full hash at start-up.
         let cheap = bcrypt::hash("not a password", 4).map_err(|e| AppError::Internal(e.into()))?;
         let dummy_hash = format!("$2b${cost:02}${}", &cheap[7..]);
-        Ok(Self { cost, dummy_hash })
+        Ok(Self {
+            cost,
+            dummy_hash,
+            slots: Semaphore::new(concurrency.max(1)),
+            queue_timeout,
+        })
+    }
+
+    /// Whether `hash` was made at a lower cost than BCRYPT_ROUNDS (then login rehashes it).
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        hash.get(4..6)
+            .and_then(|c| c.parse::<u32>().ok())
+            .is_some_and(|cost| cost < self.cost)
+    }
+
+    /// Runs one bcrypt job once a slot is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _slot = actix_web::rt::time::timeout(self.queue_timeout, self.slots.acquire())
+            .await
+            .map_err(|_| AppError::Unavailable("password hashing queue is full".into()))?
+            .map_err(|e| AppError::Internal(e.into()))?;
+        web::block(job)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
     }
 
     /// The bcrypt hash of `password` (the caller has checked its length).
     pub async fn hash(&self, password: String) -> AppResult<String> {
         let cost = self.cost;
-        web::block(move || bcrypt::hash(password, cost))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
+        self.run(move || bcrypt::hash(password, cost))
+            .await?
             .map_err(|e| AppError::Internal(e.into()))
     }
 
@@ -38,18 +70,18 @@ impl PasswordHasher {
     pub async fn verify(&self, candidate: String, hash: Option<String>) -> AppResult<bool> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
-        let matched = web::block(move || {
-            let fits = candidate.len() <= MAX_PASSWORD_BYTES;
-            match bcrypt::verify(&candidate, &hash) {
-                Ok(matched) => matched && fits,
-                Err(error) => {
-                    tracing::warn!(%error, "a stored password hash is not a bcrypt hash");
-                    false
+        let matched = self
+            .run(move || {
+                let fits = candidate.len() <= MAX_PASSWORD_BYTES;
+                match bcrypt::verify(&candidate, &hash) {
+                    Ok(matched) => matched && fits,
+                    Err(error) => {
+                        tracing::warn!(%error, "a stored password hash is not a bcrypt hash");
+                        false
+                    }
                 }
-            }
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+            })
+            .await?;
         Ok(matched && known)
     }
 }
@@ -58,16 +90,39 @@ impl PasswordHasher {
 mod tests {
     use super::*;
 
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new(4, 2, Duration::from_secs(2)).unwrap()
+    }
+
+    #[test]
+    fn hashes_below_the_configured_cost_need_a_rehash() {
+        let hasher = PasswordHasher::new(12, 1, Duration::from_secs(1)).unwrap();
+        assert!(hasher.needs_rehash("$2y$10$abcdefghijklmnopqrstuu"));
+        assert!(!hasher.needs_rehash("$2b$12$abcdefghijklmnopqrstuu"));
+        assert!(!hasher.needs_rehash("$2b$13$abcdefghijklmnopqrstuu"));
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_answers_503_after_the_queue_timeout() {
+        let hasher = PasswordHasher::new(4, 1, Duration::from_millis(50)).unwrap();
+        let _busy = hasher.slots.acquire().await.unwrap();
+        let refused = hasher.hash("password".into()).await;
+        assert!(
+            matches!(refused, Err(AppError::Unavailable(_))),
+            "{refused:?}"
+        );
+    }
+
     #[test]
     fn the_dummy_hash_has_the_configured_cost() {
-        let hasher = PasswordHasher::new(12).unwrap();
+        let hasher = PasswordHasher::new(12, 2, Duration::from_secs(2)).unwrap();
         assert!(hasher.dummy_hash.starts_with("$2b$12$"));
         assert_eq!(hasher.dummy_hash.len(), 60);
     }
 
     #[actix_web::test]
     async fn a_hash_verifies_its_password_only() {
-        let hasher = PasswordHasher::new(4).unwrap();
+        let hasher = hasher();
         let hash = hasher.hash("correct horse".into()).await.unwrap();
         assert!(
             hasher
@@ -86,7 +141,7 @@ mod tests {
 
     #[actix_web::test]
     async fn laravel_2y_hashes_verify_as_they_are() {
-        let hasher = PasswordHasher::new(4).unwrap();
+        let hasher = hasher();
         let parts = bcrypt::hash_with_result("secret from laravel", 4).unwrap();
         let laravel = parts.format_for_version(bcrypt::Version::TwoY);
         assert!(laravel.starts_with("$2y$04$"));
@@ -100,7 +155,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_candidate_over_72_bytes_never_matches() {
-        let hasher = PasswordHasher::new(4).unwrap();
+        let hasher = hasher();
         let password = "a".repeat(72);
         let hash = hasher.hash(password.clone()).await.unwrap();
         assert!(

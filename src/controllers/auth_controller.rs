@@ -1,14 +1,16 @@
 //! JWTAuthController: register, login, me, refresh, logout (tymon/jwt-auth's quick start).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{AuthUser, Claims, RefreshableToken};
+use crate::audit;
+use crate::auth::{AuthUser, Claims, RefreshableToken, login};
 use crate::db;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, OAuthSession, User};
+use crate::rate_limit::client_ip;
 use crate::requests::{LoginRequest, RegisterRequest, Validated};
 use crate::resources::{TokenResource, UserResource};
 use crate::startup::AppState;
@@ -16,8 +18,12 @@ use crate::startup::AppState;
 /// `POST /register`: 201 with the new user, or 422 (also when the email is taken).
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Validated(input): Validated<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
+    state
+        .limits
+        .register_attempt(client_ip(&req, &state.config.rate_limit.trusted_proxies))?;
     let password_hash = state.passwords.hash(input.password.into_text()).await?;
     let new_user = NewUser::new(
         input.name.into_text(),
@@ -37,20 +43,13 @@ pub async fn register(
 /// time, for an unknown email and a wrong password.
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Validated(input): Validated<LoginRequest>,
 ) -> AppResult<TokenResource> {
-    let email = input.email.into_text();
-    let user = state
-        .db
-        .run(move |conn| User::find_by_email(conn, &email))
-        .await?;
-    let hash = user.as_ref().map(|u| u.password.clone());
-    let matched = state
-        .passwords
-        .verify(input.password.into_text(), hash)
-        .await?;
-    let user = user
-        .filter(|_| matched)
+    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
+    let (email, password) = (input.email.into_text(), input.password.into_text());
+    let user = login::attempt(&state, email, password, ip, "api")
+        .await?
         .ok_or(AppError::InvalidCredentials)?;
     let claims = state.jwt.login_claims(user.id, Utc::now());
     respond_with_token(&state, &claims)
@@ -65,8 +64,13 @@ pub async fn me(auth: AuthUser) -> web::Json<UserResource> {
 /// blacklisted. Within the grace period every refresh of the old token gets the same successor.
 pub async fn refresh(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: RefreshableToken,
 ) -> AppResult<TokenResource> {
+    state
+        .limits
+        .refresh_attempt(client_ip(&req, &state.config.rate_limit.trusted_proxies))?;
+    audit::refreshed(token.user.id, "api");
     if let Some(entry) = &token.in_grace {
         return respond_with_successor(&state, &token.claims, entry);
     }
@@ -142,6 +146,7 @@ pub async fn logout(
             })
         })
         .await?;
+    audit::logged_out(user_id, everywhere);
     Ok(HttpResponse::Ok()
         .json(json!({ "status": "success", "message": "Successfully logged out" })))
 }

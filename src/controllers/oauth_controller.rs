@@ -9,6 +9,7 @@ use crate::models::{
 };
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
+use crate::rate_limit::client_ip;
 use crate::resources::OAuthTokenResource;
 use crate::startup::AppState;
 
@@ -21,9 +22,10 @@ pub async fn token(
     let params = OAuthParams::parse(&req, &body)?;
     let grant_type = params.require("grant_type", "grant_type is required.")?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
+    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
     match grant_type {
-        "password" => grants::password(&state, &client, &params).await,
-        "refresh_token" => grants::refresh_token(&state, &client, &params).await,
+        "password" => grants::password(&state, &client, &params, ip).await,
+        "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,
         _ => Err(OAuthError::UnsupportedGrantType),
     }
 }

@@ -103,6 +103,19 @@ impl User {
             .optional()
     }
 
+    /// Replaces the password hash (a rehash at a higher cost).
+    pub fn update_password(
+        conn: &mut DbConnection,
+        id: Id,
+        hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::password.eq(hash), users::updated_at.eq(now)))
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Rejects every token issued before `now` (`logout?scope=all`).
     pub fn revoke_tokens_issued_before(
         conn: &mut DbConnection,

@@ -1,13 +1,17 @@
 //! The two grants of `POST /oauth/token` (league/oauth2-server's PasswordGrant and RefreshTokenGrant).
 
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 
 use super::OAuthError;
 use super::params::OAuthParams;
 use super::refresh_token::hash;
 use super::scopes::{OFFLINE_ACCESS, Scopes};
+use crate::audit;
+use crate::auth::login;
 use crate::db::{self, Id};
-use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession, User};
+use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
 use crate::resources::OAuthTokenResource;
 use crate::startup::AppState;
 
@@ -16,6 +20,7 @@ pub async fn password(
     state: &AppState,
     client: &OAuthClient,
     params: &OAuthParams,
+    ip: Option<IpAddr>,
 ) -> Result<OAuthTokenResource, OAuthError> {
     if !client.allows_grant("password") {
         return Err(OAuthError::UnauthorizedClient(
@@ -30,15 +35,11 @@ pub async fn password(
         .require("password", "password is required.")?
         .to_owned();
     let scopes = requested_scopes(params, &allowed_scopes(client))?.unwrap_or_default();
-    let user = state
-        .db
-        .run(move |conn| User::find_by_email(conn, &email))
-        .await?;
-    let hash_of_user = user.as_ref().map(|u| u.password.clone());
-    let matched = state.passwords.verify(password, hash_of_user).await?;
-    let user = user.filter(|_| matched).ok_or(OAuthError::InvalidGrant(
-        "The user credentials were incorrect.",
-    ))?;
+    let user = login::attempt(state, email, password, ip, "oauth")
+        .await?
+        .ok_or(OAuthError::InvalidGrant(
+            "The user credentials were incorrect.",
+        ))?;
 
     let now = db::now();
     let session = OAuthSession {
@@ -92,12 +93,14 @@ pub async fn refresh_token(
     state: &AppState,
     client: &OAuthClient,
     params: &OAuthParams,
+    ip: Option<IpAddr>,
 ) -> Result<OAuthTokenResource, OAuthError> {
     if !client.allows_grant("refresh_token") {
         return Err(OAuthError::UnauthorizedClient(
             "This client may not use the refresh_token grant.",
         ));
     }
+    state.limits.refresh_attempt(ip)?;
     let presented = params
         .require("refresh_token", "refresh_token is required.")?
         .to_owned();
@@ -161,7 +164,10 @@ pub async fn refresh_token(
         })
         .await?;
     match rotation {
-        Rotation::Rotated | Rotation::Reused => respond(state, &session, &scopes, Some(child)),
+        Rotation::Rotated | Rotation::Reused => {
+            audit::refreshed(session.user_id, "oauth");
+            respond(state, &session, &scopes, Some(child))
+        }
         Rotation::Replayed => {
             tracing::warn!(session = %session.id, client = %client.id, "refresh token reused: session revoked");
             Err(OAuthError::InvalidGrant(

@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::PooledConnection;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, Secret};
+use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, RateLimitConfig, Secret};
 use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
 use jwt_auth_server::startup::{self, AppState};
 use serde_json::{Value, json};
@@ -130,6 +130,17 @@ pub fn test_config(database_url: String) -> Config {
             refresh_idle_ttl_minutes: 20160,
             refresh_reuse_interval_seconds: 0,
         },
+        rate_limit: RateLimitConfig {
+            enabled: true,
+            login_per_minute: 5,
+            login_per_hour: 100,
+            login_ip_per_minute: 30,
+            register_ip_per_hour: 10,
+            refresh_ip_per_5_minutes: 150,
+            trusted_proxies: vec![],
+        },
+        hash_concurrency: 2,
+        hash_queue_timeout: Duration::from_secs(2),
     }
 }
 

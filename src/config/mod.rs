@@ -1,15 +1,14 @@
 //! Settings from the environment (Laravel: config/*.php reading .env). Each field names its env var
 //! and default; .env.example lists the same variables in the same order.
 
-use std::fmt;
-use std::path::Path;
+mod secret;
+
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+pub use secret::{DEV_SECRET_FILE, Secret, generate_secret};
 
-/// Where a secret generated for development is kept between starts.
-pub const DEV_SECRET_FILE: &str = "storage/jwt-secret";
+use crate::rate_limit::IpNet;
+use secret::resolve_secret;
 
 /// All settings of the server.
 #[derive(Debug, Clone)]
@@ -38,6 +37,31 @@ pub struct Config {
     pub spa_demo: bool,
     /// The `OAUTH_*` settings of `POST /oauth/token`.
     pub oauth: OAuthConfig,
+    /// Brute-force limits: the `RATE_LIMIT_*` settings and `TRUSTED_PROXIES`.
+    pub rate_limit: RateLimitConfig,
+    /// `HASH_CONCURRENCY` (default: the number of CPUs): bcrypt jobs running at once.
+    pub hash_concurrency: usize,
+    /// `HASH_QUEUE_TIMEOUT` in seconds (default 2): how long a request waits to start hashing before 503.
+    pub hash_queue_timeout: Duration,
+}
+
+/// Brute-force limits, counted in this process (see README, "Security").
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    /// `RATE_LIMIT_ENABLED` (default true, also with APP_ENV=testing); false switches every limit off.
+    pub enabled: bool,
+    /// `RATE_LIMIT_LOGIN_PER_MINUTE` (default 5): failed logins per account per minute.
+    pub login_per_minute: u32,
+    /// `RATE_LIMIT_LOGIN_PER_HOUR` (default 100): failed logins per account per hour (NIST SP 800-63B).
+    pub login_per_hour: u32,
+    /// `RATE_LIMIT_LOGIN_IP_PER_MINUTE` (default 30): login attempts per client IP per minute.
+    pub login_ip_per_minute: u32,
+    /// `RATE_LIMIT_REGISTER_IP_PER_HOUR` (default 10): sign-ups per client IP per hour.
+    pub register_ip_per_hour: u32,
+    /// `RATE_LIMIT_REFRESH_IP_PER_5_MINUTES` (default 150): refreshes per client IP per 5 minutes.
+    pub refresh_ip_per_5_minutes: u32,
+    /// `TRUSTED_PROXIES` (default none): comma-separated IPs or CIDRs whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// Refresh-token lifetimes of the OAuth endpoint (league/oauth2-server's refresh token grant).
@@ -77,28 +101,6 @@ pub enum AppEnv {
     Production,
 }
 
-/// A secret whose `Debug` never shows it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; only the signing keys should ask.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// A setting that stops the start, naming its variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{var}: {message}")]
@@ -107,7 +109,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         var,
         message: message.into(),
@@ -149,10 +151,7 @@ impl Config {
                 "below 10 is only allowed with APP_ENV=testing",
             ));
         }
-        let db_timeout: f64 = number(&get, "DB_TIMEOUT", 5.0)?;
-        if !(db_timeout > 0.0 && db_timeout <= 3600.0) {
-            return Err(invalid("DB_TIMEOUT", "must be a number of seconds above 0"));
-        }
+        let db_timeout = seconds(&get, "DB_TIMEOUT", 5.0)?;
         let db_pool_size = number(&get, "DB_POOL_SIZE", 10)?;
         if db_pool_size == 0 {
             return Err(invalid("DB_POOL_SIZE", "must be at least 1"));
@@ -198,6 +197,36 @@ impl Config {
                 refresh_idle_ttl_minutes: positive(&get, "OAUTH_REFRESH_IDLE_TTL", 20160)?,
                 refresh_reuse_interval_seconds: number(&get, "OAUTH_REFRESH_REUSE_INTERVAL", 0)?,
             },
+            rate_limit: RateLimitConfig {
+                enabled: get("RATE_LIMIT_ENABLED").is_none() || flag(&get, "RATE_LIMIT_ENABLED")?,
+                login_per_minute: positive(&get, "RATE_LIMIT_LOGIN_PER_MINUTE", 5)?,
+                login_per_hour: positive(&get, "RATE_LIMIT_LOGIN_PER_HOUR", 100)?,
+                login_ip_per_minute: positive(&get, "RATE_LIMIT_LOGIN_IP_PER_MINUTE", 30)?,
+                register_ip_per_hour: positive(&get, "RATE_LIMIT_REGISTER_IP_PER_HOUR", 10)?,
+                refresh_ip_per_5_minutes: positive(
+                    &get,
+                    "RATE_LIMIT_REFRESH_IP_PER_5_MINUTES",
+                    150,
+                )?,
+                trusted_proxies: get("TRUSTED_PROXIES")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(IpNet::parse)
+                            .collect()
+                    })
+                    .transpose()
+                    .map_err(|bad| {
+                        invalid(
+                            "TRUSTED_PROXIES",
+                            format!("{bad:?} is not an IP address or CIDR"),
+                        )
+                    })?
+                    .unwrap_or_default(),
+            },
+            hash_concurrency: number(&get, "HASH_CONCURRENCY", default_hash_concurrency())?.max(1),
+            hash_queue_timeout: Duration::from_secs_f64(seconds(&get, "HASH_QUEUE_TIMEOUT", 2.0)?),
         })
     }
 }
@@ -230,6 +259,27 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// A positive number of seconds, fractions allowed.
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: f64,
+) -> Result<f64, ConfigError> {
+    let value: f64 = number(get, var, default)?;
+    if value > 0.0 && value <= 3600.0 {
+        Ok(value)
+    } else {
+        Err(invalid(
+            var,
+            "must be a number of seconds above 0 (at most 3600)",
+        ))
+    }
+}
+
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
     match get(var).map(|v| v.to_ascii_lowercase()).as_deref() {
         None | Some("false" | "0" | "no" | "off") => Ok(false),
@@ -249,174 +299,5 @@ fn positive(
     }
 }
 
-/// JWT_SECRET, or outside production a generated one kept in storage/jwt-secret across restarts.
-fn resolve_secret(value: Option<String>, app_env: AppEnv) -> Result<Secret, ConfigError> {
-    let secret = match value {
-        Some(value) => value,
-        None if app_env == AppEnv::Production => {
-            return Err(invalid(
-                "JWT_SECRET",
-                "must be set in production (run `jwt-auth-server jwt:secret`)",
-            ));
-        }
-        None => dev_secret(Path::new(DEV_SECRET_FILE)).map_err(|e| {
-            invalid(
-                "JWT_SECRET",
-                format!("unset, and {DEV_SECRET_FILE} is unusable: {e}"),
-            )
-        })?,
-    };
-    if secret.len() < 32 {
-        return Err(invalid("JWT_SECRET", "must be at least 32 bytes long"));
-    }
-    Ok(Secret(secret))
-}
-
-fn dev_secret(path: &Path) -> std::io::Result<String> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        return Ok(existing.trim().to_owned());
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let secret = generate_secret();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(path)?, secret.as_bytes())?;
-    tracing::info!(file = %path.display(), "JWT_SECRET is unset: generated a development secret");
-    Ok(secret)
-}
-
-/// 48 random bytes as base64url: 64 characters, well above HS256's 32-byte minimum.
-pub fn generate_secret() -> String {
-    let mut bytes = [0u8; 48];
-    getrandom::fill(&mut bytes).expect("the operating system has no random source");
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults_match_the_documentation() {
-        let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
-        assert_eq!(
-            (c.host.as_str(), c.port, c.app_env),
-            ("127.0.0.1", 8000, AppEnv::Local)
-        );
-        assert_eq!(c.database_url, "storage/database.sqlite");
-        assert_eq!((c.db_pool_size, c.db_timeout), (10, Duration::from_secs(5)));
-        assert_eq!((c.jwt.ttl_minutes, c.jwt.refresh_ttl_minutes), (60, 20160));
-        assert_eq!(
-            (c.jwt.leeway_seconds, c.jwt.blacklist_grace_seconds),
-            (0, 0)
-        );
-        assert_eq!(c.jwt.issuer, "http://localhost:8000");
-        assert_eq!(c.bcrypt_rounds, 12);
-        assert!(c.cors_allowed_origins.is_empty());
-        assert!(!c.spa_demo);
-        assert_eq!(
-            (
-                c.oauth.refresh_ttl_minutes,
-                c.oauth.refresh_idle_ttl_minutes
-            ),
-            (43200, 20160)
-        );
-        assert_eq!(c.oauth.refresh_reuse_interval_seconds, 0);
-    }
-
-    #[test]
-    fn a_bad_value_names_its_variable() {
-        let error = config(&[("JWT_SECRET", SECRET), ("JWT_TTL", "abc")]).unwrap_err();
-        assert_eq!(error.var, "JWT_TTL");
-        assert!(error.to_string().starts_with("JWT_TTL: "), "{error}");
-    }
-
-    #[test]
-    fn a_short_secret_is_refused_without_showing_it() {
-        let error = config(&[("JWT_SECRET", "too-short-secret")]).unwrap_err();
-        assert_eq!(error.var, "JWT_SECRET");
-        assert!(!error.to_string().contains("too-short-secret"));
-    }
-
-    #[test]
-    fn production_requires_a_secret() {
-        let error = config(&[("APP_ENV", "production")]).unwrap_err();
-        assert_eq!(error.var, "JWT_SECRET");
-    }
-
-    #[test]
-    fn low_bcrypt_rounds_need_the_testing_environment() {
-        assert_eq!(
-            config(&[("JWT_SECRET", SECRET), ("BCRYPT_ROUNDS", "4")])
-                .unwrap_err()
-                .var,
-            "BCRYPT_ROUNDS"
-        );
-        let c = config(&[
-            ("JWT_SECRET", SECRET),
-            ("BCRYPT_ROUNDS", "4"),
-            ("APP_ENV", "testing"),
-        ])
-        .unwrap();
-        assert_eq!(c.bcrypt_rounds, 4);
-    }
-
-    #[test]
-    fn debug_output_redacts_the_secret() {
-        let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
-        assert!(!format!("{c:?}").contains(SECRET));
-    }
-
-    #[test]
-    fn cors_origins_are_a_comma_separated_list() {
-        let c = config(&[
-            ("JWT_SECRET", SECRET),
-            ("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test"),
-        ])
-        .unwrap();
-        assert_eq!(c.cors_allowed_origins, ["http://a.test", "http://b.test"]);
-        let error = config(&[
-            ("JWT_SECRET", SECRET),
-            ("CORS_ALLOWED_ORIGINS", "http://a.test/"),
-        ])
-        .unwrap_err();
-        assert_eq!(error.var, "CORS_ALLOWED_ORIGINS");
-    }
-
-    #[test]
-    fn generated_secrets_are_long_and_distinct() {
-        let (a, b) = (generate_secret(), generate_secret());
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn the_development_secret_is_kept_private_and_reused() {
-        let dir = std::env::temp_dir().join(format!("jwt-secret-test-{}", uuid::Uuid::now_v7()));
-        let path = dir.join("jwt-secret");
-        let first = dev_secret(&path).unwrap();
-        assert_eq!(dev_secret(&path).unwrap(), first);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
+mod tests;

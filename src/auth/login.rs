@@ -1,0 +1,62 @@
+//! Checking an email and password, shared by `/api/login` and the OAuth password grant: the
+//! brute-force limits, the same time for unknown emails and wrong passwords, audit lines, and a
+//! rehash when the stored hash is cheaper than BCRYPT_ROUNDS (e.g. imported from Laravel at 10).
+
+use std::net::IpAddr;
+
+use crate::audit;
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::models::User;
+use crate::startup::AppState;
+
+/// The user when `email` (normalised) and `password` match; `None` when they do not.
+/// Err(TooManyRequests) while the IP or the account is locked, known account or not.
+pub async fn attempt(
+    state: &AppState,
+    email: String,
+    password: String,
+    ip: Option<IpAddr>,
+    via: &'static str,
+) -> AppResult<Option<User>> {
+    if let Err(error) = state.limits.login_attempt(ip, &email) {
+        audit::throttled(via, ip);
+        return Err(error);
+    }
+    let lookup = email.clone();
+    let user = state
+        .db
+        .run(move |conn| User::find_by_email(conn, &lookup))
+        .await?;
+    let stored = user.as_ref().map(|u| u.password.clone());
+    let matched = state.passwords.verify(password.clone(), stored).await?;
+    let Some(user) = user.filter(|_| matched) else {
+        audit::login_failed(&email, ip, via);
+        if state.limits.login_failed(&email) {
+            audit::locked_out(&email, ip);
+        }
+        return Ok(None);
+    };
+    if state.passwords.needs_rehash(&user.password) {
+        rehash(state, &user, password).await;
+    }
+    audit::login_succeeded(user.id, ip, via);
+    Ok(Some(user))
+}
+
+/// Upgrades the stored hash to BCRYPT_ROUNDS; a failure only costs the upgrade, never the login.
+async fn rehash(state: &AppState, user: &User, password: String) {
+    let id = user.id;
+    let result: Result<(), AppError> = async {
+        let hash = state.passwords.hash(password).await?;
+        state
+            .db
+            .run(move |conn| User::update_password(conn, id, &hash, db::now()))
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => tracing::info!(user_id = %id, "password rehashed at the configured cost"),
+        Err(error) => tracing::warn!(user_id = %id, %error, "password rehash failed"),
+    }
+}

@@ -1,0 +1,136 @@
+//! Config::from_lookup against the documented defaults and errors.
+
+use super::secret::dev_secret;
+use super::*;
+use std::collections::HashMap;
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_match_the_documentation() {
+    let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+    assert_eq!(
+        (c.host.as_str(), c.port, c.app_env),
+        ("127.0.0.1", 8000, AppEnv::Local)
+    );
+    assert_eq!(c.database_url, "storage/database.sqlite");
+    assert_eq!((c.db_pool_size, c.db_timeout), (10, Duration::from_secs(5)));
+    assert_eq!((c.jwt.ttl_minutes, c.jwt.refresh_ttl_minutes), (60, 20160));
+    assert_eq!(
+        (c.jwt.leeway_seconds, c.jwt.blacklist_grace_seconds),
+        (0, 0)
+    );
+    assert_eq!(c.jwt.issuer, "http://localhost:8000");
+    assert_eq!(c.bcrypt_rounds, 12);
+    assert!(c.cors_allowed_origins.is_empty());
+    assert!(!c.spa_demo);
+    assert_eq!(
+        (
+            c.oauth.refresh_ttl_minutes,
+            c.oauth.refresh_idle_ttl_minutes
+        ),
+        (43200, 20160)
+    );
+    assert_eq!(c.oauth.refresh_reuse_interval_seconds, 0);
+    let r = &c.rate_limit;
+    assert!(r.enabled && r.trusted_proxies.is_empty());
+    assert_eq!(
+        (r.login_per_minute, r.login_per_hour, r.login_ip_per_minute),
+        (5, 100, 30)
+    );
+    assert_eq!(
+        (r.register_ip_per_hour, r.refresh_ip_per_5_minutes),
+        (10, 150)
+    );
+    assert_eq!(c.hash_queue_timeout, Duration::from_secs(2));
+    assert!(c.hash_concurrency >= 1);
+}
+
+#[test]
+fn a_bad_value_names_its_variable() {
+    let error = config(&[("JWT_SECRET", SECRET), ("JWT_TTL", "abc")]).unwrap_err();
+    assert_eq!(error.var, "JWT_TTL");
+    assert!(error.to_string().starts_with("JWT_TTL: "), "{error}");
+}
+
+#[test]
+fn a_short_secret_is_refused_without_showing_it() {
+    let error = config(&[("JWT_SECRET", "too-short-secret")]).unwrap_err();
+    assert_eq!(error.var, "JWT_SECRET");
+    assert!(!error.to_string().contains("too-short-secret"));
+}
+
+#[test]
+fn production_requires_a_secret() {
+    let error = config(&[("APP_ENV", "production")]).unwrap_err();
+    assert_eq!(error.var, "JWT_SECRET");
+}
+
+#[test]
+fn low_bcrypt_rounds_need_the_testing_environment() {
+    assert_eq!(
+        config(&[("JWT_SECRET", SECRET), ("BCRYPT_ROUNDS", "4")])
+            .unwrap_err()
+            .var,
+        "BCRYPT_ROUNDS"
+    );
+    let c = config(&[
+        ("JWT_SECRET", SECRET),
+        ("BCRYPT_ROUNDS", "4"),
+        ("APP_ENV", "testing"),
+    ])
+    .unwrap();
+    assert_eq!(c.bcrypt_rounds, 4);
+}
+
+#[test]
+fn debug_output_redacts_the_secret() {
+    let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+    assert!(!format!("{c:?}").contains(SECRET));
+}
+
+#[test]
+fn cors_origins_are_a_comma_separated_list() {
+    let c = config(&[
+        ("JWT_SECRET", SECRET),
+        ("CORS_ALLOWED_ORIGINS", "http://a.test, http://b.test"),
+    ])
+    .unwrap();
+    assert_eq!(c.cors_allowed_origins, ["http://a.test", "http://b.test"]);
+    let error = config(&[
+        ("JWT_SECRET", SECRET),
+        ("CORS_ALLOWED_ORIGINS", "http://a.test/"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.var, "CORS_ALLOWED_ORIGINS");
+}
+
+#[test]
+fn generated_secrets_are_long_and_distinct() {
+    let (a, b) = (generate_secret(), generate_secret());
+    assert_eq!(a.len(), 64);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn the_development_secret_is_kept_private_and_reused() {
+    let dir = std::env::temp_dir().join(format!("jwt-secret-test-{}", uuid::Uuid::now_v7()));
+    let path = dir.join("jwt-secret");
+    let first = dev_secret(&path).unwrap();
+    assert_eq!(dev_secret(&path).unwrap(), first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
