@@ -212,6 +212,13 @@ impl From<DieselError> for AppError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => Self::Unavailable(error.into()),
+            // A transaction that lost a race the database broke (Postgres): transient, retry.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable(error.into())
+            }
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::Unavailable(error.into())
+            }
             // SQLite gave up waiting for the write lock (busy_timeout): overload, not a bug.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("database is locked") =>

@@ -38,6 +38,17 @@ impl OAuthSession {
             .map(drop)
     }
 
+    /// Takes the session's row lock for the rest of the transaction (a no-op UPDATE: portable, where
+    /// `SELECT … FOR UPDATE` is not). Rotations of one family then queue behind each other and every
+    /// transaction locks session before tokens, so a replay that revokes the family cannot deadlock
+    /// with the rotation it lost to.
+    pub fn lock(conn: &mut DbConnection, id: Id) -> QueryResult<()> {
+        diesel::update(oauth_sessions::table.find(id))
+            .set(oauth_sessions::scopes.eq(oauth_sessions::scopes))
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Revokes the session and every refresh token of its family.
     pub fn revoke(conn: &mut DbConnection, id: Id, now: NaiveDateTime) -> QueryResult<()> {
         diesel::update(

@@ -144,6 +144,7 @@ pub async fn refresh_token(
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
+                OAuthSession::lock(conn, session_id)?;
                 if OAuthRefreshToken::mark_used(conn, &token_hash, now)? {
                     OAuthRefreshToken::create(conn, &child_row)?;
                     return Ok(Rotation::Rotated);
