@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -20,10 +20,13 @@ use crate::models::{Pruned, prune_expired};
 use crate::oauth::refresh_token::RefreshTokens;
 use crate::rate_limit::RateLimits;
 use crate::routes::{self, routes};
-use crate::telemetry::RequestSpan;
+use crate::telemetry::{self, RequestSpan};
 
 /// Bodies above this are refused with 413 (from Content-Length, before reading, when it is sent).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long a client may take to send the request line and headers.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often a running server deletes expired blacklist rows, and how many per statement.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -91,9 +94,20 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(NormalizePath::trim())
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap_fn(|req, service| {
+                let id = telemetry::request_id(&req);
+                let response = service.call(req);
+                async move {
+                    let mut response = response.await?;
+                    telemetry::echo_request_id(&id, &mut response);
+                    Ok(response)
+                }
+            })
             .wrap(TracingLogger::<RequestSpan>::new())
             .configure(|cfg| configure(cfg, state.clone()))
     })
+    // The request head (line and headers) must arrive within 5 s, else 408 and the connection closes.
+    .client_request_timeout(HEAD_TIMEOUT)
     .listen(listener)?
     .run();
     Ok(server)

@@ -1,13 +1,20 @@
-//! Logging: one span per request with method, route, status and request id, and never a header,
-//! a query string or a body, so tokens and passwords cannot reach the log.
+//! Logging: one line per request (method, route, status, latency, request id), echoed to the client
+//! as `X-Request-Id`. Never a header value, a query string or a body, so tokens and passwords
+//! cannot reach the log.
+
+use std::time::Instant;
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
+
+/// The header that carries the request id both ways.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Installs the global subscriber: RUST_LOG (default `info`) to stderr, a line per finished request.
 pub fn init() {
@@ -20,21 +27,54 @@ pub fn init() {
         .init();
 }
 
+/// The client's `X-Request-Id` when it is a short token of safe characters (so it can be trusted
+/// in a log line), else the id tracing-actix-web generated.
+pub fn request_id(request: &ServiceRequest) -> String {
+    let sent = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        });
+    match sent {
+        Some(id) => id.to_owned(),
+        None => request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    }
+}
+
+/// Puts the request id on the response.
+pub fn echo_request_id<B>(id: &str, response: &mut ServiceResponse<B>) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+}
+
+struct Started(Instant);
+
 /// The request span: what tracing-actix-web records, minus anything a client controls freely.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        request.extensions_mut().insert(Started(Instant::now()));
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "unmatched".into());
-        let request_id = request.extensions().get::<RequestId>().copied();
         tracing::info_span!(
             "request",
             method = %request.method(),
             route = %route,
-            request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+            request_id = %request_id(request),
             status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
         )
     }
 
@@ -43,8 +83,15 @@ impl RootSpanBuilder for RequestSpan {
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
         match outcome {
-            Ok(response) => span.record("status", response.status().as_u16()),
-            Err(error) => span.record("status", error.as_response_error().status_code().as_u16()),
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                if let Some(Started(start)) = response.request().extensions().get::<Started>() {
+                    span.record("latency_ms", start.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            Err(error) => {
+                span.record("status", error.as_response_error().status_code().as_u16());
+            }
         };
     }
 }

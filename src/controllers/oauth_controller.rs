@@ -10,6 +10,7 @@ use crate::models::{
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
 use crate::rate_limit::client_ip;
+use crate::requests::Body;
 use crate::resources::OAuthTokenResource;
 use crate::startup::AppState;
 
@@ -17,7 +18,7 @@ use crate::startup::AppState;
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<OAuthTokenResource, OAuthError> {
     let params = OAuthParams::parse(&req, &body)?;
     let grant_type = params.require("grant_type", "grant_type is required.")?;
@@ -36,7 +37,7 @@ pub async fn token(
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, OAuthError> {
     let params = OAuthParams::parse(&req, &body)?;
     let client = client_auth::authenticate(&state, &req, &params).await?;

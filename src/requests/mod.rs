@@ -7,6 +7,7 @@ mod register_request;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -32,6 +33,33 @@ pub trait FormRequest: DeserializeOwned + Validate {
 /// A body that passed its [`FormRequest`]'s rules.
 pub struct Validated<T>(pub T);
 
+/// How long a body may take to arrive: a client trickling bytes holds a connection (never a worker
+/// thread: reading is async) for at most this long, then gets 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The raw body: at most 64 KiB (413, decided from Content-Length before reading when it is sent),
+/// arriving within [`BODY_TIMEOUT`] (408).
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let read = actix_web::rt::time::timeout(BODY_TIMEOUT, bytes)
+                .await
+                .map_err(|_| AppError::RequestTimeout)?;
+            read.map(Body)
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
+                    _ => AppError::BadRequest("The request body could not be read."),
+                })
+        })
+    }
+}
+
 /// The two body encodings the API reads.
 pub(crate) enum BodyFormat {
     Json,
@@ -44,13 +72,10 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let format = body_format(req);
-        let body = web::Bytes::from_request(req, payload);
+        let body = Body::from_request(req, payload);
         Box::pin(async move {
             let format = format?;
-            let body = body.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
-                _ => AppError::BadRequest("The request body could not be read."),
-            })?;
+            let Body(body) = body.await?;
             let parsed = match format {
                 BodyFormat::Json => json_object(&body).and_then(|object| {
                     T::deserialize(object)

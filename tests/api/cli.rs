@@ -195,6 +195,18 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         log.contains("route=/api/login") && log.contains("status=401"),
         "one line per request:\n{log}"
     );
+    assert!(
+        log.contains("latency_ms=") && log.contains("request_id="),
+        "{log}"
+    );
+    for event in [
+        "event=\"login_failed\"",
+        "event=\"login\"",
+        "event=\"refresh\"",
+        "event=\"logout\"",
+    ] {
+        assert!(log.contains(event), "no audit line {event}:\n{log}");
+    }
     for (what, secret) in [
         ("password", password),
         ("wrong password", "wrong-password-value"),
@@ -203,6 +215,7 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         ("token signature", token.rsplit('.').next().unwrap()),
         ("hash", &hash),
         ("JWT secret", SECRET),
+        ("email", "smoke@example.com"),
     ] {
         assert!(!log.contains(secret), "the log shows the {what}:\n{log}");
     }

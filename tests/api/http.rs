@@ -86,4 +86,41 @@ api_tests! {
         assert_eq!(response.status, 200);
         assert_eq!(response.header("access-control-allow-origin"), None);
     }
+
+    fn the_request_id_is_echoed_or_made(backend) {
+        let app = TestApp::spawn(backend);
+        let given = app.get("/health").header("X-Request-Id", "client-trace-42").send();
+        assert_eq!(given.header("x-request-id"), Some("client-trace-42"));
+        let made = app.get("/health").send();
+        assert_eq!(uuid::Uuid::parse_str(made.header("x-request-id").unwrap()).map(|_| ()), Ok(()));
+        let unsafe_id = app.get("/api/nothing").header("X-Request-Id", "bad id with spaces").send();
+        assert_ne!(unsafe_id.header("x-request-id"), Some("bad id with spaces"));
+        assert!(unsafe_id.header("x-request-id").is_some(), "errors carry it too");
+    }
+
+    fn a_slow_head_or_body_is_cut_off_with_408(backend) {
+        use std::io::{Read, Write};
+        let app = TestApp::spawn(backend);
+        let address = app.address.trim_start_matches("http://").to_owned();
+        let slow = |request: &'static str| {
+            let address = address.clone();
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(&address).unwrap();
+                stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+                stream.write_all(request.as_bytes()).unwrap();
+                let started = std::time::Instant::now();
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                (answer, started.elapsed())
+            })
+        };
+        let head = slow("POST /api/login HTTP/1.1\r\nHost: x\r\n");
+        let body = slow("POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"");
+        let (head, head_time) = head.join().unwrap();
+        let (body, body_time) = body.join().unwrap();
+        assert!(head.is_empty() || head.starts_with("HTTP/1.1 408"), "{head}");
+        assert!(head_time < std::time::Duration::from_secs(8), "head cut after {head_time:?}");
+        assert!(body.starts_with("HTTP/1.1 408") && body.contains("request_timeout"), "{body}");
+        assert!(body_time < std::time::Duration::from_secs(13), "body cut after {body_time:?}");
+    }
 }
