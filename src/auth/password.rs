@@ -1,6 +1,8 @@
 //! bcrypt hashing and checking (Laravel: the Hash facade): on the blocking thread pool, at most
 //! HASH_CONCURRENCY at once, so a login flood queues here instead of starving every other request.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use actix_web::web;
@@ -10,6 +12,18 @@ use crate::error::{AppError, AppResult};
 
 /// bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated.
 pub const MAX_PASSWORD_BYTES: usize = 72;
+
+/// The 30,000 most common passwords (data/README.md names the source and licence), lowercase.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .collect()
+});
+
+/// Whether `password` is on the common-passwords list, whatever its case.
+pub fn is_common(password: &str) -> bool {
+    COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
 
 /// Hashes and verifies passwords at the configured cost.
 pub struct PasswordHasher {
@@ -92,6 +106,19 @@ mod tests {
 
     fn hasher() -> PasswordHasher {
         PasswordHasher::new(4, 2, Duration::from_secs(2)).unwrap()
+    }
+
+    #[test]
+    fn common_passwords_are_known_whatever_their_case() {
+        assert!(
+            COMMON_PASSWORDS.len() >= 30_000 - 10,
+            "{}",
+            COMMON_PASSWORDS.len()
+        );
+        for common in ["password", "PassWord", "12345678", "iloveyou", "Sunshine"] {
+            assert!(is_common(common), "{common}");
+        }
+        assert!(!is_common("correct horse battery staple 42"));
     }
 
     #[test]

@@ -128,3 +128,14 @@ pub fn at_most_72_bytes(value: &StringInput) -> Result<(), ValidationError> {
         _ => Ok(()),
     }
 }
+
+/// Not one of the 30,000 most common passwords (compared case-insensitively; never echoed).
+pub fn not_common(value: &StringInput) -> Result<(), ValidationError> {
+    match value.text() {
+        Some(text) if crate::auth::password::is_common(text) => Err(error(
+            "common_password",
+            "The :attribute field is one of the most common passwords: choose another.",
+        )),
+        _ => Ok(()),
+    }
+}

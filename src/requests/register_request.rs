@@ -5,7 +5,8 @@ use validator::Validate;
 
 use super::FormRequest;
 use super::input::{
-    StringInput, at_most_72_bytes, no_control_characters, required_text, text_if_present,
+    StringInput, at_most_72_bytes, no_control_characters, not_common, required_text,
+    text_if_present,
 };
 use crate::error::FieldErrors;
 
@@ -39,7 +40,8 @@ pub struct RegisterRequest {
             min = 8,
             message = "The :attribute field must be at least 8 characters."
         ),
-        custom(function = "at_most_72_bytes")
+        custom(function = "at_most_72_bytes"),
+        custom(function = "not_common")
     )]
     pub password: StringInput,
     #[serde(default)]

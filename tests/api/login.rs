@@ -99,4 +99,24 @@ api_tests! {
             .send()
             .assert_error(415, "unsupported_media_type");
     }
+
+    fn a_laravel_hash_logs_in_and_is_rehashed_at_the_configured_cost(backend) {
+        // Made by PHP 8.2.36: password_hash("laravel-imported-password", PASSWORD_BCRYPT, ["cost" => 10]).
+        const LARAVEL_HASH: &str = "$2y$10$q0I0uhDMwgkq6eg2.1Bo6O3961QxAwU/YsfaPSFRYQc.TDDpNH6B2";
+        let app = TestApp::spawn_with(backend, |c| c.bcrypt_rounds = 11);
+        app.execute(&format!(
+            "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES \
+             ('01900000-0000-7000-8000-0000000000aa', 'From Laravel', 'laravel@example.com', '{LARAVEL_HASH}', \
+             '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+        ));
+        app.login("laravel@example.com", "laravel-imported-password");
+        let stored: String = app.query(|conn| {
+            use diesel::prelude::*;
+            use jwt_auth_server::schema::users;
+            users::table.select(users::password).first(conn)
+        });
+        assert!(stored.starts_with("$2b$11$"), "rehashed at BCRYPT_ROUNDS: {stored}");
+        assert!(bcrypt::verify("laravel-imported-password", &stored).unwrap());
+        app.login("laravel@example.com", "laravel-imported-password");
+    }
 }

@@ -33,6 +33,7 @@ mod login;
 mod logout;
 mod me;
 mod oauth;
+mod outage;
 mod rate_limits;
 mod refresh;
 mod register;

@@ -202,4 +202,18 @@ api_tests! {
         }
         assert_eq!(user_count(&app), 1);
     }
+
+    fn common_passwords_are_refused_without_being_echoed(backend) {
+        let app = TestApp::spawn(backend);
+        for password in ["ILoveYou", "password1", "Sunshine"] {
+            let response = app.post("/api/register").json(&json!({ "name": "N", "email": "c@example.com", "password": password })).send();
+            response.assert_error(422, "validation_failed");
+            assert_eq!(
+                response.json()["errors"],
+                json!({ "password": ["The password field is one of the most common passwords: choose another."] })
+            );
+            assert!(!response.text.to_lowercase().contains(&password.to_lowercase()));
+        }
+        assert_eq!(user_count(&app), 0);
+    }
 }

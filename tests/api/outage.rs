@@ -1,0 +1,80 @@
+//! A real PostgreSQL outage: the local cluster is stopped and started again (pg_ctlcluster).
+//! Ignored by default because it stops the server every other Postgres test uses; .ci/run runs it
+//! on its own after the suite: `cargo test --test api -- --ignored --test-threads=1 outage`.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Backend, TestApp};
+
+/// `(version, cluster)` of the local cluster, if pg_ctlcluster can drive it.
+fn local_cluster() -> Option<(String, String)> {
+    let output = Command::new("pg_lsclusters")
+        .arg("--no-header")
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let mut fields = text.lines().next()?.split_whitespace();
+    Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+}
+
+fn pg_ctlcluster(action: &str, (version, cluster): &(String, String)) {
+    let status = Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", version, cluster, action])
+        .status()
+        .expect("pg_ctlcluster runs");
+    assert!(status.success(), "pg_ctlcluster {action}");
+}
+
+#[test]
+#[ignore = "stops the local PostgreSQL cluster; run alone (see the module comment)"]
+fn outage_answers_503_within_db_timeout_and_recovers_without_restart() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let Some(cluster) = local_cluster() else {
+        eprintln!("skipped: pg_lsclusters/pg_ctlcluster not available, cannot stop the database");
+        return;
+    };
+    let app = TestApp::spawn_with(backend, |c| c.db_timeout = Duration::from_secs(2));
+    let (_, token) = app.user_with_token();
+
+    pg_ctlcluster("stop", &cluster);
+    let stopped = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..(app.config.db_pool_size + 2) {
+        let start = Instant::now();
+        let me = app.get("/api/me").bearer(&token).send();
+        me.assert_error(503, "service_unavailable");
+        assert_eq!(me.header("retry-after"), Some("1"));
+        slowest = slowest.max(start.elapsed());
+    }
+    let health = app.get("/health").send();
+    assert_eq!(
+        (health.status, health.json()["database"].as_str()),
+        (503, Some("unavailable"))
+    );
+    assert!(
+        slowest <= Duration::from_millis(2500),
+        "slowest 503 took {slowest:?} (DB_TIMEOUT 2 s)"
+    );
+
+    pg_ctlcluster("start", &cluster);
+    let restarted = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let recovered = loop {
+        if app.get("/api/me").bearer(&token).send().status == 200 {
+            break restarted.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery within 30 s of the restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!(
+        "outage: slowest 503 {slowest:?} (of {:?} down); /api/me 200 again {recovered:?} after the restart",
+        restarted - stopped
+    );
+    assert_eq!(app.get("/health").send().status, 200);
+}
