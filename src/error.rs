@@ -11,7 +11,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A boxed cause, kept for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -21,6 +22,18 @@ pub type AppResult<T> = Result<T, AppError>;
 
 /// Field name -> messages, as Laravel's `errors` object.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Every error body of the API: `{"message","error"}`, plus `errors` on a 422.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub message: String,
+    /// A stable code clients can switch on (`token_expired`, `validation_failed`…).
+    pub error: String,
+    /// 422 only: field -> messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
+    pub errors: Option<FieldErrors>,
+}
 
 /// Why a bearer token was not accepted; each one is a 401 with its own `error` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +202,15 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        match self {
-            Self::Validation(errors) => {
-                response.json(json!({ "message": message, "error": code, "errors": errors }))
-            }
-            _ => response.json(json!({ "message": message, "error": code })),
-        }
+        let errors = match self {
+            Self::Validation(errors) => Some(errors.clone()),
+            _ => None,
+        };
+        response.json(ErrorBody {
+            message: message.into_owned(),
+            error: code.to_owned(),
+            errors,
+        })
     }
 }
 

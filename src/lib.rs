@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod models;
 pub mod oauth;
+pub mod openapi;
 pub mod rate_limit;
 pub mod requests;
 pub mod resources;

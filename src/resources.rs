@@ -5,18 +5,22 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::Id;
 use crate::models::User;
 
 /// A user as clients see it: never the password hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserResource {
+    #[schema(value_type = String, format = "uuid")]
     pub id: Id,
     pub name: String,
     pub email: String,
     /// RFC 3339 UTC with microseconds, as Laravel writes timestamps.
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -37,9 +41,10 @@ fn rfc3339(time: NaiveDateTime) -> String {
 }
 
 /// tymon/jwt-auth's `respondWithToken`: never cached by browsers or proxies.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResource {
     pub access_token: String,
+    #[schema(value_type = String, example = "bearer")]
     pub token_type: &'static str,
     /// Seconds until the token expires (JWT_TTL × 60 for a fresh one).
     pub expires_in: i64,
@@ -68,8 +73,9 @@ impl Responder for TokenResource {
 }
 
 /// The token endpoint's answer (RFC 6749 §5.1), never cached.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthTokenResource {
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     pub expires_in: i64,
     pub access_token: String,
@@ -87,4 +93,30 @@ impl Responder for OAuthTokenResource {
             .insert_header((header::PRAGMA, "no-cache"))
             .json(self)
     }
+}
+
+/// `201` of a sign-up: `{"status":"success","data":USER}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredResource {
+    #[schema(example = "success")]
+    pub status: String,
+    pub data: UserResource,
+}
+
+/// A status and a message, e.g. `{"status":"success","message":"Successfully logged out"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResource {
+    pub status: String,
+    pub message: String,
+}
+
+/// `GET /health`: `{"status":"ok","database":"ok"}`, or on 503 also `error` and `message`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResource {
+    pub status: String,
+    pub database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }

@@ -4,53 +4,43 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
+use crate::openapi;
+
 use crate::controllers::{
     auth_controller, health_controller, oauth_controller, spa_demo_controller,
 };
 
-/// Registers `/health` and both API prefixes.
+/// The API's prefixes: tymon's quick start first (the `/api` scope would otherwise claim its paths).
+pub const PREFIXES: [&str; 2] = ["/api/auth", "/api"];
+/// Each API route: the paths under every prefix, and the methods that reach the handler.
+pub const REGISTER: (&[&str], &[Method]) = (&["/register", "/signup"], &[Method::POST]);
+pub const LOGIN: (&[&str], &[Method]) = (&["/login", "/signin"], &[Method::POST]);
+pub const ME: (&[&str], &[Method]) = (&["/me", "/user"], &[Method::GET, Method::POST]);
+pub const REFRESH: (&[&str], &[Method]) = (&["/refresh"], &[Method::GET, Method::POST]);
+pub const LOGOUT: (&[&str], &[Method]) = (&["/logout"], &[Method::GET, Method::POST]);
+/// OAuth and the rest: full paths.
+pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
+pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
+
+/// Registers `/health`, the OpenAPI document, OAuth and both API prefixes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(route(&["/health"], &[Method::GET], health_controller::show));
-    // OAuth 2.0 beside the Laravel flow; registered before the `/api` scope, which would claim them.
+    cfg.service(route(&["/api/openapi.json"], &[Method::GET], openapi::show));
+    // Registered before the `/api` scope, which would otherwise claim `/api/oauth/…`.
+    cfg.service(route(OAUTH_TOKEN, &[Method::POST], oauth_controller::token));
     cfg.service(route(
-        &["/oauth/token", "/api/oauth/token"],
-        &[Method::POST],
-        oauth_controller::token,
-    ));
-    cfg.service(route(
-        &["/oauth/revoke", "/api/oauth/revoke"],
+        OAUTH_REVOKE,
         &[Method::POST],
         oauth_controller::revoke,
     ));
-    // `/api/auth` first: the `/api` scope would otherwise claim its paths and answer 404.
-    for prefix in ["/api/auth", "/api"] {
+    for prefix in PREFIXES {
         cfg.service(
             web::scope(prefix)
-                .service(route(
-                    &["/register", "/signup"],
-                    &[Method::POST],
-                    auth_controller::register,
-                ))
-                .service(route(
-                    &["/login", "/signin"],
-                    &[Method::POST],
-                    auth_controller::login,
-                ))
-                .service(route(
-                    &["/me", "/user"],
-                    &[Method::GET, Method::POST],
-                    auth_controller::me,
-                ))
-                .service(route(
-                    &["/refresh"],
-                    &[Method::GET, Method::POST],
-                    auth_controller::refresh,
-                ))
-                .service(route(
-                    &["/logout"],
-                    &[Method::GET, Method::POST],
-                    auth_controller::logout,
-                )),
+                .service(route(REGISTER.0, REGISTER.1, auth_controller::register))
+                .service(route(LOGIN.0, LOGIN.1, auth_controller::login))
+                .service(route(ME.0, ME.1, auth_controller::me))
+                .service(route(REFRESH.0, REFRESH.1, auth_controller::refresh))
+                .service(route(LOGOUT.0, LOGOUT.1, auth_controller::logout)),
         );
     }
 }

@@ -3,19 +3,31 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::audit;
 use crate::auth::{AuthUser, Claims, RefreshableToken, login};
 use crate::db;
-use crate::error::{AppError, AppResult, AuthFailure};
+use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, OAuthSession, User};
 use crate::rate_limit::client_ip;
+
 use crate::requests::{LoginRequest, RegisterRequest, Validated};
-use crate::resources::{TokenResource, UserResource};
+use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
 use crate::startup::AppState;
 
 /// `POST /register`: 201 with the new user, or 422 (also when the email is taken).
+#[utoipa::path(post, path = "/api/register", tag = "auth",
+    request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
+    responses(
+    (status = 201, description = "The new user", body = RegisteredResource),
+    (status = 400, description = "Malformed JSON or form", body = ErrorBody),
+    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+    (status = 422, description = "Validation failed", body = ErrorBody),
+    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -35,12 +47,27 @@ pub async fn register(
         .run(move |conn| User::create(conn, new_user))
         .await?
         .ok_or_else(|| AppError::validation("email", "The email has already been taken."))?;
-    Ok(HttpResponse::Created()
-        .json(json!({ "status": "success", "data": UserResource::from(user) })))
+    Ok(HttpResponse::Created().json(RegisteredResource {
+        status: "success".into(),
+        data: UserResource::from(user),
+    }))
 }
 
 /// `POST /login`: a token for the right email and password; the same 401, in about the same
 /// time, for an unknown email and a wrong password.
+#[utoipa::path(post, path = "/api/login", tag = "auth",
+    request_body(content((LoginRequest = "application/json"), (LoginRequest = "application/x-www-form-urlencoded"))),
+    responses(
+    (status = 200, description = "A bearer token (Cache-Control: no-store)", body = TokenResource),
+    (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 400, description = "Malformed JSON or form", body = ErrorBody),
+    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
+    (status = 422, description = "Validation failed", body = ErrorBody),
+    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -56,12 +83,23 @@ pub async fn login(
 }
 
 /// `GET|POST /me`: the authenticated user.
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, description = "The authenticated user", body = UserResource),
+    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
+    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn me(auth: AuthUser) -> web::Json<UserResource> {
     web::Json(UserResource::from(auth.user))
 }
 
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
 /// blacklisted. Within the grace period every refresh of the old token gets the same successor.
+#[utoipa::path(post, path = "/api/refresh", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, description = "A new token; the old one is blacklisted", body = TokenResource),
+    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
+    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -105,6 +143,15 @@ pub struct LogoutQuery {
 
 /// `GET|POST /logout[?scope=all]`: the token (valid, or expired inside its refresh window) is
 /// blacklisted; with `scope=all` every token of the user issued until now is rejected too.
+#[utoipa::path(post, path = "/api/logout", tag = "auth", security(("bearer" = [])),
+    params(("scope" = Option<String>, Query, description = "`all`: every token of the user")),
+    responses(
+    (status = 200, description = "Logged out", body = MessageResource),
+    (status = 400, description = "Malformed query string", body = ErrorBody),
+    (status = 422, description = "Unknown scope", body = ErrorBody),
+    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
+    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn logout(
     state: web::Data<AppState>,
     token: RefreshableToken,
@@ -147,8 +194,10 @@ pub async fn logout(
         })
         .await?;
     audit::logged_out(user_id, everywhere);
-    Ok(HttpResponse::Ok()
-        .json(json!({ "status": "success", "message": "Successfully logged out" })))
+    Ok(HttpResponse::Ok().json(MessageResource {
+        status: "success".into(),
+        message: "Successfully logged out".into(),
+    }))
 }
 
 /// `expires_in` is the token's lifetime, JWT_TTL × 60, as tymon answers it.

@@ -4,9 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
 use crate::db;
+use crate::error::ErrorBody;
 use crate::models::{
     BlacklistedToken, NewBlacklistedToken, OAuthClient, OAuthRefreshToken, OAuthSession,
 };
+use crate::oauth::error::OAuthErrorBody;
+use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
 use crate::rate_limit::client_ip;
@@ -15,6 +18,17 @@ use crate::resources::OAuthTokenResource;
 use crate::startup::AppState;
 
 /// The token endpoint: `grant_type=password` or `grant_type=refresh_token`.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content((TokenRequest = "application/x-www-form-urlencoded"), (TokenRequest = "application/json"))),
+    responses(
+    (status = 200, description = "RFC 6749 §5.1 (Cache-Control: no-store)", body = OAuthTokenResource),
+    (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
+    (status = 401, description = "invalid_client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
+    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -34,6 +48,17 @@ pub async fn token(
 /// Revocation (RFC 7009): a refresh token ends its whole family; an access token is blacklisted and
 /// its session ended. Tokens that are unknown, or were issued to another client, change nothing:
 /// the answer is 200 either way, so it tells nothing about them.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content((RevokeRequest = "application/x-www-form-urlencoded"), (RevokeRequest = "application/json"))),
+    responses(
+    (status = 200, description = "Revoked, or the token was unknown (RFC 7009)"),
+    (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
+    (status = 401, description = "invalid_client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
+    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
+    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+))]
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,

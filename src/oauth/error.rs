@@ -3,9 +3,18 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::AppError;
+
+/// RFC 6749 §5.2's error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    #[schema(example = "invalid_grant")]
+    pub error: String,
+    pub error_description: String,
+}
 
 /// Every answer of `/oauth/token` and `/oauth/revoke` that is not a success.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +80,9 @@ impl ResponseError for OAuthError {
         if matches!(self, Self::InvalidClient) {
             response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="jwt-auth-server""#));
         }
-        response.json(json!({ "error": code, "error_description": description }))
+        response.json(OAuthErrorBody {
+            error: code.to_owned(),
+            error_description: description.to_owned(),
+        })
     }
 }

@@ -61,3 +61,32 @@ impl OAuthParams {
         self.get(name).ok_or(OAuthError::InvalidRequest(missing))
     }
 }
+
+/// The parameters `/oauth/token` reads, for the OpenAPI description (the endpoint parses
+/// [`OAuthParams`] so that repeated or non-string parameters are its own `invalid_request`).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// `password` or `refresh_token`.
+    grant_type: String,
+    /// Or HTTP Basic credentials.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// Password grant: the email.
+    username: Option<String>,
+    password: Option<String>,
+    /// Refresh-token grant.
+    refresh_token: Option<String>,
+    /// Space-separated; `offline_access` asks for a refresh token.
+    scope: Option<String>,
+}
+
+/// The parameters `/oauth/revoke` reads (RFC 7009), for the OpenAPI description.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct RevokeRequest {
+    token: String,
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}

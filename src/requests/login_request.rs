@@ -1,22 +1,25 @@
 //! The sign-in body (Laravel: app/Http/Requests/LoginRequest.php).
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::FormRequest;
 use super::input::{StringInput, required_text};
 
 /// `email` and `password`; any other field is ignored.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginRequest {
     #[serde(default)]
     #[validate(
         custom(function = "required_text"),
         email(message = "The :attribute field must be a valid email address.")
     )]
+    #[schema(value_type = String, format = Email)]
     pub email: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
+    #[schema(value_type = String, format = Password)]
     pub password: StringInput,
 }
 

@@ -1,6 +1,7 @@
 //! The sign-up body (Laravel: app/Http/Requests/RegisterRequest.php).
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::FormRequest;
@@ -11,7 +12,7 @@ use super::input::{
 use crate::error::FieldErrors;
 
 /// `name`, `email`, `password`, optional `password_confirmation`; any other field is ignored.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RegisterRequest {
     #[serde(default)]
     #[validate(
@@ -22,6 +23,7 @@ pub struct RegisterRequest {
         ),
         custom(function = "no_control_characters")
     )]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: StringInput,
     #[serde(default)]
     #[validate(
@@ -32,6 +34,7 @@ pub struct RegisterRequest {
             message = "The :attribute field must not be greater than 255 characters."
         )
     )]
+    #[schema(value_type = String, format = Email, max_length = 255)]
     pub email: StringInput,
     #[serde(default)]
     #[validate(
@@ -43,9 +46,11 @@ pub struct RegisterRequest {
         custom(function = "at_most_72_bytes"),
         custom(function = "not_common")
     )]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 72)]
     pub password: StringInput,
     #[serde(default)]
     #[validate(custom(function = "text_if_present"))]
+    #[schema(value_type = Option<String>, format = Password)]
     pub password_confirmation: StringInput,
 }
 

@@ -123,4 +123,30 @@ api_tests! {
         assert!(body.starts_with("HTTP/1.1 408") && body.contains("request_timeout"), "{body}");
         assert!(body_time < std::time::Duration::from_secs(13), "body cut after {body_time:?}");
     }
+
+    fn the_openapi_document_describes_every_route(backend) {
+        use jwt_auth_server::routes::{LOGIN, LOGOUT, ME, OAUTH_REVOKE, OAUTH_TOKEN, PREFIXES, REFRESH, REGISTER};
+        let app = TestApp::spawn(backend);
+        let response = app.get("/api/openapi.json").send();
+        assert_eq!(response.status, 200);
+        let doc = response.json();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        for (aliases, methods) in [REGISTER, LOGIN, ME, REFRESH, LOGOUT] {
+            for prefix in PREFIXES {
+                for alias in aliases {
+                    let item = &paths[&format!("{prefix}{alias}")];
+                    for method in methods {
+                        let operation = &item[method.as_str().to_lowercase()];
+                        assert!(operation["responses"]["200"].is_object() || operation["responses"]["201"].is_object(), "{prefix}{alias} {method}");
+                        assert!(operation["responses"]["401"].is_object() || operation["responses"]["422"].is_object());
+                    }
+                }
+            }
+        }
+        for path in OAUTH_TOKEN.iter().chain(OAUTH_REVOKE).chain(&["/health"]) {
+            assert!(paths.contains_key(*path), "{path}");
+        }
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    }
 }
