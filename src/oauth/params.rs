@@ -18,6 +18,11 @@ impl OAuthParams {
         let format = body_format(req).map_err(|_| {
             OAuthError::InvalidRequest("Send application/x-www-form-urlencoded (or JSON).")
         })?;
+        Self::from_body(format, body)
+    }
+
+    /// Parses a body of a known encoding.
+    pub fn from_body(format: BodyFormat, body: &[u8]) -> Result<Self, OAuthError> {
         let pairs: Vec<(String, String)> = match format {
             BodyFormat::Form => serde_urlencoded::from_bytes(body)
                 .map_err(|_| OAuthError::InvalidRequest("The request body is not a valid form."))?,

@@ -61,7 +61,8 @@ impl FromRequest for Body {
 }
 
 /// The two body encodings the API reads.
-pub(crate) enum BodyFormat {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
     Json,
     Form,
 }
@@ -76,24 +77,30 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
         Box::pin(async move {
             let format = format?;
             let Body(body) = body.await?;
-            let parsed = match format {
-                BodyFormat::Json => json_object(&body).and_then(|object| {
-                    T::deserialize(object)
-                        .map_err(|_| AppError::BadRequest("The request body is not valid JSON."))
-                }),
-                BodyFormat::Form => serde_urlencoded::from_bytes(&body)
-                    .map_err(|_| AppError::BadRequest("The request body is not a valid form.")),
-            };
-            let mut input: T = parsed?;
-            input.prepare();
-            let mut errors = input.validate().err().map(field_errors).unwrap_or_default();
-            input.after(&mut errors);
-            if errors.is_empty() {
-                Ok(Validated(input))
-            } else {
-                Err(AppError::Validation(errors))
-            }
+            validate(format, &body).map(Validated)
         })
+    }
+}
+
+/// Parses `body` as `T`, normalises it and applies its rules: what [`Validated`] does once the
+/// body has arrived (public so the fuzz targets can drive it without HTTP).
+pub fn validate<T: FormRequest>(format: BodyFormat, body: &[u8]) -> AppResult<T> {
+    let parsed = match format {
+        BodyFormat::Json => json_object(body).and_then(|object| {
+            T::deserialize(object)
+                .map_err(|_| AppError::BadRequest("The request body is not valid JSON."))
+        }),
+        BodyFormat::Form => serde_urlencoded::from_bytes(body)
+            .map_err(|_| AppError::BadRequest("The request body is not a valid form.")),
+    };
+    let mut input: T = parsed?;
+    input.prepare();
+    let mut errors = input.validate().err().map(field_errors).unwrap_or_default();
+    input.after(&mut errors);
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(AppError::Validation(errors))
     }
 }
 
@@ -112,7 +119,7 @@ fn json_object(body: &[u8]) -> AppResult<serde_json::Value> {
 }
 
 /// The body encoding from Content-Type; anything but JSON or a form is 415.
-pub(crate) fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
+pub fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
     let mime = req
         .mime_type()
         .ok()
