@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::config::{Config, generate_secret};
 use crate::db::{self, DatabaseUrl, DbPool, Id};
-use crate::models::{NewOAuthClient, OAuthClient};
+use crate::models::{NewOAuthClient, NewUser, OAuthClient, User};
 use crate::oauth::refresh_token;
 use crate::oauth::scopes::Scopes;
 use crate::startup::{self, AppState};
@@ -51,6 +51,24 @@ pub fn prune_blacklist(config: &Config) -> Result<(), String> {
         "Pruned {} expired OAuth sessions and {} expired refresh tokens.",
         pruned.oauth_sessions, pruned.oauth_refresh_tokens
     );
+    Ok(())
+}
+
+/// `db:seed` (Laravel: `php artisan db:seed`): `count` users `seed{i}@example.test` sharing one
+/// password, hashed once at BCRYPT_ROUNDS; prints `id,email` per user (the benchmark's input).
+pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), String> {
+    let hash = bcrypt::hash(password, config.bcrypt_rounds).map_err(|e| e.to_string())?;
+    let pool = pool(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let users: Vec<NewUser> = (0..count)
+        .map(|i| NewUser::new(format!("Seed {i}"), format!("seed{i}@example.test"), hash.clone()))
+        .collect();
+    // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
+    conn.write_transaction(|conn| users.iter().try_for_each(|user| User::create(conn, user.clone()).map(drop)))
+    .map_err(|e| format!("seeding failed: {e}"))?;
+    for user in users {
+        println!("{},{}", user.id, user.email);
+    }
     Ok(())
 }
 

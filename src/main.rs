@@ -52,6 +52,14 @@ enum Command {
         #[arg(long)]
         always_refresh_token: bool,
     },
+    /// Insert test users sharing one password (for load tests); prints id,email per user.
+    #[command(name = "db:seed")]
+    DbSeed {
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        #[arg(long, default_value = "seeded password 1")]
+        password: String,
+    },
     /// List OAuth clients.
     #[command(name = "client:list")]
     ClientList,
@@ -93,6 +101,7 @@ fn main() -> ExitCode {
                     console::create_client(&config, options)
                 }
                 Command::ClientList => console::list_clients(&config),
+                Command::DbSeed { users, password } => console::seed_users(&config, users, &password),
                 Command::ClientDelete { id } => console::delete_client(&config, &id),
                 _ => console::serve(config),
             },

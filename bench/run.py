@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Load benchmark of the release server against the machine's own limits, on SQLite and PostgreSQL.
+
+Measured in one run: wrk against /api/login, /api/me, /api/refresh, /api/register (a different
+user or token per request), pgbench -S and a one-row-insert pgbench script at the same client
+count, and bcrypt verifications per second on all cores. Prints one table with the ratios the
+project targets (README, "Performance"). Usage: bench/run.sh [--quick]
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+BIN = os.path.join(ROOT, "target", "release", "jwt-auth-server")
+SECRET = "benchmark-secret-benchmark-secret-0123456789"
+ISSUER = "http://bench.test"
+PASSWORD = "seeded password 1"
+QUICK = "--quick" in sys.argv
+DURATION = 3 if QUICK else 10
+WARMUP = 1 if QUICK else 2
+CLIENTS = 32  # wrk connections and pgbench clients alike
+FLOOD = 60  # concurrent logins while /api/me p99 is measured
+USERS = 2000
+CORES = os.cpu_count() or 1
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/postgres")
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def need(tool, package):
+    if shutil.which(tool):
+        return True
+    log(f"{tool} missing: installing Debian's {package}")
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package], capture_output=True)
+    if shutil.which(tool):
+        return True
+    log(f"cannot install {package}: skipping what needs {tool}")
+    return False
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_ms(pids):
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total * 1000 / CLK
+
+
+def rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def postgres_pids():
+    out = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge(user_id, now):
+    header = b64(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
+    claims = {"iss": ISSUER, "sub": user_id, "iat": now, "nbf": now, "exp": now + 3600,
+              "jti": str(uuid.uuid4()), "orig_iat": now}
+    body = b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = b64(hmac.new(SECRET.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest())
+    return f"{header}.{body}.{signature}"
+
+
+class Server:
+    def __init__(self, database_url, work, **env):
+        self.port = free_port()
+        self.env = dict(os.environ, APP_ENV="testing", APP_PORT=str(self.port), DATABASE_URL=database_url,
+                        JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, BCRYPT_ROUNDS="12", RATE_LIMIT_ENABLED="false",
+                        RUST_LOG="warn", **env)
+        self.work = work
+
+    def cli(self, *args):
+        return subprocess.run([BIN, *args], env=self.env, cwd=self.work, capture_output=True, text=True, check=True).stdout
+
+    def start(self):
+        started = time.monotonic()
+        self.proc = subprocess.Popen([BIN], env=self.env, cwd=self.work, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if s.recv(64).startswith(b"HTTP/1.1 200"):
+                        return (time.monotonic() - started) * 1000
+            except OSError:
+                pass
+            if time.monotonic() - started > 30:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.005)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def wrk(port, script, connections, duration, env):
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", os.path.join(BENCH, "wrk", script),
+           f"http://127.0.0.1:{port}"]
+    env = dict(os.environ, BENCH_DIR=BENCH, WRK_THREADS=str(threads), PASSWORD=PASSWORD, **env)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def parse_wrk(output):
+    def ms(text):
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    p50 = ms(re.search(r"50%\s+(\S+)", output).group(1))
+    p99 = ms(re.search(r"99%\s+(\S+)", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rps, "requests": requests, "p50": p50, "p99": p99, "errors": int(bad.group(1)) if bad else 0}
+
+
+def measure(server, script, env, pg):
+    wrk(server.port, script, CLIENTS, WARMUP, env).communicate()
+    pids = [server.proc.pid] + (postgres_pids() if pg else [])
+    before = cpu_ms(pids)
+    out = wrk(server.port, script, CLIENTS, DURATION, env).communicate()[0]
+    result = parse_wrk(out)
+    result["cpu_ms"] = (cpu_ms(pids) - before) / max(result["requests"], 1)
+    result["rss"] = rss_mib(server.proc.pid)
+    return result
+
+
+def me_under_login_flood(server, env):
+    flood = wrk(server.port, "login.lua", FLOOD, DURATION + 2, env)
+    time.sleep(1)
+    me = wrk(server.port, "me.lua", 4, DURATION, env).communicate()[0]
+    flood_out = flood.communicate()[0]
+    return parse_wrk(me), parse_wrk(flood_out)
+
+
+def run_backend(name, database_url, work, pg):
+    log(f"{name}: seeding {USERS} users")
+    server = Server(database_url, work)
+    users = [line.split(",") for line in server.cli("db:seed", "--users", str(USERS), "--password", PASSWORD).split()]
+    now = int(time.time())
+    files = {
+        "EMAILS": [email for _, email in users],
+        "TOKENS": [forge(uid, now) for uid, _ in users],
+        "REFRESH_TOKENS": [forge(users[i % len(users)][0], now) for i in range(150_000 if not QUICK else 30_000)],
+    }
+    env = {"RUN_ID": str(int(time.time()))}
+    for key, lines in files.items():
+        path = os.path.join(work, key.lower())
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        env[key] = path
+    start_ms = server.start()  # migrated by db:seed: this is the warm start
+    results = {"start_ms": start_ms}
+    try:
+        for scenario in ["me", "refresh", "login", "register"]:
+            log(f"{name}: {scenario}")
+            results[scenario] = measure(server, f"{scenario}.lua", env, pg)
+        log(f"{name}: /api/me under {FLOOD} concurrent logins")
+        results["me_flood"], results["flood_login"] = me_under_login_flood(server, env)
+        log(f"{name}: 1,000,000 blacklist rows")
+        fill_blacklist(database_url, pg, users[0][0])
+        results["me_1m"] = measure(server, "me.lua", env, pg)
+        results["me_4"] = parse_wrk(wrk(server.port, "me.lua", 4, DURATION, env).communicate()[0])
+        log(f"{name}: /api/me during blacklist:prune")
+        me = wrk(server.port, "me.lua", 4, DURATION, env)
+        pruned = time.monotonic()
+        server.cli("blacklist:prune")
+        results["prune_s"] = time.monotonic() - pruned
+        results["me_prune"] = parse_wrk(me.communicate()[0])
+        results["rss"] = rss_mib(server.proc.pid)
+    finally:
+        server.stop()
+    return results
+
+
+def fill_blacklist(database_url, pg, user_id):
+    if pg:
+        sql = (f"INSERT INTO blacklisted_tokens SELECT gen_random_uuid(), '{user_id}', now() - interval '1 day', "
+               "now() - interval '1 day', NULL, NULL, NULL, now() - interval '2 days' FROM generate_series(1, 1000000)")
+        subprocess.run(["psql", "-q", database_url, "-c", sql], check=True)
+        subprocess.run(["psql", "-q", database_url, "-c", "VACUUM ANALYZE blacklisted_tokens"], check=True)
+    else:
+        conn = sqlite3.connect(database_url)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executemany(
+            "INSERT INTO blacklisted_tokens VALUES (?, ?, '2000-01-01 00:00:00', '2000-01-01 00:00:00', NULL, NULL, NULL, '2000-01-01 00:00:00')",
+            ((str(uuid.uuid4()), user_id) for _ in range(1_000_000)))
+        conn.commit()
+        conn.close()
+
+
+def pgbench(database_url, work):
+    log("pgbench: select-only and one-row-insert limits")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", database_url], capture_output=True, check=True)
+    subprocess.run(["psql", "-q", database_url, "-c", "CREATE TABLE bench_insert (id uuid PRIMARY KEY, at timestamp NOT NULL)"],
+                   check=True, capture_output=True)
+    script = os.path.join(work, "insert.sql")
+    with open(script, "w") as f:
+        f.write("INSERT INTO bench_insert VALUES (gen_random_uuid(), now());\n")
+    tps = {}
+    for key, args in {"select": ["-S"], "insert": ["-n", "-f", script]}.items():
+        out = subprocess.run(["pgbench", *args, "-c", str(CLIENTS), "-j", "2", "-T", str(DURATION), database_url],
+                             capture_output=True, text=True, check=True).stdout
+        tps[key] = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    return tps
+
+
+def main():
+    if not os.path.exists(BIN):
+        log("building the release binary")
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+    if not need("wrk", "wrk"):
+        sys.exit("wrk is required")
+    log("bcrypt verifications per second on all cores, cost 12")
+    bcrypt = float(subprocess.run(["cargo", "run", "-q", "--release", "--locked", "--example", "bcrypt_rate", "--", "12", str(DURATION)],
+                                  cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    rows = {}
+    with tempfile.TemporaryDirectory() as work:
+        rows["SQLite"] = run_backend("SQLite", os.path.join(work, "bench.sqlite"), work, pg=False)
+        limits = {}
+        if need("pgbench", "postgresql-client") and subprocess.run(["psql", PG_URL, "-c", "SELECT 1"], capture_output=True).returncode == 0:
+            name = f"bench_{os.getpid()}"
+            subprocess.run(["psql", "-q", PG_URL, "-c", f"CREATE DATABASE {name}"], check=True)
+            db = PG_URL.rsplit("/", 1)[0] + "/" + name
+            try:
+                rows["PostgreSQL"] = run_backend("PostgreSQL", db, work, pg=True)
+                limits = pgbench(db, work)
+            finally:
+                subprocess.run(["psql", "-q", PG_URL, "-c", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
+        else:
+            log("PostgreSQL not reachable at BENCH_DATABASE_URL: SQLite only")
+    report(rows, limits, bcrypt)
+
+
+def report(rows, limits, bcrypt):
+    print(f"\nmachine: {CORES} cores; wrk {CLIENTS} connections, {DURATION} s after {WARMUP} s warm-up; BCRYPT_ROUNDS=12\n")
+    print(f"{'backend':<11} {'route':<15} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'RSS MiB':>8} {'errors':>6}")
+    for backend, r in rows.items():
+        for key, label in [("me", "GET /api/me"), ("refresh", "GET /api/refresh"), ("login", "POST /api/login"),
+                           ("register", "POST /api/register"), ("me_1m", "me, 1M blacklist")]:
+            x = r[key]
+            print(f"{backend:<11} {label:<15} {x['rps']:>9.0f} {x['p50']:>8.2f} {x['p99']:>8.2f} {x['cpu_ms']:>10.3f} {x['rss']:>8.1f} {x['errors']:>6}")
+    print(f"\nlimits: bcrypt {bcrypt:.1f} verifications/s on all cores", end="")
+    if limits:
+        print(f"; pgbench -S {limits['select']:.0f} tps; one-row insert {limits['insert']:.0f} tps ({CLIENTS} clients)")
+    else:
+        print()
+    print("\nratios (target):")
+    checks = []
+    pg, sq = rows.get("PostgreSQL"), rows["SQLite"]
+    if pg and limits:
+        checks.append(("/api/me PG / pgbench -S", pg["me"]["rps"] / limits["select"], ">= 0.4", pg["me"]["rps"] / limits["select"] >= 0.4))
+        checks.append(("/api/me SQLite / PG", sq["me"]["rps"] / pg["me"]["rps"], ">= 1.5", sq["me"]["rps"] / pg["me"]["rps"] >= 1.5))
+        checks.append(("/api/refresh PG / insert tps", pg["refresh"]["rps"] / limits["insert"], ">= 0.5", pg["refresh"]["rps"] / limits["insert"] >= 0.5))
+    for backend, r in rows.items():
+        for key in ["login", "register"]:
+            ratio = r[key]["rps"] / bcrypt
+            checks.append((f"{key} {backend} / bcrypt", ratio, ">= 0.9", ratio >= 0.9))
+        checks.append((f"me p99 under {FLOOD} logins, {backend}", r["me_flood"]["p99"], "< 25 ms", r["me_flood"]["p99"] < 25))
+        peak = max(r[k]["rss"] for k in ["me", "refresh", "login", "register", "me_1m"])
+        checks.append((f"peak RSS {backend}", peak, "< 64 MiB", peak < 64))
+        checks.append((f"start to first 200, {backend}", r["start_ms"], "< 300 ms", r["start_ms"] < 300))
+        drop = 1 - r["me_1m"]["rps"] / r["me"]["rps"]
+        checks.append((f"me rps drop at 1M rows, {backend}", drop * 100, "< 10 %", drop < 0.10))
+        ratio = r["me_prune"]["p99"] / max(r["me_4"]["p99"], 0.001)
+        checks.append((f"me p99 during prune / normal, {backend} ({r['prune_s']:.1f} s prune)", ratio, "<= 2x", ratio <= 2))
+    for label, value, target, ok in checks:
+        print(f"  {'ok  ' if ok else 'MISS'} {label:<48} {value:>9.2f}  {target}")
+
+
+if __name__ == "__main__":
+    main()
