@@ -190,6 +190,11 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
             .first(&mut conn)
             .unwrap()
     };
+    // The log is read on another thread: wait until the last request's line has arrived.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.log.lock().unwrap().matches("route=/api/me").count() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = server.log.lock().unwrap().clone();
     assert!(
         log.contains("route=/api/login") && log.contains("status=401"),
