@@ -20,9 +20,14 @@ fn tokens(c: &mut Criterion) {
     let jwt = service();
     let user = Id::now_v7();
     c.bench_function("token issue (claims + HS256 sign)", |b| {
-        b.iter(|| jwt.encode(&jwt.login_claims(black_box(user), chrono::Utc::now())).unwrap())
+        b.iter(|| {
+            jwt.encode(&jwt.login_claims(black_box(user), chrono::Utc::now()))
+                .unwrap()
+        })
     });
-    let token = jwt.encode(&jwt.login_claims(user, chrono::Utc::now())).unwrap();
+    let token = jwt
+        .encode(&jwt.login_claims(user, chrono::Utc::now()))
+        .unwrap();
     c.bench_function("token verify (HS256 + claims)", |b| {
         b.iter(|| jwt.decode(black_box(&token), chrono::Utc::now()).unwrap())
     });

@@ -61,10 +61,20 @@ pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), S
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let users: Vec<NewUser> = (0..count)
-        .map(|i| NewUser::new(format!("Seed {i}"), format!("seed{i}@example.test"), hash.clone()))
+        .map(|i| {
+            NewUser::new(
+                format!("Seed {i}"),
+                format!("seed{i}@example.test"),
+                hash.clone(),
+            )
+        })
         .collect();
     // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
-    conn.write_transaction(|conn| users.iter().try_for_each(|user| User::create(conn, user.clone()).map(drop)))
+    conn.write_transaction(|conn| {
+        users
+            .iter()
+            .try_for_each(|user| User::create(conn, user.clone()).map(drop))
+    })
     .map_err(|e| format!("seeding failed: {e}"))?;
     for user in users {
         println!("{},{}", user.id, user.email);

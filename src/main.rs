@@ -101,7 +101,9 @@ fn main() -> ExitCode {
                     console::create_client(&config, options)
                 }
                 Command::ClientList => console::list_clients(&config),
-                Command::DbSeed { users, password } => console::seed_users(&config, users, &password),
+                Command::DbSeed { users, password } => {
+                    console::seed_users(&config, users, &password)
+                }
                 Command::ClientDelete { id } => console::delete_client(&config, &id),
                 _ => console::serve(config),
             },

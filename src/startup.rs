@@ -31,6 +31,8 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a running server deletes expired blacklist rows, and how many per statement.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub const PRUNE_BATCH: i64 = 1000;
+/// The breath between two prune statements.
+const PRUNE_PAUSE: Duration = Duration::from_millis(10);
 
 /// What every request can reach: settings, the pool, the token keys and the password hasher.
 pub struct AppState {
@@ -148,5 +150,5 @@ fn spawn_pruner(db: DbPool, oauth_idle_minutes: u32) {
 pub fn prune(conn: &mut DbConnection, oauth_idle_minutes: u32) -> QueryResult<Pruned> {
     let now = crate::db::now();
     let idle_cutoff = now - chrono::Duration::minutes(i64::from(oauth_idle_minutes));
-    prune_expired(conn, now, idle_cutoff, PRUNE_BATCH)
+    prune_expired(conn, now, idle_cutoff, PRUNE_BATCH, PRUNE_PAUSE)
 }

@@ -14,5 +14,6 @@ end
 -- The n-th item for this thread: threads interleave (1, 3, 5… and 2, 4, 6…), so none repeats one.
 function nth(list, n)
   local threads = tonumber(os.getenv("WRK_THREADS") or "2")
-  return list[((n - 1) * threads + thread_id - 1) % #list + 1]
+  local offset = tonumber(os.getenv("OFFSET") or "0")
+  return list[(offset + (n - 1) * threads + thread_id - 1) % #list + 1]
 end

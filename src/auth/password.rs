@@ -1,11 +1,11 @@
-//! bcrypt hashing and checking (Laravel: the Hash facade): on the blocking thread pool, at most
+//! bcrypt hashing and checking (Laravel: the Hash facade): on bcrypt's own low-priority threads, at most
 //! HASH_CONCURRENCY at once, so a login flood queues here instead of starving every other request.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix_web::web;
 use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
@@ -32,6 +32,40 @@ pub struct PasswordHasher {
     dummy_hash: String,
     slots: Semaphore,
     queue_timeout: Duration,
+    pool: Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// bcrypt's own threads, one per slot, at a lower CPU priority (nice 10): under a login flood the
+/// hashing gets what CPU the other requests leave, so /api/me stays fast while logins still use
+/// every idle cycle. (Not actix's blocking pool: diesel calls run there at normal priority.)
+fn spawn_pool(threads: usize) -> Sender<Job> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for i in 0..threads {
+        let queue = queue.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("bcrypt-{i}"))
+            .spawn(move || {
+                // SAFETY: nice(2) only lowers the calling thread's priority (per thread on Linux).
+                #[cfg(unix)]
+                unsafe {
+                    libc::nice(10);
+                }
+                loop {
+                    let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the hasher is gone
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start a bcrypt thread");
+        }
+    }
+    jobs
 }
 
 impl PasswordHasher {
@@ -46,6 +80,7 @@ impl PasswordHasher {
             cost,
             dummy_hash,
             slots: Semaphore::new(concurrency.max(1)),
+            pool: spawn_pool(concurrency.max(1)),
             queue_timeout,
         })
     }
@@ -66,9 +101,11 @@ impl PasswordHasher {
             .await
             .map_err(|_| AppError::Unavailable("password hashing queue is full".into()))?
             .map_err(|e| AppError::Internal(e.into()))?;
-        web::block(job)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.pool
+            .send(Box::new(move || drop(done.send(job()))))
+            .map_err(|e| AppError::Internal(e.to_string().into()))?;
+        result.await.map_err(|e| AppError::Internal(e.into()))
     }
 
     /// The bcrypt hash of `password` (the caller has checked its length).

@@ -146,23 +146,20 @@ impl BlacklistedToken {
         Ok(())
     }
 
-    /// Deletes rows past `expires_at`, `batch` at a time so no statement holds locks for long.
-    /// Returns how many rows went.
-    pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, batch: i64) -> QueryResult<usize> {
-        let mut total = 0;
-        loop {
-            let expired = expired_tokens
-                .select(expired_tokens.field(blacklisted_tokens::jti))
-                .filter(expired_tokens.field(blacklisted_tokens::expires_at).lt(now))
-                .limit(batch);
-            let deleted = diesel::delete(
-                blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)),
-            )
-            .execute(conn)?;
-            total += deleted;
-            if deleted < batch as usize {
-                return Ok(total);
-            }
-        }
+    /// Deletes up to `batch` rows past `expires_at`; returns how many went.
+    pub fn prune_batch(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        batch: i64,
+    ) -> QueryResult<usize> {
+        let expired = expired_tokens
+            .select(expired_tokens.field(blacklisted_tokens::jti))
+            .filter(expired_tokens.field(blacklisted_tokens::expires_at).lt(now))
+            .limit(batch);
+        let deleted = diesel::delete(
+            blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)),
+        )
+        .execute(conn)?;
+        Ok(deleted)
     }
 }

@@ -12,6 +12,8 @@ pub use oauth_refresh_token::OAuthRefreshToken;
 pub use oauth_session::OAuthSession;
 pub use user::{NewUser, User};
 
+use std::time::Duration;
+
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
@@ -25,17 +27,44 @@ pub struct Pruned {
     pub oauth_refresh_tokens: usize,
 }
 
-/// Deletes, in batches of `batch`, blacklist rows past `expires_at`, OAuth sessions past their
-/// absolute lifetime (with their refresh tokens) and refresh tokens older than `oauth_idle_cutoff`.
+/// Deletes, `batch` rows per statement with `pause` between statements (so a prune of a million
+/// rows never starves the requests running beside it), blacklist rows past `expires_at`, OAuth
+/// sessions past their absolute lifetime (with their refresh tokens) and refresh tokens older than
+/// `oauth_idle_cutoff`.
 pub fn prune_expired(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     oauth_idle_cutoff: NaiveDateTime,
     batch: i64,
+    pause: Duration,
 ) -> QueryResult<Pruned> {
     Ok(Pruned {
-        blacklisted_tokens: BlacklistedToken::prune(conn, now, batch)?,
-        oauth_sessions: OAuthSession::prune(conn, now, batch)?,
-        oauth_refresh_tokens: OAuthRefreshToken::prune(conn, oauth_idle_cutoff, batch)?,
+        blacklisted_tokens: in_batches(conn, batch, pause, |c| {
+            BlacklistedToken::prune_batch(c, now, batch)
+        })?,
+        oauth_sessions: in_batches(conn, batch, pause, |c| {
+            OAuthSession::prune_batch(c, now, batch)
+        })?,
+        oauth_refresh_tokens: in_batches(conn, batch, pause, |c| {
+            OAuthRefreshToken::prune_batch(c, oauth_idle_cutoff, batch)
+        })?,
     })
+}
+
+/// Repeats `one_batch` until it deletes fewer than `batch` rows, pausing between runs.
+fn in_batches(
+    conn: &mut DbConnection,
+    batch: i64,
+    pause: Duration,
+    mut one_batch: impl FnMut(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let deleted = one_batch(conn)?;
+        total += deleted;
+        if deleted < batch as usize {
+            return Ok(total);
+        }
+        std::thread::sleep(pause);
+    }
 }

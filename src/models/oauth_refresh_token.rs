@@ -79,30 +79,24 @@ impl OAuthRefreshToken {
         .map(|n| n == 1)
     }
 
-    /// Deletes tokens created before `idle_cutoff` (unused that long, or long since rotated), in batches.
-    pub fn prune(
+    /// Deletes up to `batch` tokens created before `idle_cutoff` (unused that long, or long since rotated).
+    pub fn prune_batch(
         conn: &mut DbConnection,
         idle_cutoff: NaiveDateTime,
         batch: i64,
     ) -> QueryResult<usize> {
-        let mut total = 0;
-        loop {
-            let stale = stale_tokens
-                .select(stale_tokens.field(oauth_refresh_tokens::token_hash))
-                .filter(
-                    stale_tokens
-                        .field(oauth_refresh_tokens::created_at)
-                        .lt(idle_cutoff),
-                )
-                .limit(batch);
-            let deleted = diesel::delete(
-                oauth_refresh_tokens::table.filter(oauth_refresh_tokens::token_hash.eq_any(stale)),
+        let stale = stale_tokens
+            .select(stale_tokens.field(oauth_refresh_tokens::token_hash))
+            .filter(
+                stale_tokens
+                    .field(oauth_refresh_tokens::created_at)
+                    .lt(idle_cutoff),
             )
-            .execute(conn)?;
-            total += deleted;
-            if deleted < batch as usize {
-                return Ok(total);
-            }
-        }
+            .limit(batch);
+        let deleted = diesel::delete(
+            oauth_refresh_tokens::table.filter(oauth_refresh_tokens::token_hash.eq_any(stale)),
+        )
+        .execute(conn)?;
+        Ok(deleted)
     }
 }

@@ -83,21 +83,19 @@ impl OAuthSession {
             .try_for_each(|id| Self::revoke(conn, id, now))
     }
 
-    /// Deletes sessions past their absolute lifetime (their refresh tokens go with them), in batches.
-    pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, batch: i64) -> QueryResult<usize> {
-        let mut total = 0;
-        loop {
-            let expired = expired_sessions
-                .select(expired_sessions.field(oauth_sessions::id))
-                .filter(expired_sessions.field(oauth_sessions::expires_at).lt(now))
-                .limit(batch);
-            let deleted =
-                diesel::delete(oauth_sessions::table.filter(oauth_sessions::id.eq_any(expired)))
-                    .execute(conn)?;
-            total += deleted;
-            if deleted < batch as usize {
-                return Ok(total);
-            }
-        }
+    /// Deletes up to `batch` sessions past their absolute lifetime (their refresh tokens go with them).
+    pub fn prune_batch(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        batch: i64,
+    ) -> QueryResult<usize> {
+        let expired = expired_sessions
+            .select(expired_sessions.field(oauth_sessions::id))
+            .filter(expired_sessions.field(oauth_sessions::expires_at).lt(now))
+            .limit(batch);
+        let deleted =
+            diesel::delete(oauth_sessions::table.filter(oauth_sessions::id.eq_any(expired)))
+                .execute(conn)?;
+        Ok(deleted)
     }
 }

@@ -192,7 +192,9 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
     };
     // The log is read on another thread: wait until the last request's line has arrived.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.log.lock().unwrap().matches("route=/api/me").count() < 3 && Instant::now() < deadline {
+    while server.log.lock().unwrap().matches("route=/api/me").count() < 3
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = server.log.lock().unwrap().clone();
