@@ -37,7 +37,25 @@ pub struct PasswordHasher {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// bcrypt's own threads, one per slot, at a lower CPU priority (nice 10): under a login flood the
+/// Puts the calling thread in Linux's SCHED_IDLE class: it runs only on CPU time no other thread
+/// wants, so hashing cannot delay a request that is ready to run. Elsewhere (or if refused), nice 19.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: changes only the calling thread's (pid 0) scheduling class; `param` outlives the call.
+        if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0 {
+            return;
+        }
+    }
+    #[cfg(unix)]
+    // SAFETY: nice(2) only lowers the calling thread's priority.
+    unsafe {
+        libc::nice(19);
+    }
+}
+
+/// bcrypt's own threads, one per slot, at the lowest CPU priority (SCHED_IDLE): under a login flood the
 /// hashing gets what CPU the other requests leave, so /api/me stays fast while logins still use
 /// every idle cycle. (Not actix's blocking pool: diesel calls run there at normal priority.)
 fn spawn_pool(threads: usize) -> Sender<Job> {
@@ -48,11 +66,7 @@ fn spawn_pool(threads: usize) -> Sender<Job> {
         let spawned = std::thread::Builder::new()
             .name(format!("bcrypt-{i}"))
             .spawn(move || {
-                // SAFETY: nice(2) only lowers the calling thread's priority (per thread on Linux).
-                #[cfg(unix)]
-                unsafe {
-                    libc::nice(10);
-                }
+                lower_priority();
                 loop {
                     let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
                     match job {
