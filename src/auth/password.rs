@@ -37,25 +37,18 @@ pub struct PasswordHasher {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Puts the calling thread in Linux's SCHED_IDLE class: it runs only on CPU time no other thread
-/// wants, so hashing cannot delay a request that is ready to run. Elsewhere (or if refused), nice 19.
+/// Lowers the calling thread to nice 19 (per thread on Linux): hashing then yields to any request
+/// that is ready to run. Not SCHED_IDLE, which measured a little better under a login flood but
+/// starves completely behind any other busy process on the machine (a backup, a build).
 fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: changes only the calling thread's (pid 0) scheduling class; `param` outlives the call.
-        if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0 {
-            return;
-        }
-    }
     #[cfg(unix)]
-    // SAFETY: nice(2) only lowers the calling thread's priority.
+    // SAFETY: nice(2) only lowers the calling thread's own priority.
     unsafe {
         libc::nice(19);
     }
 }
 
-/// bcrypt's own threads, one per slot, at the lowest CPU priority (SCHED_IDLE): under a login flood the
+/// bcrypt's own threads, one per slot, at the lowest nice level (19): under a login flood the
 /// hashing gets what CPU the other requests leave, so /api/me stays fast while logins still use
 /// every idle cycle. (Not actix's blocking pool: diesel calls run there at normal priority.)
 fn spawn_pool(threads: usize) -> Sender<Job> {
