@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::config::{Config, generate_secret};
 use crate::db::{self, DatabaseUrl, DbPool, Id};
-use crate::models::{NewOAuthClient, NewUser, OAuthClient, User};
+use crate::models::{NewUser, OAuthClient, User};
 use crate::oauth::refresh_token;
 use crate::oauth::scopes::Scopes;
 use crate::startup::{self, AppState};
@@ -101,7 +101,7 @@ pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), Stri
     if options.password_grant {
         grant_types.insert(0, "password");
     }
-    let client = NewOAuthClient {
+    let client = OAuthClient {
         id: Id::now_v7(),
         name: options.name,
         secret_hash: secret.as_deref().map(refresh_token::hash),

@@ -40,6 +40,14 @@ fn rfc3339(time: NaiveDateTime) -> String {
     time.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// A 200 JSON answer that browsers and proxies must not keep (tokens: RFC 6749 §5.1).
+fn no_store(body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}
+
 /// tymon/jwt-auth's `respondWithToken`: never cached by browsers or proxies.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResource {
@@ -65,10 +73,7 @@ impl Responder for TokenResource {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .json(self)
+        no_store(&self)
     }
 }
 
@@ -88,10 +93,7 @@ impl Responder for OAuthTokenResource {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .json(self)
+        no_store(&self)
     }
 }
 

@@ -7,7 +7,7 @@ pub mod oauth_session;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken, NewBlacklistedToken};
-pub use oauth_client::{NewOAuthClient, OAuthClient};
+pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::OAuthRefreshToken;
 pub use oauth_session::OAuthSession;
 pub use user::{NewUser, User};

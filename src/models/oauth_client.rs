@@ -7,7 +7,8 @@ use crate::db::{DbConnection, Id};
 use crate::schema::oauth_clients;
 
 /// An OAuth client: confidential (with a secret, stored hashed) or public (none).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = oauth_clients)]
 pub struct OAuthClient {
     pub id: Id,
     pub name: String,
@@ -20,20 +21,6 @@ pub struct OAuthClient {
     /// 1 for a first-party client: only those may use the password grant (RFC 9700).
     pub first_party: i32,
     /// 1 when every grant gets a refresh token, not only grants with `offline_access`.
-    pub always_issue_refresh_token: i32,
-    pub created_at: NaiveDateTime,
-}
-
-/// A client to insert.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = oauth_clients)]
-pub struct NewOAuthClient {
-    pub id: Id,
-    pub name: String,
-    pub secret_hash: Option<String>,
-    pub grant_types: String,
-    pub scopes: String,
-    pub first_party: i32,
     pub always_issue_refresh_token: i32,
     pub created_at: NaiveDateTime,
 }
@@ -56,7 +43,7 @@ impl OAuthClient {
     }
 
     /// Inserts a client.
-    pub fn create(conn: &mut DbConnection, new: &NewOAuthClient) -> QueryResult<()> {
+    pub fn create(conn: &mut DbConnection, new: &OAuthClient) -> QueryResult<()> {
         diesel::insert_into(oauth_clients::table)
             .values(new)
             .execute(conn)

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use base64::Engine;
 use diesel::prelude::*;
 use jwt_auth_server::db::{self, Id};
-use jwt_auth_server::models::{NewOAuthClient, OAuthClient, OAuthRefreshToken, OAuthSession};
+use jwt_auth_server::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
 use jwt_auth_server::oauth::refresh_token::hash;
 use jwt_auth_server::schema::{oauth_refresh_tokens, oauth_sessions};
 use serde_json::{Value, json};
@@ -37,7 +37,7 @@ fn client(app: &TestApp, kind: Kind) -> String {
     } else {
         "refresh_token"
     };
-    let new = NewOAuthClient {
+    let new = OAuthClient {
         id,
         name: "test client".into(),
         secret_hash: kind.confidential.then(|| hash(SECRET)),
