@@ -1,16 +1,16 @@
 //! Audit lines (log target `audit`): logins, failures, lock-outs, refreshes, logouts. They name the
-//! user id, or for an email that may not be an account a short hash of it: never an email, a
+//! user id, or for an email that may not be an account a keyed digest of it: never an email, a
 //! password, a token, a secret or a password hash.
 
 use std::net::IpAddr;
 
+use crate::crypto::{Hmac, hex};
 use crate::db::Id;
-use crate::oauth::refresh_token::hash;
 
-/// The first 16 hex digits of the SHA-256 of a normalised email: enough to follow one account
-/// through the log, not enough to read it back.
-pub fn email_hash(email: &str) -> String {
-    hash(email)[..16].to_owned()
+/// The first 16 hex digits of an HMAC under APP_KEY of a normalised email: enough to follow one
+/// account through the log; without the key, no dictionary of emails turns it back into one.
+pub fn email_digest(key: &Hmac, email: &str) -> String {
+    hex(&key.short(email.as_bytes())[..8])
 }
 
 fn ip_text(ip: Option<IpAddr>) -> String {
@@ -21,12 +21,14 @@ pub fn login_succeeded(user_id: Id, ip: Option<IpAddr>, via: &str) {
     tracing::info!(target: "audit", event = "login", user_id = %user_id, ip = %ip_text(ip), via);
 }
 
-pub fn login_failed(email: &str, ip: Option<IpAddr>, via: &str) {
-    tracing::info!(target: "audit", event = "login_failed", email_hash = %email_hash(email), ip = %ip_text(ip), via);
+/// `digest` is [`email_digest`] of the email tried.
+pub fn login_failed(digest: &str, ip: Option<IpAddr>, via: &str) {
+    tracing::info!(target: "audit", event = "login_failed", email_hash = %digest, ip = %ip_text(ip), via);
 }
 
-pub fn locked_out(email: &str, ip: Option<IpAddr>) {
-    tracing::warn!(target: "audit", event = "lockout", email_hash = %email_hash(email), ip = %ip_text(ip));
+/// `digest` is [`email_digest`] of the email locked.
+pub fn locked_out(digest: &str, ip: Option<IpAddr>) {
+    tracing::warn!(target: "audit", event = "lockout", email_hash = %digest, ip = %ip_text(ip));
 }
 
 pub fn throttled(what: &str, ip: Option<IpAddr>) {

@@ -1,10 +1,12 @@
-//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, blacklist:prune, client:*.
+//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, blacklist:prune,
+//! client:*, db:seed.
 
 use std::net::TcpListener;
 use std::path::Path;
 
-use crate::config::{Config, generate_secret};
+use crate::config::{Config, generate_app_key, generate_secret};
 use crate::db::{self, DatabaseUrl, DbPool, Id};
+use crate::maintenance;
 use crate::models::{NewUser, OAuthClient, User};
 use crate::oauth::refresh_token;
 use crate::oauth::scopes::Scopes;
@@ -26,7 +28,7 @@ pub fn serve(config: Config) -> Result<(), String> {
 /// Runs pending migrations and reports them.
 pub fn migrate(config: &Config) -> Result<(), String> {
     let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
-    let ran = DbPool::connect(&url, 1, config.db_timeout)?.run_migrations()?;
+    let ran = maintenance::migrate(&DbPool::connect(&url, 1, config.db_timeout)?)?;
     if ran.is_empty() {
         println!("Nothing to migrate.");
     }
@@ -41,8 +43,7 @@ pub fn migrate(config: &Config) -> Result<(), String> {
 pub fn prune_blacklist(config: &Config) -> Result<(), String> {
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let pruned = startup::prune(&mut conn, config.oauth.refresh_idle_ttl_minutes)
-        .map_err(|e| format!("prune failed: {e}"))?;
+    let pruned = maintenance::prune(&mut conn, config).map_err(|e| format!("prune failed: {e}"))?;
     println!(
         "Pruned {} expired blacklist entries.",
         pruned.blacklisted_tokens
@@ -163,39 +164,99 @@ pub fn delete_client(config: &Config, id: &str) -> Result<(), String> {
 /// `jwt:secret`: prints a new secret, or with `write` stores it in `env_file` (like
 /// `php artisan jwt:secret`); replacing an existing one needs `force`, since it logs everyone out.
 pub fn jwt_secret(write: bool, force: bool, env_file: &Path) -> Result<(), String> {
-    let secret = generate_secret();
+    let warning = "replacing it invalidates every token";
+    set_env_var(
+        "JWT_SECRET",
+        &generate_secret(),
+        write,
+        force,
+        env_file,
+        warning,
+    )
+}
+
+/// `key:generate`: prints a new APP_KEY (`base64:…`), or with `write` stores it in `env_file`;
+/// replacing one needs `force`, since every digest and encrypted value made under it changes.
+pub fn app_key(write: bool, force: bool, env_file: &Path) -> Result<(), String> {
+    let warning = "replacing it changes every value made under it";
+    set_env_var(
+        "APP_KEY",
+        &generate_app_key(),
+        write,
+        force,
+        env_file,
+        warning,
+    )
+}
+
+/// Prints `value`, or writes `NAME=value` into `env_file`: a new file of mode 0600 beside it,
+/// renamed over it in one step, so a crash never leaves half a .env and no other user can read it.
+fn set_env_var(
+    name: &str,
+    value: &str,
+    write: bool,
+    force: bool,
+    env_file: &Path,
+    warning: &str,
+) -> Result<(), String> {
     if !write {
-        println!("{secret}");
+        println!("{value}");
         return Ok(());
     }
-    let current = std::fs::read_to_string(env_file).unwrap_or_default();
-    let has_secret = current.lines().any(|l| {
-        l.strip_prefix("JWT_SECRET=")
+    let prefix = format!("{name}=");
+    let current = match std::fs::read_to_string(env_file) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(format!("cannot read {}: {error}", env_file.display())),
+    };
+    let has_value = current.lines().any(|l| {
+        l.strip_prefix(&prefix)
             .is_some_and(|v| !v.trim().is_empty())
     });
-    if has_secret && !force {
+    if has_value && !force {
         return Err(format!(
-            "{} already has a JWT_SECRET; replacing it invalidates every token. Use --force to replace it.",
+            "{} already has a {name}; {warning}. Use --force to replace it.",
             env_file.display()
         ));
     }
-    let mut lines: Vec<String> = current
+    let mut lines: Vec<&str> = current
         .lines()
-        .filter(|l| !l.starts_with("JWT_SECRET="))
-        .map(str::to_owned)
+        .filter(|l| !l.starts_with(&prefix))
         .collect();
-    lines.push(format!("JWT_SECRET={secret}"));
-    std::fs::write(env_file, lines.join("\n") + "\n")
+    let line = format!("{prefix}{value}");
+    lines.push(&line);
+    write_private_atomically(env_file, &(lines.join("\n") + "\n"))
         .map_err(|e| format!("cannot write {}: {e}", env_file.display()))?;
-    println!("JWT_SECRET set in {}.", env_file.display());
+    println!("{name} set in {}.", env_file.display());
     Ok(())
+}
+
+/// Writes `text` to a new mode-0600 file next to `path`, then renames it over `path`.
+fn write_private_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(".env");
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::now_v7().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
 }
 
 /// A small pool for a command, on a migrated database (as `serve` would leave it).
 fn pool(config: &Config) -> Result<DbPool, String> {
     let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
     let pool = DbPool::connect(&url, 1, config.db_timeout)?;
-    for migration in pool.run_migrations()? {
+    for migration in maintenance::migrate(&pool)? {
         tracing::info!(%migration, "migrated");
     }
     Ok(pool)

@@ -31,6 +31,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a new APP_KEY (base64:…), or store it in .env with --write.
+    #[command(name = "key:generate")]
+    KeyGenerate {
+        /// Write it into .env instead of printing it.
+        #[arg(long)]
+        write: bool,
+        /// Replace an APP_KEY that .env already has (audit digests and rate-limit keys change).
+        #[arg(long)]
+        force: bool,
+    },
     /// Delete blacklist entries and OAuth refresh tokens past their lifetimes.
     #[command(name = "blacklist:prune")]
     BlacklistPrune,
@@ -79,6 +89,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::JwtSecret { write, force } => console::jwt_secret(write, force, Path::new(".env")),
+        Command::KeyGenerate { write, force } => console::app_key(write, force, Path::new(".env")),
         command => match Config::from_env() {
             Err(error) => Err(error.to_string()),
             Ok(config) => match command {

@@ -1,7 +1,7 @@
 //! What the API answers with (Laravel: API Resources): the shapes clients see, and nothing more.
 
 use actix_web::body::BoxBody;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
@@ -40,12 +40,20 @@ fn rfc3339(time: NaiveDateTime) -> String {
     time.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// A 200 JSON answer that browsers and proxies must not keep (tokens: RFC 6749 §5.1).
-fn no_store(body: &impl Serialize) -> HttpResponse {
-    HttpResponse::Ok()
+/// A JSON answer that browsers and proxies must not keep: tokens (RFC 6749 §5.1) and user data.
+fn no_store(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body)
+}
+
+impl Responder for UserResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        no_store(StatusCode::OK, &self)
+    }
 }
 
 /// tymon/jwt-auth's `respondWithToken`: never cached by browsers or proxies.
@@ -73,7 +81,7 @@ impl Responder for TokenResource {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        no_store(&self)
+        no_store(StatusCode::OK, &self)
     }
 }
 
@@ -93,7 +101,7 @@ impl Responder for OAuthTokenResource {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        no_store(&self)
+        no_store(StatusCode::OK, &self)
     }
 }
 
@@ -103,6 +111,14 @@ pub struct RegisteredResource {
     #[schema(example = "success")]
     pub status: String,
     pub data: UserResource,
+}
+
+impl Responder for RegisteredResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        no_store(StatusCode::CREATED, &self)
+    }
 }
 
 /// A status and a message, e.g. `{"status":"success","message":"Successfully logged out"}`.

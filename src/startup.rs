@@ -2,21 +2,21 @@
 //! and the HTTP server (Laravel: bootstrap/app.php and the HTTP kernel's middleware).
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use diesel::QueryResult;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{JwtService, PasswordHasher};
 use crate::config::Config;
-use crate::db::{DatabaseUrl, DbConnection, DbPool};
+use crate::crypto::Hmac;
+use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
-use crate::models::{Pruned, prune_expired};
+use crate::maintenance;
 use crate::oauth::refresh_token::RefreshTokens;
 use crate::rate_limit::RateLimits;
 use crate::routes::{self, routes};
@@ -28,12 +28,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long a client may take to send the request line and headers.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How often a running server deletes expired blacklist rows, and how many per statement.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-pub const PRUNE_BATCH: i64 = 1000;
-/// The breath between two prune statements.
-const PRUNE_PAUSE: Duration = Duration::from_millis(10);
-
 /// What every request can reach: settings, the pool, the token keys and the password hasher.
 pub struct AppState {
     pub config: Config,
@@ -42,6 +36,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub refresh_tokens: RefreshTokens,
     pub limits: RateLimits,
+    /// Keys the email digests of audit lines (derived from APP_KEY).
+    pub audit_key: Hmac,
 }
 
 impl AppState {
@@ -50,7 +46,7 @@ impl AppState {
         let url =
             DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         let db = DbPool::connect(&url, config.db_pool_size, config.db_timeout)?;
-        for migration in db.run_migrations()? {
+        for migration in maintenance::migrate(&db)? {
             tracing::info!(%migration, "migrated");
         }
         tracing::info!(database = %url.describe(), "database ready");
@@ -63,7 +59,8 @@ impl AppState {
                 config.hash_queue_timeout,
             )
             .map_err(|e| e.to_string())?,
-            limits: RateLimits::new(&config.rate_limit),
+            limits: RateLimits::new(&config.rate_limit, &config.app_key, Instant::now()),
+            audit_key: config.app_key.subkey("audit email digests"),
             db,
             config,
         })
@@ -86,10 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 /// The HTTP server on `listener`, with the middleware stack; await it to serve.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    spawn_pruner(
-        state.db.clone(),
-        state.config.oauth.refresh_idle_ttl_minutes,
-    );
+    maintenance::spawn(state.clone().into_inner());
     let origins = state.config.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -129,26 +123,4 @@ fn cors(origins: &[String]) -> Cors {
         };
     }
     cors
-}
-
-/// Deletes expired blacklist rows and OAuth refresh tokens every hour, in batches, on the blocking pool.
-fn spawn_pruner(db: DbPool, oauth_idle_minutes: u32) {
-    actix_web::rt::spawn(async move {
-        let start = actix_web::rt::time::Instant::now() + PRUNE_EVERY;
-        let mut every = actix_web::rt::time::interval_at(start, PRUNE_EVERY);
-        loop {
-            every.tick().await;
-            match db.run(move |conn| prune(conn, oauth_idle_minutes)).await {
-                Ok(pruned) => tracing::info!(?pruned, "pruned expired tokens"),
-                Err(error) => tracing::warn!(%error, "pruning expired tokens failed"),
-            }
-        }
-    });
-}
-
-/// One prune run now (the hourly task and `blacklist:prune`).
-pub fn prune(conn: &mut DbConnection, oauth_idle_minutes: u32) -> QueryResult<Pruned> {
-    let now = crate::db::now();
-    let idle_cutoff = now - chrono::Duration::minutes(i64::from(oauth_idle_minutes));
-    prune_expired(conn, now, idle_cutoff, PRUNE_BATCH, PRUNE_PAUSE)
 }

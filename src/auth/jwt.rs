@@ -1,5 +1,7 @@
 //! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager), HS256 only. Keys and the
 //! `Validation` are built once at start; exp and the refresh window are checked by the guards.
+//! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
+//! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
@@ -28,6 +30,9 @@ pub struct Claims {
     /// OAuth only: the client the token was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<Id>,
+    /// OAuth only: the audience, the client id again (RFC 9068 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
     /// OAuth only: the granted scopes, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -36,7 +41,15 @@ pub struct Claims {
     pub sid: Option<Id>,
 }
 
+/// The JOSE `typ` of an OAuth access token (RFC 9068 §2.1).
+pub const OAUTH_ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
 impl Claims {
+    /// Whether this is an access token of the OAuth endpoint (it carries a client).
+    pub fn is_oauth(&self) -> bool {
+        self.client_id.is_some()
+    }
+
     /// The login time of the chain.
     pub fn orig_iat(&self) -> i64 {
         self.orig_iat.unwrap_or(self.iat)
@@ -59,6 +72,7 @@ pub struct JwtService {
     encoding: EncodingKey,
     decoding: DecodingKey,
     header: Header,
+    oauth_header: Header,
     validation: Validation,
     issuer: String,
     ttl: i64,
@@ -75,6 +89,8 @@ impl JwtService {
         validation.leeway = u64::from(config.leeway_seconds);
         // exp is checked by the guards: the refresh guard accepts expired tokens inside the window.
         validation.validate_exp = false;
+        // `aud` is checked against `client_id` and `typ` in `decode`.
+        validation.validate_aud = false;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["iss", "sub", "exp", "nbf"]);
         validation.set_issuer(&[&config.issuer]);
@@ -82,6 +98,10 @@ impl JwtService {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             header: Header::new(Algorithm::HS256),
+            oauth_header: Header {
+                typ: Some(OAUTH_ACCESS_TOKEN_TYPE.into()),
+                ..Header::new(Algorithm::HS256)
+            },
             validation,
             issuer: config.issuer.clone(),
             ttl: i64::from(config.ttl_minutes) * 60,
@@ -108,6 +128,7 @@ impl JwtService {
             jti: new_jti(now),
             orig_iat: Some(iat),
             client_id: None,
+            aud: None,
             scope: None,
             sid: None,
         }
@@ -131,22 +152,42 @@ impl JwtService {
             jti,
             orig_iat: Some(old.orig_iat()),
             client_id: old.client_id,
+            aud: old.aud.clone(),
             scope: old.scope.clone(),
             sid: old.sid,
         }
     }
 
-    /// Signs `claims`.
+    /// Signs `claims`: `typ: at+jwt` for an OAuth access token, `typ: JWT` otherwise.
     pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
-        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+        let header = if claims.is_oauth() {
+            &self.oauth_header
+        } else {
+            &self.header
+        };
+        jsonwebtoken::encode(header, claims, &self.encoding)
             .map_err(|e| AppError::Internal(e.into()))
     }
 
-    /// Verifies signature, algorithm, claim types, iss, nbf and iat; not exp (see the guards).
+    /// Verifies signature, algorithm, claim types, iss, nbf and iat, and that `typ`, `client_id`
+    /// and `aud` agree on the kind of token; not exp (see the guards).
     pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthFailure> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?
-            .claims;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?;
+        let claims = data.claims;
+        let typ = data.header.typ.unwrap_or_default();
+        let consistent = match (&claims.client_id, &claims.aud) {
+            (Some(client), Some(aud)) => {
+                typ.eq_ignore_ascii_case(OAUTH_ACCESS_TOKEN_TYPE) && *aud == client.to_string()
+            }
+            (None, None) => typ.eq_ignore_ascii_case("JWT"),
+            _ => false,
+        };
+        if !consistent {
+            return Err(AuthFailure::TokenInvalid(
+                "The token type does not match its claims",
+            ));
+        }
         if claims.iat > now.timestamp() + self.leeway {
             return Err(AuthFailure::TokenInvalid(
                 "Issued At (iat) timestamp cannot be in the future",
@@ -251,6 +292,67 @@ mod tests {
         assert_eq!(
             (header.alg, header.typ.as_deref()),
             (Algorithm::HS256, Some("JWT"))
+        );
+    }
+
+    fn oauth_claims(jwt: &JwtService) -> Claims {
+        let client = Id::now_v7();
+        Claims {
+            client_id: Some(client),
+            aud: Some(client.to_string()),
+            scope: Some("read".into()),
+            ..jwt.login_claims(Id::now_v7(), Utc::now())
+        }
+    }
+
+    #[test]
+    fn oauth_access_tokens_are_typed_at_jwt_with_the_client_as_audience() {
+        let jwt = service();
+        let claims = oauth_claims(&jwt);
+        let token = jwt.encode(&claims).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+    }
+
+    #[test]
+    fn a_token_whose_type_and_claims_disagree_is_invalid() {
+        let jwt = service();
+        let sign = |typ: &str, claims: &Claims| {
+            let header = Header {
+                typ: Some(typ.into()),
+                ..Header::new(Algorithm::HS256)
+            };
+            jsonwebtoken::encode(&header, claims, &jwt.encoding).unwrap()
+        };
+        let oauth = oauth_claims(&jwt);
+        let plain = jwt.login_claims(Id::now_v7(), Utc::now());
+        let other_audience = Claims {
+            aud: Some(Id::now_v7().to_string()),
+            ..oauth.clone()
+        };
+        let no_audience = Claims {
+            aud: None,
+            ..oauth.clone()
+        };
+        for token in [
+            sign("JWT", &oauth),
+            sign("at+jwt", &plain),
+            sign("at+jwt", &other_audience),
+            sign("at+jwt", &no_audience),
+            sign("JWT", &no_audience),
+        ] {
+            assert!(
+                matches!(
+                    jwt.decode(&token, Utc::now()),
+                    Err(AuthFailure::TokenInvalid(_))
+                ),
+                "{token}"
+            );
+        }
+        assert!(
+            jwt.decode(&sign("at+JWT", &oauth), Utc::now()).is_ok(),
+            "typ is case-insensitive"
         );
     }
 

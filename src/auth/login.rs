@@ -3,6 +3,7 @@
 //! rehash when the stored hash is cheaper than BCRYPT_ROUNDS (e.g. imported from Laravel at 10).
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use crate::audit;
 use crate::db;
@@ -19,10 +20,13 @@ pub async fn attempt(
     ip: Option<IpAddr>,
     via: &'static str,
 ) -> AppResult<Option<User>> {
-    if let Err(error) = state.limits.login_attempt(ip, &email) {
-        audit::throttled(via, ip);
-        return Err(error);
-    }
+    let reservation = match state.limits.login_attempt(ip, &email, Instant::now()) {
+        Ok(reservation) => reservation,
+        Err(error) => {
+            audit::throttled(via, ip);
+            return Err(error);
+        }
+    };
     let lookup = email.clone();
     let user = state
         .db
@@ -31,12 +35,14 @@ pub async fn attempt(
     let stored = user.as_ref().map(|u| u.password.clone());
     let matched = state.passwords.verify(password.clone(), stored).await?;
     let Some(user) = user.filter(|_| matched) else {
-        audit::login_failed(&email, ip, via);
-        if state.limits.login_failed(&email) {
-            audit::locked_out(&email, ip);
+        let digest = audit::email_digest(&state.audit_key, &email);
+        audit::login_failed(&digest, ip, via);
+        if state.limits.login_failed(reservation, Instant::now()) {
+            audit::locked_out(&digest, ip);
         }
         return Ok(None);
     };
+    state.limits.login_succeeded(reservation);
     if state.passwords.needs_rehash(&user.password) {
         rehash(state, &user, password).await;
     }

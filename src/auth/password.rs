@@ -1,10 +1,13 @@
 //! bcrypt hashing and checking (Laravel: the Hash facade): on bcrypt's own low-priority threads, at most
 //! HASH_CONCURRENCY at once, so a login flood queues here instead of starving every other request.
+//! A slot belongs to the job, not to the request that asked: a request that goes away frees nothing
+//! early, and its job, not yet started, is skipped.
 
 use std::collections::HashSet;
-use std::sync::mpsc::{self, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -25,14 +28,19 @@ pub fn is_common(password: &str) -> bool {
     COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
 }
 
+/// Requests that may wait for a hashing slot at once; the next one is refused with 503 at once.
+pub const MAX_WAITING: usize = 1024;
+
 /// Hashes and verifies passwords at the configured cost.
 pub struct PasswordHasher {
     cost: u32,
     /// Verified against when the email is unknown, so that answer takes as long as a wrong password.
     dummy_hash: String,
-    slots: Semaphore,
+    /// One permit per bcrypt thread; a permit travels inside its job and is released when it ends.
+    slots: Arc<Semaphore>,
     queue_timeout: Duration,
-    pool: Sender<Job>,
+    waiting: Arc<AtomicUsize>,
+    pool: SyncSender<Job>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -51,8 +59,9 @@ fn lower_priority() {
 /// bcrypt's own threads, one per slot, at the lowest nice level (19): under a login flood the
 /// hashing gets what CPU the other requests leave, so /api/me stays fast while logins still use
 /// every idle cycle. (Not actix's blocking pool: diesel calls run there at normal priority.)
-fn spawn_pool(threads: usize) -> Sender<Job> {
-    let (jobs, queue) = mpsc::channel::<Job>();
+fn spawn_pool(threads: usize) -> SyncSender<Job> {
+    // Never more jobs than permits exist, so the channel's bound is never reached.
+    let (jobs, queue) = mpsc::sync_channel::<Job>(threads);
     let queue = Arc::new(Mutex::new(queue));
     for i in 0..threads {
         let queue = queue.clone();
@@ -86,31 +95,40 @@ impl PasswordHasher {
         Ok(Self {
             cost,
             dummy_hash,
-            slots: Semaphore::new(concurrency.max(1)),
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
             pool: spawn_pool(concurrency.max(1)),
             queue_timeout,
+            waiting: Arc::new(AtomicUsize::new(0)),
         })
     }
 
     /// Whether `hash` was made at a lower cost than BCRYPT_ROUNDS (then login rehashes it).
     pub fn needs_rehash(&self, hash: &str) -> bool {
-        hash.get(4..6)
-            .and_then(|c| c.parse::<u32>().ok())
-            .is_some_and(|cost| cost < self.cost)
+        cost_of(hash).is_some_and(|cost| cost < self.cost)
     }
 
-    /// Runs one bcrypt job once a slot is free.
+    /// Runs one bcrypt job once a slot is free. The slot's permit moves into the job, so it is
+    /// released when the job ends, even if this future is dropped first; a job whose requester has
+    /// gone before it starts is skipped.
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
-        let _slot = actix_web::rt::time::timeout(self.queue_timeout, self.slots.acquire())
-            .await
-            .map_err(|_| AppError::Unavailable("password hashing queue is full".into()))?
-            .map_err(|e| AppError::Internal(e.into()))?;
+        let _waiting = Waiting::enter(&self.waiting)?;
+        let permit =
+            actix_web::rt::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
+                .await
+                .map_err(|_| AppError::Unavailable("password hashing queue is full".into()))?
+                .map_err(|e| AppError::Internal(e.into()))?;
+        drop(_waiting);
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool
-            .send(Box::new(move || drop(done.send(job()))))
+            .try_send(Box::new(move || {
+                let _permit = permit;
+                if !done.is_closed() {
+                    drop(done.send(job()));
+                }
+            }))
             .map_err(|e| AppError::Internal(e.to_string().into()))?;
         result.await.map_err(|e| AppError::Internal(e.into()))
     }
@@ -124,23 +142,61 @@ impl PasswordHasher {
     }
 
     /// Whether `candidate` matches `hash`. Without a hash (unknown email) the dummy is checked, so
-    /// both failures take the same time; a candidate over 72 bytes never matches.
+    /// both failures take the same time; a candidate over 72 bytes never matches. A hash cheaper
+    /// than BCRYPT_ROUNDS (imported at cost 10, not yet rehashed) is padded to the time the
+    /// configured cost takes, so its answer does not tell that the account exists.
     pub async fn verify(&self, candidate: String, hash: Option<String>) -> AppResult<bool> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
-        let matched = self
+        let missing_rounds = self
+            .cost
+            .saturating_sub(cost_of(&hash).unwrap_or(self.cost));
+        let (matched, took) = self
             .run(move || {
+                let started = Instant::now();
                 let fits = candidate.len() <= MAX_PASSWORD_BYTES;
-                match bcrypt::verify(&candidate, &hash) {
+                let matched = match bcrypt::verify(&candidate, &hash) {
                     Ok(matched) => matched && fits,
                     Err(error) => {
                         tracing::warn!(%error, "a stored password hash is not a bcrypt hash");
                         false
                     }
-                }
+                };
+                (matched, started.elapsed())
             })
             .await?;
+        if missing_rounds > 0 {
+            // bcrypt's time doubles with each round of cost; the padding waits, it does not hash.
+            let factor = (1u32 << missing_rounds.min(16)) - 1;
+            actix_web::rt::time::sleep(took * factor).await;
+        }
         Ok(matched && known)
+    }
+}
+
+/// The cost field of a bcrypt hash (`$2y$10$…` → 10).
+fn cost_of(hash: &str) -> Option<u32> {
+    hash.get(4..6).and_then(|c| c.parse().ok())
+}
+
+/// Counts a request waiting for a slot while it lives.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn enter(counter: &Arc<AtomicUsize>) -> AppResult<Self> {
+        if counter.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+            counter.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::Unavailable(
+                "password hashing queue is full".into(),
+            ));
+        }
+        Ok(Self(counter.clone()))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -171,6 +227,65 @@ mod tests {
         assert!(hasher.needs_rehash("$2y$10$abcdefghijklmnopqrstuu"));
         assert!(!hasher.needs_rehash("$2b$12$abcdefghijklmnopqrstuu"));
         assert!(!hasher.needs_rehash("$2b$13$abcdefghijklmnopqrstuu"));
+    }
+
+    /// Requests that give up one after another while they wait (clients timing out, connections
+    /// reset): each one's slot must not pass to the next while its job still runs.
+    #[actix_web::test]
+    async fn requests_that_give_up_leave_no_backlog() {
+        let hasher = Arc::new(PasswordHasher::new(10, 1, Duration::from_secs(60)).unwrap());
+        let started = Instant::now();
+        hasher.verify("warm up".into(), None).await.unwrap();
+        let one = started.elapsed();
+        let mut waiting: Vec<_> = (0..50)
+            .map(|_| {
+                let hasher = hasher.clone();
+                actix_web::rt::spawn(async move { hasher.verify("guess".into(), None).await })
+            })
+            .collect();
+        for _ in 0..5 {
+            actix_web::rt::task::yield_now().await;
+        }
+        for task in waiting.drain(..) {
+            task.abort();
+            for _ in 0..5 {
+                actix_web::rt::task::yield_now().await; // the next waiter runs, as on a busy server
+            }
+        }
+        let started = Instant::now();
+        hasher.verify("the next login".into(), None).await.unwrap();
+        let waited = started.elapsed();
+        assert!(
+            waited < one * 2 + Duration::from_millis(100),
+            "the next login took {waited:?}; one hash takes {one:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_cheaper_stored_hash_takes_as_long_as_the_configured_cost() {
+        let hasher = PasswordHasher::new(9, 1, Duration::from_secs(10)).unwrap();
+        let cheap = bcrypt::hash("imported password", 6).unwrap();
+        let median = |mut times: Vec<Duration>| {
+            times.sort();
+            times[times.len() / 2]
+        };
+        let (mut unknown, mut imported) = (vec![], vec![]);
+        for _ in 0..5 {
+            let started = Instant::now();
+            hasher.verify("wrong".into(), None).await.unwrap();
+            unknown.push(started.elapsed());
+            let started = Instant::now();
+            hasher
+                .verify("wrong".into(), Some(cheap.clone()))
+                .await
+                .unwrap();
+            imported.push(started.elapsed());
+        }
+        let (unknown, imported) = (median(unknown), median(imported));
+        assert!(
+            imported * 10 >= unknown * 8,
+            "a cost-6 hash answered in {imported:?}, the cost-9 dummy in {unknown:?}"
+        );
     }
 
     #[actix_web::test]

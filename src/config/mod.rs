@@ -5,10 +5,11 @@ mod secret;
 
 use std::time::Duration;
 
-pub use secret::{DEV_SECRET_FILE, Secret, generate_secret};
+pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, generate_secret};
 
+use crate::crypto::AppKey;
 use crate::rate_limit::IpNet;
-use secret::resolve_secret;
+use secret::{resolve_app_key, resolve_secret};
 
 /// All settings of the server.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct Config {
     pub db_timeout: Duration,
     /// The `JWT_*` settings.
     pub jwt: JwtConfig,
+    /// `APP_KEY` (Laravel's format, `base64:` + 32 bytes): the key of every HMAC (email digests in
+    /// the audit log, rate-limit keys). Required in production; elsewhere generated into storage/app-key.
+    pub app_key: AppKey,
     /// `BCRYPT_ROUNDS` (default 12; below 10 only with APP_ENV=testing).
     pub bcrypt_rounds: u32,
     /// `CORS_ALLOWED_ORIGINS`, comma-separated (default none: no CORS headers at all; `*` for any).
@@ -189,6 +193,7 @@ impl Config {
             db_pool_size,
             db_timeout: Duration::from_secs_f64(db_timeout),
             jwt,
+            app_key: resolve_app_key(get("APP_KEY"), app_env)?,
             bcrypt_rounds,
             cors_allowed_origins,
             spa_demo: flag(&get, "SPA_DEMO")?,

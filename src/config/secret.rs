@@ -1,5 +1,6 @@
-//! JWT_SECRET: the redacting wrapper, the development secret kept in storage/jwt-secret, and
-//! generation for `jwt:secret`.
+//! JWT_SECRET and APP_KEY: the redacting wrapper, the development values the server keeps in
+//! storage/ (mode 0600, refused when group or others can read them), and generation for
+//! `jwt:secret` and `key:generate`.
 
 use std::fmt;
 use std::path::Path;
@@ -8,9 +9,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{AppEnv, ConfigError, invalid};
+use crate::crypto::AppKey;
 
-/// Where a secret generated for development is kept between starts.
+/// Where a JWT secret generated for development is kept between starts.
 pub const DEV_SECRET_FILE: &str = "storage/jwt-secret";
+/// Where an APP_KEY generated for development is kept between starts.
+pub const DEV_APP_KEY_FILE: &str = "storage/app-key";
 
 /// A secret whose `Debug` never shows it.
 #[derive(Clone)]
@@ -47,7 +51,7 @@ pub(super) fn resolve_secret(
                 "must be set in production (run `jwt-auth-server jwt:secret`)",
             ));
         }
-        None => dev_secret(Path::new(DEV_SECRET_FILE)).map_err(|e| {
+        None => dev_secret(Path::new(DEV_SECRET_FILE), generate_secret).map_err(|e| {
             invalid(
                 "JWT_SECRET",
                 format!("unset, and {DEV_SECRET_FILE} is unusable: {e}"),
@@ -60,21 +64,68 @@ pub(super) fn resolve_secret(
     Ok(Secret(secret))
 }
 
-pub(super) fn dev_secret(path: &Path) -> std::io::Result<String> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        return Ok(existing.trim().to_owned());
+/// APP_KEY, or outside production a generated one kept in storage/app-key across restarts.
+pub(super) fn resolve_app_key(
+    value: Option<String>,
+    app_env: AppEnv,
+) -> Result<AppKey, ConfigError> {
+    let text = match value {
+        Some(value) => value,
+        None if app_env == AppEnv::Production => {
+            return Err(invalid(
+                "APP_KEY",
+                "must be set in production (run `jwt-auth-server key:generate`)",
+            ));
+        }
+        None => dev_secret(Path::new(DEV_APP_KEY_FILE), generate_app_key).map_err(|e| {
+            invalid(
+                "APP_KEY",
+                format!("unset, and {DEV_APP_KEY_FILE} is unusable: {e}"),
+            )
+        })?,
+    };
+    AppKey::parse(&text).map_err(|why| invalid("APP_KEY", why))
+}
+
+/// The value kept in `path`, or a new one from `generate` written there with mode 0600. A file that
+/// group or others may read is refused: whoever can read it can mint tokens.
+pub(super) fn dev_secret(path: &Path, generate: fn() -> String) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(existing) => {
+            ensure_private(path)?;
+            return Ok(existing.trim().to_owned());
+        }
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        Err(_) => {}
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let secret = generate_secret();
+    let secret = generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, secret.as_bytes())?;
-    tracing::info!(file = %path.display(), "JWT_SECRET is unset: generated a development secret");
+    tracing::info!(file = %path.display(), "unset: generated a development value");
     Ok(secret)
+}
+
+/// Refuses a secret file that group or others may read.
+fn ensure_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(std::io::Error::other(format!(
+                "{} is readable by group or others (mode {mode:o}); run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// 48 random bytes as base64url: 64 characters, well above HS256's 32-byte minimum.
@@ -82,4 +133,11 @@ pub fn generate_secret() -> String {
     let mut bytes = [0u8; 48];
     getrandom::fill(&mut bytes).expect("the operating system has no random source");
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new APP_KEY in Laravel's `base64:` form.
+pub fn generate_app_key() -> String {
+    AppKey::generate()
+        .expect("the operating system has no random source")
+        .to_laravel_string()
 }

@@ -6,11 +6,15 @@ use std::collections::HashMap;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
+/// The settings `vars`, plus a fixed APP_KEY unless `vars` names one ("" counts as unset), so that
+/// no test writes storage/app-key.
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let map: HashMap<String, String> = vars
+    let mut map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    map.entry("APP_KEY".into())
+        .or_insert_with(|| "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into());
     Config::from_lookup(|name| map.get(name).cloned())
 }
 
@@ -124,8 +128,8 @@ fn generated_secrets_are_long_and_distinct() {
 fn the_development_secret_is_kept_private_and_reused() {
     let dir = std::env::temp_dir().join(format!("jwt-secret-test-{}", uuid::Uuid::now_v7()));
     let path = dir.join("jwt-secret");
-    let first = dev_secret(&path).unwrap();
-    assert_eq!(dev_secret(&path).unwrap(), first);
+    let first = dev_secret(&path, generate_secret).unwrap();
+    assert_eq!(dev_secret(&path, generate_secret).unwrap(), first);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -133,4 +137,57 @@ fn the_development_secret_is_kept_private_and_reused() {
         assert_eq!(mode & 0o777, 0o600);
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_secret_file_that_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("jwt-secret-test-{}", uuid::Uuid::now_v7()));
+    let path = dir.join("jwt-secret");
+    dev_secret(&path, generate_secret).unwrap();
+    for mode in [0o640, 0o604, 0o644] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let error = dev_secret(&path, generate_secret).unwrap_err().to_string();
+        assert!(
+            error.contains("readable by group or others") && error.contains("chmod 600"),
+            "{error}"
+        );
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+    assert!(
+        dev_secret(&path, generate_secret).is_ok(),
+        "owner-only modes are fine"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn production_requires_an_app_key_and_reads_laravels_format() {
+    let error = config(&[
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", SECRET),
+        ("APP_KEY", ""),
+    ])
+    .unwrap_err();
+    assert_eq!(error.var, "APP_KEY");
+    let key = generate_app_key();
+    let bare = key.trim_start_matches("base64:").to_owned();
+    for value in [key.as_str(), bare.as_str()] {
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", SECRET),
+            ("APP_KEY", value),
+        ]);
+        assert!(c.is_ok(), "{value}");
+    }
+    let short = config(&[("JWT_SECRET", SECRET), ("APP_KEY", "base64:c2hvcnQ=")]).unwrap_err();
+    assert_eq!(short.var, "APP_KEY");
+    assert!(
+        !format!(
+            "{:?}",
+            config(&[("JWT_SECRET", SECRET), ("APP_KEY", &key)]).unwrap()
+        )
+        .contains(&bare)
+    );
 }

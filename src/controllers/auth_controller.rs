@@ -1,5 +1,7 @@
 //! JWTAuthController: register, login, me, refresh, logout (tymon/jwt-auth's quick start).
 
+use std::time::Instant;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
@@ -19,7 +21,7 @@ use crate::startup::AppState;
 #[utoipa::path(post, path = "/api/register", tag = "auth",
     request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
     responses(
-    (status = 201, description = "The new user", body = RegisteredResource),
+    (status = 201, description = "The new user (Cache-Control: no-store)", body = RegisteredResource),
     (status = 400, description = "Malformed JSON or form", body = ErrorBody),
     (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
     (status = 413, description = "Body over 64 KiB", body = ErrorBody),
@@ -32,10 +34,9 @@ pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
     Validated(input): Validated<RegisterRequest>,
-) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .register_attempt(client_ip(&req, &state.config.rate_limit.trusted_proxies))?;
+) -> AppResult<RegisteredResource> {
+    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
+    state.limits.register_attempt(ip, Instant::now())?;
     let password_hash = state.passwords.hash(input.password.into_text()).await?;
     let new_user = NewUser::new(
         input.name.into_text(),
@@ -47,10 +48,10 @@ pub async fn register(
         .run(move |conn| User::create(conn, new_user))
         .await?
         .ok_or_else(|| AppError::validation("email", "The email has already been taken."))?;
-    Ok(HttpResponse::Created().json(RegisteredResource {
+    Ok(RegisteredResource {
         status: "success".into(),
         data: UserResource::from(user),
-    }))
+    })
 }
 
 /// `POST /login`: a token for the right email and password; the same 401, in about the same
@@ -84,12 +85,12 @@ pub async fn login(
 
 /// `GET|POST /me`: the authenticated user.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, description = "The authenticated user", body = UserResource),
+    (status = 200, description = "The authenticated user (Cache-Control: no-store)", body = UserResource),
     (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
     (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
 ))]
-pub async fn me(auth: AuthUser) -> web::Json<UserResource> {
-    web::Json(UserResource::from(auth.user))
+pub async fn me(auth: AuthUser) -> UserResource {
+    UserResource::from(auth.user)
 }
 
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
@@ -105,9 +106,16 @@ pub async fn refresh(
     req: HttpRequest,
     token: RefreshableToken,
 ) -> AppResult<TokenResource> {
-    state
-        .limits
-        .refresh_attempt(client_ip(&req, &state.config.rate_limit.trusted_proxies))?;
+    if token.claims.is_oauth() {
+        // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
+        // offline_access and the idle lifetime all live there.
+        return Err(AuthFailure::TokenInvalid(
+            "An OAuth access token is renewed at POST /oauth/token",
+        )
+        .into());
+    }
+    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
+    state.limits.refresh_attempt(ip, Instant::now())?;
     audit::refreshed(token.user.id, "api");
     if let Some(entry) = &token.in_grace {
         return respond_with_successor(&state, &token.claims, entry);

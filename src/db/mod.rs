@@ -107,18 +107,16 @@ impl DatabaseUrl {
     }
 }
 
-/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`, for error messages and logs.
+/// What logs and error messages may show of a database URL: scheme, host, port and database name.
+/// Never the user, the password (also one with an `@`) or the query (`?password=`, `sslpassword=`).
 fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let Ok(parsed) = url::Url::parse(url) else {
+        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+        return format!("{scheme}://(unparseable URL)");
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    let host = parsed.host_str().unwrap_or("");
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{host}{port}{}", parsed.scheme(), parsed.path())
 }
 
 /// The connection pool, cheap to clone; the only way controllers reach the database.
@@ -236,10 +234,38 @@ mod tests {
     fn passwords_in_database_urls_are_redacted() {
         let error = DatabaseUrl::parse("mysql://root:hunter2@localhost/db").unwrap_err();
         assert!(
-            error.contains("root:***@localhost") && !error.contains("hunter2"),
+            error.contains("mysql://localhost/db") && !error.contains("hunter2"),
             "{error}"
         );
-        let pg = DatabaseUrl::Postgres("postgres://app:hunter2@db/app".into());
-        assert_eq!(pg.describe(), "PostgreSQL at postgres://app:***@db/app");
+        for (url, shown) in [
+            ("postgres://app:hunter2@db/app", "postgres://db/app"),
+            (
+                "postgres://app:hun@ter2@db:5433/app",
+                "postgres://db:5433/app",
+            ),
+            (
+                "postgresql://db/app?password=hunter2",
+                "postgresql://db/app",
+            ),
+            (
+                "postgres://app@db/app?sslmode=verify-full&sslpassword=hunter2",
+                "postgres://db/app",
+            ),
+            (
+                "postgres://app:hunter2@[::1]:5432/app?user=x@y",
+                "postgres://[::1]:5432/app",
+            ),
+            (
+                "postgres://app:hunter2@db:99999/app",
+                "postgres://(unparseable URL)",
+            ),
+        ] {
+            let described = DatabaseUrl::Postgres(url.into()).describe();
+            assert_eq!(described, format!("PostgreSQL at {shown}"), "{url}");
+            assert!(
+                !described.contains("hunter") && !described.contains("app@"),
+                "{described}"
+            );
+        }
     }
 }

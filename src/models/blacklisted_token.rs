@@ -146,15 +146,28 @@ impl BlacklistedToken {
         Ok(())
     }
 
-    /// Deletes up to `batch` rows past `expires_at`; returns how many went.
+    /// Deletes up to `batch` rows whose `expires_at` is before `expired_before` and that were
+    /// written before `written_before`; returns how many went. The second condition keeps a row
+    /// while its token could be refreshed under today's JWT_REFRESH_TTL: the token's login
+    /// (orig_iat) is never later than the row.
     pub fn prune_batch(
         conn: &mut DbConnection,
-        now: NaiveDateTime,
+        expired_before: NaiveDateTime,
+        written_before: NaiveDateTime,
         batch: i64,
     ) -> QueryResult<usize> {
         let expired = expired_tokens
             .select(expired_tokens.field(blacklisted_tokens::jti))
-            .filter(expired_tokens.field(blacklisted_tokens::expires_at).lt(now))
+            .filter(
+                expired_tokens
+                    .field(blacklisted_tokens::expires_at)
+                    .lt(expired_before),
+            )
+            .filter(
+                expired_tokens
+                    .field(blacklisted_tokens::created_at)
+                    .lt(written_before),
+            )
             .limit(batch);
         let deleted = diesel::delete(
             blacklisted_tokens::table.filter(blacklisted_tokens::jti.eq_any(expired)),

@@ -10,7 +10,7 @@ pub use blacklisted_token::{Added, BlacklistedToken, NewBlacklistedToken};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::OAuthRefreshToken;
 pub use oauth_session::OAuthSession;
-pub use user::{NewUser, User};
+pub use user::{EmailsNormalised, NewUser, User, normalise_email};
 
 use std::time::Duration;
 
@@ -27,26 +27,41 @@ pub struct Pruned {
     pub oauth_refresh_tokens: usize,
 }
 
-/// Deletes, `batch` rows per statement with `pause` between statements (so a prune of a million
-/// rows never starves the requests running beside it), blacklist rows past `expires_at`, OAuth
-/// sessions past their absolute lifetime (with their refresh tokens) and refresh tokens older than
-/// `oauth_idle_cutoff`.
+/// What a prune may delete, as instants: rows on the far side of each are gone.
+#[derive(Debug, Clone, Copy)]
+pub struct PruneCutoffs {
+    /// Blacklist rows whose `expires_at` is before this…
+    pub blacklist_expired_before: NaiveDateTime,
+    /// …and that were written before this (their tokens' refresh window, by today's settings, is over).
+    pub blacklist_written_before: NaiveDateTime,
+    /// OAuth sessions past their absolute lifetime (their refresh tokens go with them).
+    pub sessions_expired_before: NaiveDateTime,
+    /// OAuth refresh tokens created before this (unused that long, or long since rotated).
+    pub oauth_idle_before: NaiveDateTime,
+}
+
+/// Deletes what `cutoffs` allows, `batch` rows per statement with `pause` between statements (so a
+/// prune of a million rows never starves the requests running beside it).
 pub fn prune_expired(
     conn: &mut DbConnection,
-    now: NaiveDateTime,
-    oauth_idle_cutoff: NaiveDateTime,
+    cutoffs: &PruneCutoffs,
     batch: i64,
     pause: Duration,
 ) -> QueryResult<Pruned> {
     Ok(Pruned {
         blacklisted_tokens: in_batches(conn, batch, pause, |c| {
-            BlacklistedToken::prune_batch(c, now, batch)
+            BlacklistedToken::prune_batch(
+                c,
+                cutoffs.blacklist_expired_before,
+                cutoffs.blacklist_written_before,
+                batch,
+            )
         })?,
         oauth_sessions: in_batches(conn, batch, pause, |c| {
-            OAuthSession::prune_batch(c, now, batch)
+            OAuthSession::prune_batch(c, cutoffs.sessions_expired_before, batch)
         })?,
         oauth_refresh_tokens: in_batches(conn, batch, pause, |c| {
-            OAuthRefreshToken::prune_batch(c, oauth_idle_cutoff, batch)
+            OAuthRefreshToken::prune_batch(c, cutoffs.oauth_idle_before, batch)
         })?,
     })
 }

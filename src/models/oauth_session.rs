@@ -68,19 +68,31 @@ impl OAuthSession {
         .map(drop)
     }
 
-    /// Revokes every session of a user (`logout?scope=all`).
+    /// Revokes every session of a user and their refresh tokens (`logout?scope=all`): two
+    /// statements, however many sessions there are.
     pub fn revoke_all_of_user(
         conn: &mut DbConnection,
         user_id: Id,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        let ids: Vec<Id> = oauth_sessions::table
+        let sessions = oauth_sessions::table
             .select(oauth_sessions::id)
-            .filter(oauth_sessions::user_id.eq(user_id))
-            .filter(oauth_sessions::revoked_at.is_null())
-            .load(conn)?;
-        ids.into_iter()
-            .try_for_each(|id| Self::revoke(conn, id, now))
+            .filter(oauth_sessions::user_id.eq(user_id));
+        diesel::update(
+            oauth_refresh_tokens::table
+                .filter(oauth_refresh_tokens::session_id.eq_any(sessions))
+                .filter(oauth_refresh_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?;
+        diesel::update(
+            oauth_sessions::table
+                .filter(oauth_sessions::user_id.eq(user_id))
+                .filter(oauth_sessions::revoked_at.is_null()),
+        )
+        .set(oauth_sessions::revoked_at.eq(now))
+        .execute(conn)
+        .map(drop)
     }
 
     /// Deletes up to `batch` sessions past their absolute lifetime (their refresh tokens go with them).

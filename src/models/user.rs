@@ -47,6 +47,37 @@ impl NewUser {
     }
 }
 
+/// An email as it is stored and matched: trimmed, lowercased, the domain in its IDNA ASCII form
+/// (UTS-46, non-transitional): `Ann@Bücher.example` is `ann@xn--bcher-kva.example`. A domain that
+/// IDNA refuses is left as sent (and then fails the email rule).
+pub fn normalise_email(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    match email.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() => match idna::domain_to_ascii(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => email,
+        },
+        _ => email,
+    }
+}
+
+/// What [`User::normalise_stored_emails`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct EmailsNormalised {
+    /// Rows whose email was rewritten to its normalised form.
+    pub updated: usize,
+    /// Rows left as they were because another user already has the normalised email.
+    pub conflicts: Vec<Id>,
+}
+
+#[derive(QueryableByName)]
+struct StoredEmail {
+    #[diesel(sql_type = crate::db::sql_types::Uuid)]
+    id: Id,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    email: String,
+}
+
 /// A token's user with the blacklist row of its jti and its OAuth session, if any.
 pub type TokenOwner = (User, Option<BlacklistedToken>, Option<OAuthSession>);
 
@@ -101,6 +132,36 @@ impl User {
             ))
             .first(conn)
             .optional()
+    }
+
+    /// Rewrites stored emails that are not in [`normalise_email`]'s form (rows from before the
+    /// IDNA rule). Only rows with a non-ASCII character are read. When the normalised email
+    /// belongs to another user already, the row stays as it is and is reported as a conflict.
+    pub fn normalise_stored_emails(conn: &mut DbConnection) -> QueryResult<EmailsNormalised> {
+        let candidates = match conn {
+            DbConnection::Postgres(_) => "SELECT id, email FROM users WHERE email ~ '[^ -~]'",
+            DbConnection::Sqlite(_) => "SELECT id, email FROM users WHERE email GLOB '*[^ -~]*'",
+        };
+        let rows: Vec<StoredEmail> = diesel::sql_query(candidates).load(conn)?;
+        let mut done = EmailsNormalised::default();
+        for row in rows {
+            let normalised = normalise_email(&row.email);
+            if normalised == row.email {
+                continue;
+            }
+            // A savepoint each, so that Postgres's transaction survives a unique violation.
+            let updated = conn.transaction(|conn| {
+                diesel::update(users::table.find(row.id))
+                    .set(users::email.eq(&normalised))
+                    .execute(conn)
+            });
+            match updated {
+                Ok(_) => done.updated += 1,
+                Err(error) if is_unique_violation(&error) => done.conflicts.push(row.id),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(done)
     }
 
     /// Replaces the password hash (a rehash at a higher cost).

@@ -1,6 +1,7 @@
 //! The two grants of `POST /oauth/token` (league/oauth2-server's PasswordGrant and RefreshTokenGrant).
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
@@ -12,6 +13,7 @@ use crate::audit;
 use crate::auth::login;
 use crate::db::{self, Id};
 use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
+use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::startup::AppState;
 
@@ -27,10 +29,11 @@ pub async fn password(
             "This client may not use the password grant.",
         ));
     }
-    let email = params
-        .require("username", "username is required.")?
-        .trim()
-        .to_lowercase();
+    // Checked exactly like /api/login's email, before any limit is touched: a malformed or
+    // oversized username never becomes a rate-limit key.
+    let email = login_email(params.require("username", "username is required.")?).ok_or(
+        OAuthError::InvalidRequest("username must be a valid email address of at most 255 bytes."),
+    )?;
     let password = params
         .require("password", "password is required.")?
         .to_owned();
@@ -100,7 +103,7 @@ pub async fn refresh_token(
             "This client may not use the refresh_token grant.",
         ));
     }
-    state.limits.refresh_attempt(ip)?;
+    state.limits.refresh_attempt(ip, Instant::now())?;
     let presented = params
         .require("refresh_token", "refresh_token is required.")?
         .to_owned();
@@ -188,6 +191,7 @@ fn respond(
     let mut claims = state.jwt.login_claims(session.user_id, Utc::now());
     claims.orig_iat = Some(session.created_at.and_utc().timestamp());
     claims.client_id = Some(session.client_id);
+    claims.aud = Some(session.client_id.to_string());
     claims.scope = Some(scopes.to_string());
     claims.sid = Some(session.id);
     Ok(OAuthTokenResource {

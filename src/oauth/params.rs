@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::HttpRequest;
 
 use super::OAuthError;
-use crate::requests::{BodyFormat, body_format};
+use crate::requests::{BodyFormat, body_format, json_object};
 
 /// The request's parameters, by name.
 #[derive(Debug, Default)]
@@ -27,10 +27,11 @@ impl OAuthParams {
             BodyFormat::Form => serde_urlencoded::from_bytes(body)
                 .map_err(|_| OAuthError::InvalidRequest("The request body is not a valid form."))?,
             BodyFormat::Json => {
-                let object: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_slice(body).map_err(|_| {
-                        OAuthError::InvalidRequest("The request body is not a JSON object.")
-                    })?;
+                let object = json_object(body).map_err(|_| {
+                    OAuthError::InvalidRequest(
+                        "The request body is not a JSON object with each key once.",
+                    )
+                })?;
                 object
                     .into_iter()
                     .map(|(key, value)| match value {

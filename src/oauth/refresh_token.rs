@@ -2,7 +2,7 @@
 //! is an HMAC of it under a server key, so the same child can be answered again (the reuse interval)
 //! without ever storing a token.
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -40,11 +40,7 @@ impl RefreshTokens {
 
 /// What the database keeps of a token: SHA-256, hex.
 pub fn hash(token: &str) -> String {
-    digest::digest(&digest::SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::sha256_hex(token.as_bytes())
 }
 
 #[cfg(test)]

@@ -53,28 +53,64 @@ fn masked(net: u128, ip: u128, prefix: u8, bits: u8) -> bool {
     prefix == 0 || net.checked_shr(shift).unwrap_or(0) == ip.checked_shr(shift).unwrap_or(0)
 }
 
-/// The IP the rate limits count against.
+/// The IP the rate limits count against (see [`limited_network`] for the key made of it).
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip().to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
-    if !is_trusted(peer) {
-        return Some(peer);
-    }
     let forwarded = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok());
-    let hops: Vec<IpAddr> = forwarded
-        .flat_map(|v| v.split(','))
-        .filter_map(|h| h.trim().parse().ok())
-        .collect();
-    Some(
-        hops.into_iter()
-            .rev()
-            .map(|ip| ip.to_canonical())
-            .find(|ip| !is_trusted(*ip))
-            .unwrap_or(peer),
-    )
+    Some(forwarded_client(peer, forwarded, trusted))
+}
+
+/// Walks X-Forwarded-For from the right (the hop the nearest proxy appended) while the hops are
+/// trusted proxies, and stops at the first that is not, or that does not parse: never past it to an
+/// entry the client chose. When that hop does not parse, the client is the proxy that appended it.
+fn forwarded_client<'a>(
+    peer: IpAddr,
+    headers: impl Iterator<Item = &'a str>,
+    trusted: &[IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers.flat_map(|v| v.split(',')).collect();
+    let mut appended_by = peer;
+    for hop in hops.into_iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) if is_trusted(ip) => appended_by = ip,
+            Some(ip) => return ip,
+            None => return appended_by,
+        }
+    }
+    appended_by
+}
+
+/// One X-Forwarded-For entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
+/// `[2001:db8::1]:5678`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or("")
+                .parse::<IpAddr>()
+        })
+        .ok()?;
+    Some(ip.to_canonical())
+}
+
+/// What a rate limit counts a client as: an IPv4 address as itself (also written as an IPv4-mapped
+/// IPv6 address), an IPv6 address as its /64, the smallest network a single subscriber gets.
+pub fn limited_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
 }
 
 #[cfg(test)]
@@ -123,5 +159,58 @@ mod tests {
             Some("198.51.100.7".parse().unwrap())
         );
         assert_eq!(client_ip(&proxied, &[]), Some("10.0.0.2".parse().unwrap()));
+    }
+
+    fn walk(xff: &str) -> IpAddr {
+        forwarded_client(
+            "10.0.0.2".parse().unwrap(),
+            [xff].into_iter(),
+            &nets(&["10.0.0.0/8", "fd00::/8"]),
+        )
+    }
+
+    #[test]
+    fn forwarded_for_stops_at_the_first_hop_that_does_not_parse() {
+        // The attacker wrote "1.2.3.4, garbage"; the proxy at 10.0.0.9 appended 198.51.100.7.
+        assert_eq!(
+            walk("1.2.3.4, garbage, 10.0.0.9"),
+            "10.0.0.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            walk("1.2.3.4, not-an-ip"),
+            "10.0.0.2".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            walk("1.2.3.4, , 10.0.0.9"),
+            "10.0.0.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            walk("1.2.3.4, 198.51.100.7"),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn forwarded_for_hops_may_carry_ports_and_brackets() {
+        for (xff, client) in [
+            ("198.51.100.7:5000", "198.51.100.7"),
+            ("[2001:db8::7]:5000", "2001:db8::7"),
+            ("[2001:db8::7]", "2001:db8::7"),
+            ("2001:db8::7", "2001:db8::7"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            ("1.2.3.4, 198.51.100.7:80, 10.0.0.9:443", "198.51.100.7"),
+        ] {
+            assert_eq!(walk(xff), client.parse::<IpAddr>().unwrap(), "{xff}");
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64_and_mapped_ipv4_by_the_address() {
+        let net = |ip: &str| limited_network(ip.parse().unwrap());
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), net("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(net("2001:db8:1:2::9").to_string(), "2001:db8:1:2::");
+        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
+        assert_eq!(net("::ffff:198.51.100.7"), net("198.51.100.7"));
+        assert_eq!(net("198.51.100.7").to_string(), "198.51.100.7");
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use validator::{ValidateEmail, ValidateLength, ValidationError};
 
 use crate::auth::password::MAX_PASSWORD_BYTES;
+use crate::models::normalise_email;
 
 /// A body field: absent (or null), text, or some other JSON value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,11 +40,14 @@ impl StringInput {
         }
     }
 
-    /// Emails: trimmed and lowercased, as they are stored and matched.
+    /// Emails as they are stored and matched: trimmed, lowercased, the domain in its IDNA ASCII
+    /// form (UTS-46, non-transitional), so `ann@bücher.example` is `ann@xn--bcher-kva.example`
+    /// and look-alikes cannot register twice. A domain IDNA refuses stays as sent, and fails the
+    /// email rule.
     pub fn normalise_email(&mut self) {
         self.trim();
         if let Self::Text(email) = self {
-            *email = email.to_lowercase();
+            *email = normalise_email(email);
         }
     }
 
@@ -83,6 +87,34 @@ impl ValidateEmail for StringInput {
 impl ValidateLength<u64> for StringInput {
     fn length(&self) -> Option<u64> {
         self.text().map(|t| t.chars().count() as u64)
+    }
+}
+
+/// The longest email stored, in bytes (Laravel's `max:255`; once normalised, an email is ASCII).
+pub const MAX_EMAIL_BYTES: usize = 255;
+
+/// The normalised email if `text` is one a login would accept (the OAuth password grant's
+/// `username` is checked with this, exactly like `/api/login`'s email).
+pub fn login_email(text: &str) -> Option<String> {
+    let mut input = StringInput::Text(text.to_owned());
+    input.normalise_email();
+    required_text(&input).ok()?;
+    valid_email(&input).ok()?;
+    Some(input.into_text())
+}
+
+/// Laravel's `email|max:255`.
+pub fn valid_email(value: &StringInput) -> Result<(), ValidationError> {
+    match value.text() {
+        Some(text) if !text.validate_email() => Err(error(
+            "email",
+            "The :attribute field must be a valid email address.",
+        )),
+        Some(text) if text.len() > MAX_EMAIL_BYTES => Err(error(
+            "max",
+            "The :attribute field must not be greater than 255 characters.",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -137,5 +169,50 @@ pub fn not_common(value: &StringInput) -> Result<(), ValidationError> {
             "The :attribute field is one of the most common passwords: choose another.",
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_domains_are_stored_in_their_idna_ascii_form() {
+        use crate::models::normalise_email;
+        assert_eq!(
+            normalise_email(" Ann@Bücher.Example "),
+            "ann@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            normalise_email("ann@xn--bcher-kva.example"),
+            "ann@xn--bcher-kva.example"
+        );
+        // Non-transitional UTS-46: ß stays a letter of its own instead of becoming "ss".
+        assert_eq!(normalise_email("a@faß.de"), "a@xn--fa-hia.de");
+        assert_eq!(normalise_email("plain@example.com"), "plain@example.com");
+    }
+
+    #[test]
+    fn login_emails_must_be_valid_and_at_most_255_bytes() {
+        let local = "a".repeat(64);
+        let domain = format!(
+            "{}.{}.{}.example",
+            "b".repeat(60),
+            "c".repeat(60),
+            "d".repeat(60)
+        );
+        let longest = format!("{local}@{}", &domain[domain.len() - 190..]);
+        assert_eq!(longest.len(), 255);
+        assert_eq!(login_email(&longest).as_deref(), Some(longest.as_str()));
+        assert_eq!(
+            login_email(&format!("{local}@e{}", &domain[domain.len() - 190..])),
+            None
+        );
+        assert_eq!(login_email(&"x".repeat(64 * 1024)), None);
+        assert_eq!(login_email("  "), None);
+        assert_eq!(
+            login_email(" Ann@Bücher.example").as_deref(),
+            Some("ann@xn--bcher-kva.example")
+        );
     }
 }

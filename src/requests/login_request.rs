@@ -5,17 +5,14 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::FormRequest;
-use super::input::{StringInput, required_text};
+use super::input::{StringInput, required_text, valid_email};
 
 /// `email` and `password`; any other field is ignored.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginRequest {
     #[serde(default)]
-    #[validate(
-        custom(function = "required_text"),
-        email(message = "The :attribute field must be a valid email address.")
-    )]
-    #[schema(value_type = String, format = Email)]
+    #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
+    #[schema(value_type = String, format = Email, max_length = 255)]
     pub email: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"))]

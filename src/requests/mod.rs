@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
-pub use input::StringInput;
+pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
 pub use register_request::RegisterRequest;
 
@@ -87,7 +87,7 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
 pub fn validate<T: FormRequest>(format: BodyFormat, body: &[u8]) -> AppResult<T> {
     let parsed = match format {
         BodyFormat::Json => json_object(body).and_then(|object| {
-            T::deserialize(object)
+            T::deserialize(serde_json::Value::Object(object))
                 .map_err(|_| AppError::BadRequest("The request body is not valid JSON."))
         }),
         BodyFormat::Form => serde_urlencoded::from_bytes(body)
@@ -105,16 +105,53 @@ pub fn validate<T: FormRequest>(format: BodyFormat, body: &[u8]) -> AppResult<T>
 }
 
 /// The body as a JSON object; an empty body is an empty object, so the rules say what is missing.
-fn json_object(body: &[u8]) -> AppResult<serde_json::Value> {
+/// A key that appears twice (`{"email":"a","email":"b"}`) is a 400, never silently the last one.
+pub fn json_object(body: &[u8]) -> AppResult<serde_json::Map<String, serde_json::Value>> {
     if body.is_empty() {
-        return Ok(serde_json::Value::Object(Default::default()));
+        return Ok(Default::default());
     }
-    match serde_json::from_slice(body) {
-        Ok(object @ serde_json::Value::Object(_)) => Ok(object),
-        Ok(_) => Err(AppError::BadRequest(
+    match serde_json::from_slice::<UniqueKeys>(body) {
+        Ok(UniqueKeys(object)) => Ok(object),
+        Err(error) if error.to_string().starts_with(DUPLICATE_KEY) => Err(AppError::BadRequest(
+            "The request body has a key more than once.",
+        )),
+        Err(error) if error.is_data() => Err(AppError::BadRequest(
             "The request body must be a JSON object.",
         )),
         Err(_) => Err(AppError::BadRequest("The request body is not valid JSON.")),
+    }
+}
+
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// A JSON object whose keys are all different.
+struct UniqueKeys(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueKeys;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueKeys, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value()?;
+                    if object.insert(key, value).is_some() {
+                        return Err(serde::de::Error::custom(DUPLICATE_KEY));
+                    }
+                }
+                Ok(UniqueKeys(object))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 

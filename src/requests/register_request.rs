@@ -7,7 +7,7 @@ use validator::Validate;
 use super::FormRequest;
 use super::input::{
     StringInput, at_most_72_bytes, no_control_characters, not_common, required_text,
-    text_if_present,
+    text_if_present, valid_email,
 };
 use crate::error::FieldErrors;
 
@@ -26,14 +26,7 @@ pub struct RegisterRequest {
     #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub name: StringInput,
     #[serde(default)]
-    #[validate(
-        custom(function = "required_text"),
-        email(message = "The :attribute field must be a valid email address."),
-        length(
-            max = 255,
-            message = "The :attribute field must not be greater than 255 characters."
-        )
-    )]
+    #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
     #[schema(value_type = String, format = Email, max_length = 255)]
     pub email: StringInput,
     #[serde(default)]

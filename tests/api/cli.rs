@@ -276,9 +276,7 @@ fn an_unreachable_database_fails_the_start_quickly() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(
-            "error: cannot connect to PostgreSQL at postgres://root:***@127.0.0.1:1/nothing"
-        ),
+        stderr.contains("error: cannot connect to PostgreSQL at postgres://127.0.0.1:1/nothing"),
         "{stderr}"
     );
     assert!(
@@ -357,6 +355,97 @@ fn jwt_secret_prints_or_writes_a_new_secret() {
             .success()
     );
     assert_ne!(std::fs::read_to_string(dir.0.join(".env")).unwrap(), env);
+}
+
+/// Issue 9, point 9: .env holds secrets, so it is written whole (a temporary file renamed over
+/// it) and readable by its owner only.
+#[cfg(unix)]
+#[test]
+fn secrets_are_written_to_a_private_env_file_in_one_step() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = WorkDir::new();
+    let mode = || {
+        std::fs::metadata(dir.0.join(".env"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let run = |args: &[&str]| command(&dir.0, &[]).args(args).output().unwrap();
+    assert!(run(&["jwt:secret", "--write"]).status.success());
+    assert_eq!(mode(), 0o600, "a new .env");
+    std::fs::set_permissions(dir.0.join(".env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(run(&["key:generate", "--write"]).status.success());
+    assert_eq!(mode(), 0o600, "a rewritten .env");
+    let env = std::fs::read_to_string(dir.0.join(".env")).unwrap();
+    assert!(
+        env.starts_with("JWT_SECRET=") && env.contains("\nAPP_KEY=base64:"),
+        "{env}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        [std::ffi::OsString::from(".env")],
+        "no temporary file is left"
+    );
+    assert!(
+        !run(&["key:generate", "--write"]).status.success(),
+        "an existing APP_KEY is kept without --force"
+    );
+    assert!(
+        run(&["key:generate", "--write", "--force"])
+            .status
+            .success()
+    );
+    assert_ne!(std::fs::read_to_string(dir.0.join(".env")).unwrap(), env);
+}
+
+#[test]
+fn key_generate_prints_a_laravel_app_key() {
+    let dir = WorkDir::new();
+    let printed = command(&dir.0, &[]).arg("key:generate").output().unwrap();
+    let key = String::from_utf8(printed.stdout).unwrap();
+    let key = key.trim();
+    assert!(key.starts_with("base64:") && key.len() == 51, "{key}");
+    assert!(jwt_auth_server::crypto::AppKey::parse(key).is_ok());
+}
+
+/// Issue 9, point 9: a secret file the server wrote itself is refused once others can read it.
+#[cfg(unix)]
+#[test]
+fn a_development_secret_readable_by_others_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = WorkDir::new();
+    let migrate = || {
+        command(&dir.0, &[("APP_ENV", "local")])
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    assert!(migrate().status.success());
+    for file in ["storage/jwt-secret", "storage/app-key"] {
+        let path = dir.0.join(file);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{file}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = migrate();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success());
+        assert!(
+            stderr.contains(&format!("{file} is readable by group or others"))
+                && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    assert!(migrate().status.success());
 }
 
 #[test]

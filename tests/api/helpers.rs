@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use diesel::r2d2::PooledConnection;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, RateLimitConfig, Secret};
+use jwt_auth_server::crypto::AppKey;
 use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
 use jwt_auth_server::startup::{self, AppState};
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const ISSUER: &str = "http://localhost";
 pub const PASSWORD: &str = "correct horse battery";
+pub const APP_KEY: &str = "base64:dGVzdHMgdXNlIHRoaXMgQVBQX0tFWSwgMzIgYnl0ZXM=";
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +34,27 @@ pub enum Backend {
 
 impl Backend {
     /// Postgres when TEST_DATABASE_URL is set; otherwise None, after saying the test is skipped.
+    /// Under CI (`CI` set) a missing TEST_DATABASE_URL fails the test instead: CI must never pass
+    /// by skipping half the suite.
     pub fn postgres() -> Option<Self> {
-        if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
-            Some(Self::Postgres)
-        } else {
+        postgres_backend(
+            std::env::var("TEST_DATABASE_URL").ok().as_deref(),
+            std::env::var("CI").ok().as_deref(),
+        )
+    }
+}
+
+/// The choice [`Backend::postgres`] makes from TEST_DATABASE_URL and CI.
+pub fn postgres_backend(database_url: Option<&str>, ci: Option<&str>) -> Option<Backend> {
+    match (
+        database_url.filter(|v| !v.is_empty()),
+        ci.filter(|v| !v.is_empty() && *v != "false"),
+    ) {
+        (Some(_), _) => Some(Backend::Postgres),
+        (None, Some(_)) => {
+            panic!("CI is set but TEST_DATABASE_URL is not: the PostgreSQL tests would be skipped")
+        }
+        (None, None) => {
             eprintln!("skipped: TEST_DATABASE_URL is not set");
             None
         }
@@ -114,6 +133,7 @@ pub fn test_config(database_url: String) -> Config {
         database_url,
         db_pool_size: 4,
         db_timeout: Duration::from_secs(5),
+        app_key: AppKey::parse(APP_KEY).expect("a valid APP_KEY"),
         jwt: JwtConfig {
             secret: Secret::new(SECRET),
             issuer: ISSUER.into(),
@@ -299,6 +319,20 @@ pub fn forge_with(alg: Algorithm, secret: &str, claims: &Value) -> String {
         &Header::new(alg),
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Signs `claims` with the test secret (HS256) under a JOSE header of type `typ`.
+pub fn forge_typed(typ: &str, claims: &Value) -> String {
+    let header = Header {
+        typ: Some(typ.into()),
+        ..Header::new(Algorithm::HS256)
+    };
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap()
 }

@@ -37,4 +37,5 @@ mod outage;
 mod rate_limits;
 mod refresh;
 mod register;
+mod security;
 mod spa_demo;

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use jwt_auth_server::db::{self, Id};
 use jwt_auth_server::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
 use jwt_auth_server::oauth::refresh_token::hash;
-use jwt_auth_server::schema::{oauth_refresh_tokens, oauth_sessions};
+use jwt_auth_server::schema::{blacklisted_tokens, oauth_refresh_tokens, oauth_sessions};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestResponse, claims_of};
+use crate::helpers::{PASSWORD, TestApp, TestResponse, claims_of, forge_typed, header_of, now};
 
 const SECRET: &str = "client-secret-client-secret-0123456789";
 const EMAIL: &str = "oauth@example.com";
@@ -306,7 +306,7 @@ api_tests! {
         assert_oauth_error(&refresh(&app, &client_id, &refresh_token_of(&absolute)), 400, "invalid_grant");
         app.get("/api/me").bearer(absolute.json()["access_token"].as_str().unwrap()).send().assert_error(401, "token_blacklisted");
 
-        let pruned = app.query(|conn| jwt_auth_server::startup::prune(conn, 20160));
+        let pruned = app.query(|conn| jwt_auth_server::maintenance::prune(conn, &app.config));
         assert_eq!((pruned.oauth_sessions, pruned.oauth_refresh_tokens), (1, 1));
     }
 
@@ -346,5 +346,101 @@ api_tests! {
         assert_eq!(app.post("/api/logout?scope=all").bearer(&laravel).send().status, 200);
         assert_oauth_error(&refresh(&app, &client_id, three["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
         app.get("/api/me").bearer(three["access_token"].as_str().unwrap()).send().assert_error(401, "token_blacklisted");
+    }
+
+    // Issue 9, point 1: an OAuth access token is renewed only at /oauth/token.
+    fn an_oauth_access_token_cannot_be_refreshed_at_api_refresh(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let access = ok(&password_grant(&app, &client_id, "read"))["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(header_of(&access)["typ"], "at+jwt");
+        assert_eq!(claims_of(&access)["aud"], client_id.as_str());
+        for path in ["/api/refresh", "/api/auth/refresh"] {
+            app.get(path).bearer(&access).send().assert_error(401, "token_invalid");
+        }
+        // Expired, and issued without offline_access: still never refreshable there.
+        let mut claims = claims_of(&access);
+        claims["iat"] = json!(now() - 7200);
+        claims["nbf"] = claims["iat"].clone();
+        claims["exp"] = json!(now() - 3600);
+        claims["jti"] = json!(uuid::Uuid::now_v7().to_string());
+        let expired = forge_typed("at+jwt", &claims);
+        app.post("/api/refresh").bearer(&expired).send().assert_error(401, "token_invalid");
+        let rows: i64 = app.query(|conn| blacklisted_tokens::table.count().get_result(conn));
+        assert_eq!(rows, 0, "nothing was refreshed");
+        // The /api guard still accepts it for me and logout.
+        assert_eq!(app.get("/api/me").bearer(&access).send().json()["email"], EMAIL);
+        assert_eq!(app.post("/api/logout").bearer(&access).send().status, 200);
+    }
+
+    fn an_oauth_token_presented_as_a_plain_one_or_the_reverse_is_invalid(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let access = ok(&password_grant(&app, &client_id, "read"))["access_token"].as_str().unwrap().to_owned();
+        let oauth_claims = claims_of(&access);
+        app.get("/api/me").bearer(&forge_typed("JWT", &oauth_claims)).send().assert_error(401, "token_invalid");
+        let mut other_audience = oauth_claims.clone();
+        other_audience["aud"] = json!(uuid::Uuid::now_v7().to_string());
+        app.get("/api/me").bearer(&forge_typed("at+jwt", &other_audience)).send().assert_error(401, "token_invalid");
+        let (user_id, _) = app.user_with_token();
+        let plain = app.claims(&user_id, 0, 3600);
+        app.get("/api/me").bearer(&forge_typed("at+jwt", &plain)).send().assert_error(401, "token_invalid");
+    }
+
+    // Issue 9, point 2: the username is checked like the login email before any limit is touched.
+    fn a_malformed_or_oversized_username_is_invalid_request_before_any_limit(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.rate_limit.login_ip_per_minute = 1);
+        let client_id = setup(&app, FIRST_PARTY);
+        let huge = format!("{}@example.com", "a".repeat(60 * 1024));
+        for username in [huge.as_str(), "not-an-email", "a@b@c", &format!("{}@example.com", "a".repeat(65))] {
+            let response = token(&app, &[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
+            assert_oauth_error(&response, 400, "invalid_request");
+        }
+        // The one attempt the IP has left is still there, and the username is normalised like an email.
+        let upper = token(&app, &[("grant_type", "password"), ("username", " OAuth@Example.com "), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
+        assert_eq!(upper.status, 200, "{}", upper.text);
+    }
+
+    // Issue 9, point 7: logout?scope=all revokes every session with set-based statements.
+    fn logout_everywhere_revokes_a_thousand_sessions_in_a_few_statements(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let (user_id, token) = {
+            let user: jwt_auth_server::models::User = app.query(|conn| jwt_auth_server::models::User::find_by_email(conn, EMAIL)).unwrap();
+            (user.id, app.login(EMAIL, PASSWORD))
+        };
+        let client = Id(uuid::Uuid::parse_str(&client_id).unwrap());
+        let now = db::now();
+        app.query(|conn| {
+            conn.write_transaction(|conn| {
+                for i in 0..1000 {
+                    let session = OAuthSession { id: Id::now_v7(), user_id, client_id: client, scopes: "offline_access".into(), created_at: now, expires_at: now + chrono::Duration::days(30), revoked_at: None };
+                    OAuthSession::create(conn, &session)?;
+                    OAuthRefreshToken::create(conn, &OAuthRefreshToken { token_hash: hash(&format!("rt{i}")), session_id: session.id, parent_hash: None, client_id: client, scopes: "offline_access".into(), created_at: now, used_at: None, revoked_at: None })?;
+                }
+                Ok(())
+            })
+        });
+        let statements = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        {
+            let mut conn = app.conn();
+            let counter = statements.clone();
+            conn.connection.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+                if matches!(event, diesel::connection::InstrumentationEvent::StartQuery { .. }) {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+            conn.connection.write_transaction(|conn| OAuthSession::revoke_all_of_user(conn, user_id, db::now())).unwrap();
+            conn.connection.set_instrumentation(|_: diesel::connection::InstrumentationEvent<'_>| {});
+        }
+        let counted = statements.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(counted <= 4, "{counted} statements for 1,000 sessions");
+        // Over HTTP, on fresh rows: every session and refresh token of the user ends.
+        app.execute("UPDATE oauth_sessions SET revoked_at = NULL; UPDATE oauth_refresh_tokens SET revoked_at = NULL");
+        assert_eq!(app.post("/api/logout?scope=all").bearer(&token).send().status, 200);
+        let open_sessions: i64 = app.query(|conn| oauth_sessions::table.filter(oauth_sessions::revoked_at.is_null()).count().get_result(conn));
+        let open_tokens: i64 = app.query(|conn| oauth_refresh_tokens::table.filter(oauth_refresh_tokens::revoked_at.is_null()).count().get_result(conn));
+        assert_eq!((open_sessions, open_tokens), (0, 0));
+        assert_oauth_error(&refresh(&app, &client_id, "rt7"), 400, "invalid_grant");
     }
 }

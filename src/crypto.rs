@@ -1,0 +1,143 @@
+//! Hashes and keyed hashes shared by every layer (Laravel: the Hash/Crypt helpers keyed by APP_KEY):
+//! SHA-256 for stored token and secret digests, HMAC-SHA256 under APP_KEY for everything that must
+//! not be reversible by a dictionary (email digests in logs, rate-limit keys).
+
+use aws_lc_rs::{digest, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+/// SHA-256 of `data`, as lowercase hex (what the database keeps of refresh tokens and client secrets).
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(digest::digest(&digest::SHA256, data).as_ref())
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)] as char);
+        text.push(DIGITS[usize::from(byte & 0xf)] as char);
+    }
+    text
+}
+
+/// Length of APP_KEY in bytes (Laravel's AES-256 key).
+pub const APP_KEY_BYTES: usize = 32;
+
+/// `APP_KEY`: 32 random bytes, the one key for HMACs (and, later, encryption at rest). Each use
+/// derives its own subkey under a label, so no two uses ever share a key.
+#[derive(Clone)]
+pub struct AppKey([u8; APP_KEY_BYTES]);
+
+impl AppKey {
+    /// Reads Laravel's format, `base64:` + 32 bytes in base64; the bare base64 is accepted too.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let encoded = text.trim();
+        let encoded = encoded.strip_prefix("base64:").unwrap_or(encoded);
+        let bytes = STANDARD
+            .decode(encoded)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(encoded))
+            .map_err(|_| "must be base64: (run `jwt-auth-server key:generate`)")?;
+        let key: [u8; APP_KEY_BYTES] = bytes
+            .try_into()
+            .map_err(|_| "must be 32 bytes of base64 (run `jwt-auth-server key:generate`)")?;
+        Ok(Self(key))
+    }
+
+    /// A new random key.
+    pub fn generate() -> Result<Self, String> {
+        let mut key = [0u8; APP_KEY_BYTES];
+        getrandom::fill(&mut key).map_err(|e| format!("no random source: {e}"))?;
+        Ok(Self(key))
+    }
+
+    /// Laravel's text form: `base64:…`.
+    pub fn to_laravel_string(&self) -> String {
+        format!("base64:{}", STANDARD.encode(self.0))
+    }
+
+    /// An HMAC-SHA256 key for one use, derived from APP_KEY under `label`.
+    pub fn subkey(&self, label: &str) -> Hmac {
+        let root = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
+        let derived = hmac::sign(&root, label.as_bytes());
+        Hmac(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
+    }
+}
+
+impl std::fmt::Debug for AppKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppKey(***)")
+    }
+}
+
+/// An HMAC-SHA256 key for one purpose.
+#[derive(Clone)]
+pub struct Hmac(hmac::Key);
+
+impl Hmac {
+    /// A key straight from raw bytes (e.g. derived from the JWT secret).
+    pub fn from_bytes(key: &[u8]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, key))
+    }
+
+    /// The 32-byte tag of `data`.
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let tag = hmac::sign(&self.0, data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// The first 16 bytes of the tag: a fixed-size key for maps (collisions need 2^64 tries).
+    pub fn short(&self, data: &[u8]) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&self.sign(data)[..16]);
+        out
+    }
+}
+
+impl std::fmt::Debug for Hmac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hmac(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_is_the_standard_one() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn app_keys_read_laravels_format_and_the_bare_base64() {
+        let key = AppKey::generate().unwrap();
+        let text = key.to_laravel_string();
+        assert!(
+            text.starts_with("base64:") && text.len() == 7 + 44,
+            "{text}"
+        );
+        let again = AppKey::parse(&text).unwrap();
+        assert_eq!(again.0, key.0);
+        assert_eq!(AppKey::parse(&text[7..]).unwrap().0, key.0);
+        assert!(AppKey::parse("base64:c2hvcnQ=").is_err(), "5 bytes");
+        assert!(AppKey::parse("not base64 at all!").is_err());
+        assert_eq!(format!("{key:?}"), "AppKey(***)");
+    }
+
+    #[test]
+    fn subkeys_differ_by_label_and_by_key() {
+        let key = AppKey::parse(&format!("base64:{}", STANDARD.encode([7u8; 32]))).unwrap();
+        let other = AppKey::parse(&format!("base64:{}", STANDARD.encode([8u8; 32]))).unwrap();
+        let a = key.subkey("a").sign(b"x");
+        assert_eq!(a, key.subkey("a").sign(b"x"));
+        assert_ne!(a, key.subkey("b").sign(b"x"));
+        assert_ne!(a, other.subkey("a").sign(b"x"));
+    }
+}
