@@ -1,9 +1,9 @@
 //! Token issue and verify without a database: `cargo bench`. A regression here shows before any load test.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use jwt_auth_server::auth::JwtService;
 use jwt_auth_server::config::{JwtConfig, Secret};
 use jwt_auth_server::db::Id;
+use jwt_auth_server::jwt::JwtService;
 
 fn service() -> JwtService {
     JwtService::new(&JwtConfig {

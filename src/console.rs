@@ -5,17 +5,17 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use crate::config::{Config, generate_app_key, generate_secret};
+use crate::crypto::sha256_hex;
 use crate::db::{self, DatabaseUrl, DbPool, Id};
 use crate::maintenance;
 use crate::models::{NewUser, OAuthClient, User};
-use crate::oauth::refresh_token;
 use crate::oauth::scopes::Scopes;
-use crate::startup::{self, AppState};
+use crate::startup;
 
 /// Migrates, then serves HTTP on APP_HOST:APP_PORT until stopped.
 pub fn serve(config: Config) -> Result<(), String> {
     let address = (config.host.clone(), config.port);
-    let state = AppState::build(config)?;
+    let state = startup::build(config)?;
     let listener = TcpListener::bind(&address)
         .map_err(|e| format!("cannot listen on {}:{}: {e}", address.0, address.1))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -105,7 +105,7 @@ pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), Stri
     let client = OAuthClient {
         id: Id::now_v7(),
         name: options.name,
-        secret_hash: secret.as_deref().map(refresh_token::hash),
+        secret_hash: secret.as_deref().map(|s| sha256_hex(s.as_bytes())),
         grant_types: grant_types.join(" "),
         scopes: scopes.to_string(),
         first_party: i32::from(options.password_grant),

@@ -22,6 +22,13 @@ pub fn hex(bytes: &[u8]) -> String {
     text
 }
 
+/// 32 random bytes as base64url without padding (43 characters): an opaque token.
+pub fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// Length of APP_KEY in bytes (Laravel's AES-256 key).
 pub const APP_KEY_BYTES: usize = 32;
 
@@ -59,9 +66,7 @@ impl AppKey {
 
     /// An HMAC-SHA256 key for one use, derived from APP_KEY under `label`.
     pub fn subkey(&self, label: &str) -> Hmac {
-        let root = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
-        let derived = hmac::sign(&root, label.as_bytes());
-        Hmac(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
+        Hmac::derived(&self.0, label)
     }
 }
 
@@ -76,9 +81,19 @@ impl std::fmt::Debug for AppKey {
 pub struct Hmac(hmac::Key);
 
 impl Hmac {
-    /// A key straight from raw bytes (e.g. derived from the JWT secret).
+    /// A key straight from raw bytes.
     pub fn from_bytes(key: &[u8]) -> Self {
         Self(hmac::Key::new(hmac::HMAC_SHA256, key))
+    }
+
+    /// The key for one use of `secret`: HMAC(secret, label) as a key of its own.
+    pub fn derived(secret: &[u8], label: &str) -> Self {
+        Self::from_bytes(&Self::from_bytes(secret).sign(label.as_bytes()))
+    }
+
+    /// The tag of `data` as base64url without padding (43 characters).
+    pub fn sign_base64url(&self, data: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.sign(data))
     }
 
     /// The 32-byte tag of `data`.

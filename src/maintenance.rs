@@ -9,7 +9,7 @@ use diesel::QueryResult;
 use crate::config::Config;
 use crate::db::{self, DbConnection, DbPool};
 use crate::models::{PruneCutoffs, Pruned, User, prune_expired};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How often a running server deletes expired blacklist rows and OAuth rows.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);

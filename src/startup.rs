@@ -1,8 +1,8 @@
-//! Building the application: state (pool, migrations, keys), the App that main and the tests share,
-//! and the HTTP server (Laravel: bootstrap/app.php and the HTTP kernel's middleware).
+//! Building and running the application (Laravel: bootstrap/app.php and the HTTP kernel's
+//! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
@@ -11,15 +11,12 @@ use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::{JwtService, PasswordHasher};
 use crate::config::Config;
-use crate::crypto::Hmac;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::maintenance;
-use crate::oauth::refresh_token::RefreshTokens;
-use crate::rate_limit::RateLimits;
 use crate::routes::{self, routes};
+use crate::state::AppState;
 use crate::telemetry::{self, RequestSpan};
 
 /// Bodies above this are refused with 413 (from Content-Length, before reading, when it is sent).
@@ -28,43 +25,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long a client may take to send the request line and headers.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What every request can reach: settings, the pool, the token keys and the password hasher.
-pub struct AppState {
-    pub config: Config,
-    pub db: DbPool,
-    pub jwt: JwtService,
-    pub passwords: PasswordHasher,
-    pub refresh_tokens: RefreshTokens,
-    pub limits: RateLimits,
-    /// Keys the email digests of audit lines (derived from APP_KEY).
-    pub audit_key: Hmac,
-}
-
-impl AppState {
-    /// Connects (failing within DB_TIMEOUT with the driver's message), migrates, builds the keys.
-    pub fn build(config: Config) -> Result<Self, String> {
-        let url =
-            DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
-        let db = DbPool::connect(&url, config.db_pool_size, config.db_timeout)?;
-        for migration in maintenance::migrate(&db)? {
-            tracing::info!(%migration, "migrated");
-        }
-        tracing::info!(database = %url.describe(), "database ready");
-        Ok(Self {
-            jwt: JwtService::new(&config.jwt),
-            refresh_tokens: RefreshTokens::new(config.jwt.secret.expose().as_bytes()),
-            passwords: PasswordHasher::new(
-                config.bcrypt_rounds,
-                config.hash_concurrency,
-                config.hash_queue_timeout,
-            )
-            .map_err(|e| e.to_string())?,
-            limits: RateLimits::new(&config.rate_limit, &config.app_key, Instant::now()),
-            audit_key: config.app_key.subkey("audit email digests"),
-            db,
-            config,
-        })
+/// Connects (failing within DB_TIMEOUT with the driver's message), migrates, and builds the state.
+pub fn build(config: Config) -> Result<AppState, String> {
+    let url = DatabaseUrl::parse(&config.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let db = DbPool::connect(&url, config.db_pool_size, config.db_timeout)?;
+    for migration in maintenance::migrate(&db)? {
+        tracing::info!(%migration, "migrated");
     }
+    tracing::info!(database = %url.describe(), "database ready");
+    AppState::new(config, db)
 }
 
 /// Routes and the extractor settings they rely on.

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use jwt_auth_server::auth::JwtService;
+use jwt_auth_server::jwt::JwtService;
 use jwt_auth_server::config::{JwtConfig, Secret};
 use libfuzzer_sys::fuzz_target;
 

@@ -10,10 +10,10 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::auth::Claims;
 use crate::error::{AppError, AppResult, AuthFailure};
+use crate::jwt::Claims;
 use crate::models::{BlacklistedToken, User};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An unexpired, unrevoked token and its user: what `auth:api` lets through.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use crate::audit;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::models::User;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The user when `email` (normalised) and `password` match; `None` when they do not.
 /// Err(TooManyRequests) while the IP or the account is locked, known account or not.

@@ -1,11 +1,8 @@
-//! Authentication: tokens (jwt.rs), the guards that check them (guard.rs) and passwords (password.rs).
-//! Laravel: config/auth.php's `api` guard with tymon/jwt-auth's driver.
+//! Authentication: the guards that check a bearer token (guard.rs) and the email-and-password check
+//! of a login (login.rs). Laravel: config/auth.php's `api` guard with tymon/jwt-auth's driver. The
+//! tokens themselves are `crate::jwt`'s, the password hashes `crate::hashing`'s.
 
 pub mod guard;
-pub mod jwt;
 pub mod login;
-pub mod password;
 
 pub use guard::{AuthUser, RefreshableToken};
-pub use jwt::{Claims, JwtService};
-pub use password::PasswordHasher;

@@ -8,7 +8,7 @@ use std::time::Duration;
 pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, generate_secret};
 
 use crate::crypto::AppKey;
-use crate::rate_limit::IpNet;
+use ipnet::IpNet;
 use secret::{resolve_app_key, resolve_secret};
 
 /// All settings of the server.
@@ -218,7 +218,7 @@ impl Config {
                         v.split(',')
                             .map(str::trim)
                             .filter(|p| !p.is_empty())
-                            .map(IpNet::parse)
+                            .map(parse_network)
                             .collect()
                     })
                     .transpose()
@@ -234,6 +234,13 @@ impl Config {
             hash_queue_timeout: Duration::from_secs_f64(seconds(&get, "HASH_QUEUE_TIMEOUT", 2.0)?),
         })
     }
+}
+
+/// `10.0.0.0/8`, `fd00::/8`, or a bare address (its /32 or /128); the text back on error.
+pub fn parse_network(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| text.to_owned())
 }
 
 /// `*`, or `scheme://host[:port]` as browsers send it in `Origin`.

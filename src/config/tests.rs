@@ -191,3 +191,23 @@ fn production_requires_an_app_key_and_reads_laravels_format() {
         .contains(&bare)
     );
 }
+
+#[test]
+fn trusted_proxies_are_networks_or_bare_addresses() {
+    let c = config(&[
+        ("JWT_SECRET", SECRET),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1, fd00::/8"),
+    ])
+    .unwrap();
+    let shown: Vec<String> = c
+        .rate_limit
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
+    for bad in ["10.0.0.0/33", "proxy", "10.0.0.0/8/8"] {
+        let error = config(&[("JWT_SECRET", SECRET), ("TRUSTED_PROXIES", bad)]).unwrap_err();
+        assert_eq!(error.var, "TRUSTED_PROXIES", "{bad}");
+    }
+}

@@ -2,20 +2,20 @@
 
 use std::time::Instant;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
 use crate::audit;
-use crate::auth::{AuthUser, Claims, RefreshableToken, login};
+use crate::auth::{AuthUser, RefreshableToken, login};
 use crate::db;
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
+use crate::jwt::Claims;
 use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, OAuthSession, User};
-use crate::rate_limit::client_ip;
 
-use crate::requests::{LoginRequest, RegisterRequest, Validated};
+use crate::requests::{ClientIp, LoginRequest, RegisterRequest, Validated};
 use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `POST /register`: 201 with the new user, or 422 (also when the email is taken).
 #[utoipa::path(post, path = "/api/register", tag = "auth",
@@ -32,10 +32,9 @@ use crate::startup::AppState;
 ))]
 pub async fn register(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     Validated(input): Validated<RegisterRequest>,
 ) -> AppResult<RegisteredResource> {
-    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
     state.limits.register_attempt(ip, Instant::now())?;
     let password_hash = state.passwords.hash(input.password.into_text()).await?;
     let new_user = NewUser::new(
@@ -71,10 +70,9 @@ pub async fn register(
 ))]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     Validated(input): Validated<LoginRequest>,
 ) -> AppResult<TokenResource> {
-    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
     let (email, password) = (input.email.into_text(), input.password.into_text());
     let user = login::attempt(&state, email, password, ip, "api")
         .await?
@@ -103,7 +101,7 @@ pub async fn me(auth: AuthUser) -> UserResource {
 ))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     token: RefreshableToken,
 ) -> AppResult<TokenResource> {
     if token.claims.is_oauth() {
@@ -114,7 +112,6 @@ pub async fn refresh(
         )
         .into());
     }
-    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
     state.limits.refresh_attempt(ip, Instant::now())?;
     audit::refreshed(token.user.id, "api");
     if let Some(entry) = &token.in_grace {

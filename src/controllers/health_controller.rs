@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::resources::HealthResource;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// 200 `{"status":"ok","database":"ok"}`, or 503 with `database: "unavailable"` within DB_TIMEOUT
 /// when the database does not answer.

@@ -12,10 +12,9 @@ use crate::oauth::error::OAuthErrorBody;
 use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
-use crate::rate_limit::client_ip;
-use crate::requests::Body;
+use crate::requests::{Body, ClientIp};
 use crate::resources::OAuthTokenResource;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The token endpoint: `grant_type=password` or `grant_type=refresh_token`.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
@@ -32,12 +31,12 @@ use crate::startup::AppState;
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ClientIp(ip): ClientIp,
     Body(body): Body,
 ) -> Result<OAuthTokenResource, OAuthError> {
     let params = OAuthParams::parse(&req, &body)?;
     let grant_type = params.require("grant_type", "grant_type is required.")?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
-    let ip = client_ip(&req, &state.config.rate_limit.trusted_proxies);
     match grant_type {
         "password" => grants::password(&state, &client, &params, ip).await,
         "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,

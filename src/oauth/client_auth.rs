@@ -8,10 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::OAuthError;
 use super::params::OAuthParams;
-use super::refresh_token::hash;
+use crate::crypto::sha256_hex;
 use crate::db::Id;
 use crate::models::OAuthClient;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The client making the request, once its credentials check out.
 pub async fn authenticate(
@@ -47,7 +47,7 @@ pub async fn authenticate(
     let authenticated = match (&client.secret_hash, secret) {
         (Some(expected), Some(secret)) => aws_lc_rs::constant_time::verify_slices_are_equal(
             expected.as_bytes(),
-            hash(&secret).as_bytes(),
+            sha256_hex(secret.as_bytes()).as_bytes(),
         )
         .is_ok(),
         // A public client has nothing to prove, and a secret it sends would be a mistake.

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 
 use super::OAuthError;
 use super::params::OAuthParams;
-use super::refresh_token::hash;
+use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
 use crate::auth::login;
@@ -15,7 +15,7 @@ use crate::db::{self, Id};
 use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `grant_type=password`: a first-party client exchanges the user's email and password for tokens.
 pub async fn password(
@@ -55,7 +55,7 @@ pub async fn password(
         revoked_at: None,
     };
     let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token == 1)
-        .then(|| state.refresh_tokens.generate())
+        .then(refresh_token::generate)
         .transpose()?;
     let row = refresh_token.as_deref().map(|token| OAuthRefreshToken {
         token_hash: hash(token),
@@ -129,7 +129,7 @@ pub async fn refresh_token(
     let granted = Scopes::parse(&session.scopes).unwrap_or_default();
     let scopes = requested_scopes(params, &granted)?.unwrap_or(granted);
 
-    let child = state.refresh_tokens.child_of(&presented);
+    let child = refresh_token::child_of(&state.refresh_token_key, &presented);
     let child_row = OAuthRefreshToken {
         token_hash: hash(&child),
         session_id: session.id,

@@ -3,13 +3,11 @@
 //! Every key is a 16-byte HMAC under APP_KEY of what is counted, so memory per key is fixed; each
 //! window keeps at most [`MAX_KEYS`] keys and is swept by a timer ([`RateLimits::sweep`]).
 
-mod client_ip;
 mod window;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-pub use client_ip::{IpNet, client_ip, limited_network};
 pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
@@ -165,6 +163,15 @@ impl RateLimits {
             input.extend_from_slice(part.as_bytes());
         }
         self.keys.short(&input)
+    }
+}
+
+/// What a rate limit counts a client as: an IPv4 address as itself (also written as an IPv4-mapped
+/// IPv6 address), an IPv6 address as its /64, the smallest network a single subscriber gets.
+pub fn limited_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
     }
 }
 

@@ -168,3 +168,13 @@ fn switched_off_limits_hold_nothing() {
     }
     assert_eq!(limits.keys_held(), 0);
 }
+
+#[test]
+fn ipv6_clients_are_limited_by_their_64_and_mapped_ipv4_by_the_address() {
+    let net = |ip: &str| limited_network(ip.parse().unwrap());
+    assert_eq!(net("2001:db8:1:2:aaaa::1"), net("2001:db8:1:2:ffff:1:2:3"));
+    assert_eq!(net("2001:db8:1:2::9").to_string(), "2001:db8:1:2::");
+    assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
+    assert_eq!(net("::ffff:198.51.100.7"), net("198.51.100.7"));
+    assert_eq!(net("198.51.100.7").to_string(), "198.51.100.7");
+}

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use validator::{ValidateEmail, ValidateLength, ValidationError};
 
-use crate::auth::password::MAX_PASSWORD_BYTES;
+use crate::hashing::{MAX_PASSWORD_BYTES, is_common};
 use crate::models::normalise_email;
 
 /// A body field: absent (or null), text, or some other JSON value.
@@ -164,7 +164,7 @@ pub fn at_most_72_bytes(value: &StringInput) -> Result<(), ValidationError> {
 /// Not one of the 30,000 most common passwords (compared case-insensitively; never echoed).
 pub fn not_common(value: &StringInput) -> Result<(), ValidationError> {
     match value.text() {
-        Some(text) if crate::auth::password::is_common(text) => Err(error(
+        Some(text) if is_common(text) => Err(error(
             "common_password",
             "The :attribute field is one of the most common passwords: choose another.",
         )),

@@ -1,6 +1,8 @@
 //! Laravel's FormRequests: the body is read as JSON or as a form (415 otherwise), normalised,
-//! validated, and only then handed to the controller as `Validated<T>`.
+//! validated, and only then handed to the controller as `Validated<T>`; and the client's address
+//! (`$request->ip()`) as `ClientIp`.
 
+mod client_ip;
 mod input;
 mod login_request;
 mod register_request;
@@ -15,6 +17,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
+pub use client_ip::{ClientIp, client_ip};
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
 pub use register_request::RegisterRequest;

@@ -17,7 +17,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, RateLimitConfig, Secret};
 use jwt_auth_server::crypto::AppKey;
 use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
-use jwt_auth_server::startup::{self, AppState};
+use jwt_auth_server::startup;
 use serde_json::{Value, json};
 
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
@@ -194,7 +194,7 @@ impl TestApp {
         let database = TestDb::create(backend);
         let mut config = test_config(database.url.clone());
         tweak(&mut config);
-        let state = AppState::build(config.clone()).expect("the app state builds");
+        let state = startup::build(config.clone()).expect("the app state builds");
         let db = state.db.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = format!("http://{}", listener.local_addr().unwrap());

@@ -78,7 +78,7 @@ api_tests! {
 
         let behind_proxy = TestApp::spawn_with(backend, |c| {
             limited(c);
-            c.rate_limit.trusted_proxies = vec![jwt_auth_server::rate_limit::IpNet::parse("127.0.0.1").unwrap()];
+            c.rate_limit.trusted_proxies = vec![jwt_auth_server::config::parse_network("127.0.0.1").unwrap()];
         });
         assert_eq!(from(&behind_proxy, "198.51.100.1").status, 401);
         assert_eq!(from(&behind_proxy, "198.51.100.2").status, 401, "another client");

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use jwt_auth_server::config::Config;
 use jwt_auth_server::models::User;
-use jwt_auth_server::rate_limit::IpNet;
 use jwt_auth_server::schema::{blacklisted_tokens, users};
 use serde_json::json;
 
@@ -15,7 +14,8 @@ use crate::helpers::{PASSWORD, TestApp, TestResponse};
 
 /// Behind a trusted proxy on loopback, so each request can say which client it comes from.
 fn behind_proxy(c: &mut Config) {
-    c.rate_limit.trusted_proxies = vec![IpNet::parse("127.0.0.1").unwrap()];
+    c.rate_limit.trusted_proxies =
+        vec![jwt_auth_server::config::parse_network("127.0.0.1").unwrap()];
 }
 
 fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> TestResponse {

@@ -1,4 +1,4 @@
-//! bcrypt hashing and checking (Laravel: the Hash facade): on bcrypt's own low-priority threads, at most
+//! bcrypt hashing and checking (Laravel: the Hash facade, config/hashing.php): on bcrypt's own low-priority threads, at most
 //! HASH_CONCURRENCY at once, so a login flood queues here instead of starving every other request.
 //! A slot belongs to the job, not to the request that asked: a request that goes away frees nothing
 //! early, and its job, not yet started, is skipped.
@@ -18,7 +18,7 @@ pub const MAX_PASSWORD_BYTES: usize = 72;
 
 /// The 30,000 most common passwords (data/README.md names the source and licence), lowercase.
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/common-passwords.txt")
+    include_str!("../data/common-passwords.txt")
         .lines()
         .collect()
 });

@@ -1,4 +1,4 @@
-//! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager), HS256 only. Keys and the
+//! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager, `Tymon\JWTAuth\Manager`), HS256 only. Keys and the
 //! `Validation` are built once at start; exp and the refresh window are checked by the guards.
 //! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
 //! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).

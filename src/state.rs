@@ -1,0 +1,49 @@
+//! What every request can reach (Laravel: the service container's singletons; crates.io: src/app.rs):
+//! the settings, the pool, the token keys, the password hasher and the rate limits. Built from a
+//! pool that is already connected and migrated (`startup::connect` does that), so building it
+//! touches no database.
+
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::crypto::Hmac;
+use crate::db::DbPool;
+use crate::hashing::PasswordHasher;
+use crate::jwt::JwtService;
+use crate::rate_limit::RateLimits;
+
+/// Everything a handler, guard or timer may need, shared by every worker.
+pub struct AppState {
+    pub config: Config,
+    pub db: DbPool,
+    pub jwt: JwtService,
+    pub passwords: PasswordHasher,
+    /// Keys the child of a rotated OAuth refresh token (derived from JWT_SECRET).
+    pub refresh_token_key: Hmac,
+    pub limits: RateLimits,
+    /// Keys the email digests of audit lines (derived from APP_KEY).
+    pub audit_key: Hmac,
+}
+
+impl AppState {
+    /// The state around `db`: token keys, bcrypt threads and rate limits from `config`.
+    pub fn new(config: Config, db: DbPool) -> Result<Self, String> {
+        Ok(Self {
+            jwt: JwtService::new(&config.jwt),
+            refresh_token_key: Hmac::derived(
+                config.jwt.secret.expose().as_bytes(),
+                "oauth refresh token children",
+            ),
+            passwords: PasswordHasher::new(
+                config.bcrypt_rounds,
+                config.hash_concurrency,
+                config.hash_queue_timeout,
+            )
+            .map_err(|e| e.to_string())?,
+            limits: RateLimits::new(&config.rate_limit, &config.app_key, Instant::now()),
+            audit_key: config.app_key.subkey("audit email digests"),
+            db,
+            config,
+        })
+    }
+}
