@@ -1,4 +1,4 @@
-//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, blacklist:prune,
+//! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, prune,
 //! client:*, db:seed.
 
 use std::net::TcpListener;
@@ -38,9 +38,9 @@ pub fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Deletes blacklist rows whose tokens can no longer be used or refreshed, and OAuth refresh tokens
-/// past their lifetimes.
-pub fn prune_blacklist(config: &Config) -> Result<(), String> {
+/// `prune` (also `blacklist:prune`, its first name): deletes blacklist rows whose tokens can no
+/// longer be used or refreshed, and OAuth sessions and refresh tokens past their lifetimes.
+pub fn prune(config: &Config) -> Result<(), String> {
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let pruned = maintenance::prune(&mut conn, config).map_err(|e| format!("prune failed: {e}"))?;
@@ -108,8 +108,8 @@ pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), Stri
         secret_hash: secret.as_deref().map(|s| sha256_hex(s.as_bytes())),
         grant_types: grant_types.join(" "),
         scopes: scopes.to_string(),
-        first_party: i32::from(options.password_grant),
-        always_issue_refresh_token: i32::from(options.always_refresh_token),
+        first_party: options.password_grant,
+        always_issue_refresh_token: options.always_refresh_token,
         created_at: db::now(),
     };
     let pool = pool(config)?;

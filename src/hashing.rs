@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Dependency};
 
 /// bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated.
 pub const MAX_PASSWORD_BYTES: usize = 72;
@@ -118,7 +118,12 @@ impl PasswordHasher {
         let permit =
             actix_web::rt::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
                 .await
-                .map_err(|_| AppError::Unavailable("password hashing queue is full".into()))?
+                .map_err(|_| {
+                    AppError::Unavailable(
+                        Dependency::PasswordHasher,
+                        "no slot within HASH_QUEUE_TIMEOUT".into(),
+                    )
+                })?
                 .map_err(|e| AppError::Internal(e.into()))?;
         drop(_waiting);
         let (done, result) = tokio::sync::oneshot::channel();
@@ -187,7 +192,8 @@ impl Waiting {
         if counter.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
             counter.fetch_sub(1, Ordering::AcqRel);
             return Err(AppError::Unavailable(
-                "password hashing queue is full".into(),
+                Dependency::PasswordHasher,
+                "too many requests waiting for a slot".into(),
             ));
         }
         Ok(Self(counter.clone()))
@@ -294,7 +300,10 @@ mod tests {
         let _busy = hasher.slots.acquire().await.unwrap();
         let refused = hasher.hash("password".into()).await;
         assert!(
-            matches!(refused, Err(AppError::Unavailable(_))),
+            matches!(
+                refused,
+                Err(AppError::Unavailable(Dependency::PasswordHasher, _))
+            ),
             "{refused:?}"
         );
     }

@@ -41,9 +41,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Delete blacklist entries and OAuth refresh tokens past their lifetimes.
-    #[command(name = "blacklist:prune")]
-    BlacklistPrune,
+    /// Delete blacklist entries, OAuth sessions and refresh tokens past their lifetimes.
+    #[command(name = "prune", alias = "blacklist:prune")]
+    Prune,
     /// Create an OAuth client; prints client_id (and client_secret, once).
     #[command(name = "client:create")]
     ClientCreate {
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
             Err(error) => Err(error.to_string()),
             Ok(config) => match command {
                 Command::Migrate => console::migrate(&config),
-                Command::BlacklistPrune => console::prune_blacklist(&config),
+                Command::Prune => console::prune(&config),
                 Command::ClientCreate {
                     name,
                     public,

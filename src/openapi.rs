@@ -1,17 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! request and response types, then widened to every alias, prefix and method that routes.rs
-//! mounts — so it cannot drift from the code. Served at `GET /api/openapi.json`.
+//! mounts (routes.rs hands its table in, so the document cannot drift from the code). Served at
+//! `GET /api/openapi.json`.
 
-use std::sync::LazyLock;
-
-use actix_web::HttpResponse;
 use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{auth_controller, health_controller, oauth_controller};
-use crate::routes::{self, LOGIN, LOGOUT, ME, PREFIXES, REFRESH, REGISTER};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,44 +41,38 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document, built once.
-pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(build);
+/// Where a documented operation is mounted: the path its handler's attribute names, and every path
+/// and method routes.rs serves it at.
+pub struct Mount {
+    pub documented: &'static str,
+    pub paths: Vec<String>,
+    pub methods: &'static [Method],
+}
 
-fn build() -> utoipa::openapi::OpenApi {
+/// The served document (app data of `GET /api/openapi.json`).
+pub struct Document(pub utoipa::openapi::OpenApi);
+
+/// The document with each documented operation copied to every path and method of its `mounts`.
+pub fn document(mounts: &[Mount]) -> Document {
     let mut api = ApiDoc::openapi();
-    let documented = |path: &str| api.paths.paths.get(path).and_then(only_operation);
     let mut expanded = Vec::new();
-    for (documented_path, (aliases, methods)) in [
-        ("/api/register", REGISTER),
-        ("/api/login", LOGIN),
-        ("/api/me", ME),
-        ("/api/refresh", REFRESH),
-        ("/api/logout", LOGOUT),
-    ] {
-        let Some(operation) = documented(documented_path) else {
+    for mount in mounts {
+        let Some(operation) = api
+            .paths
+            .paths
+            .get(mount.documented)
+            .and_then(only_operation)
+        else {
             continue;
         };
-        for prefix in PREFIXES {
-            for alias in aliases {
-                expanded.push((format!("{prefix}{alias}"), item(&operation, methods)));
-            }
-        }
-    }
-    for (documented_path, paths) in [
-        ("/oauth/token", routes::OAUTH_TOKEN),
-        ("/oauth/revoke", routes::OAUTH_REVOKE),
-    ] {
-        let Some(operation) = documented(documented_path) else {
-            continue;
-        };
-        for path in paths {
-            expanded.push((path.to_string(), item(&operation, &[Method::POST])));
+        for path in &mount.paths {
+            expanded.push((path.clone(), item(&operation, mount.methods)));
         }
     }
     for (path, item) in expanded {
         api.paths.paths.insert(path, item);
     }
-    api
+    Document(api)
 }
 
 /// The one operation a handler's attribute documents.
@@ -103,6 +95,6 @@ fn item(operation: &Operation, methods: &[Method]) -> PathItem {
 }
 
 /// `GET /api/openapi.json`.
-pub async fn show() -> HttpResponse {
-    HttpResponse::Ok().json(&*DOCUMENT)
+pub async fn show(document: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(&document.0)
 }

@@ -1,14 +1,15 @@
 //! Every route in one place (Laravel: routes/api.php). The API is mounted twice: under `/api/auth`
 //! (tymon's quick start) and `/api` (the JWTAuthController tutorial); aliases share one handler.
 
+use std::sync::LazyLock;
+
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
-
-use crate::openapi;
 
 use crate::controllers::{
     auth_controller, health_controller, oauth_controller, spa_demo_controller,
 };
+use crate::openapi::{self, Mount};
 
 /// The API's prefixes: tymon's quick start first (the `/api` scope would otherwise claim its paths).
 pub const PREFIXES: [&str; 2] = ["/api/auth", "/api"];
@@ -22,8 +23,39 @@ pub const LOGOUT: (&[&str], &[Method]) = (&["/logout"], &[Method::GET, Method::P
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
 pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
 
+/// The OpenAPI document, widened to every path and method mounted here; built once.
+static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
+    LazyLock::new(|| web::Data::new(openapi::document(&mounts())));
+
+/// Where each documented operation is served: its aliases under both prefixes, and OAuth's paths.
+fn mounts() -> Vec<Mount> {
+    let api = |documented, (aliases, methods): (&[&str], &'static [Method])| Mount {
+        documented,
+        paths: PREFIXES
+            .iter()
+            .flat_map(|prefix| aliases.iter().map(move |alias| format!("{prefix}{alias}")))
+            .collect(),
+        methods,
+    };
+    let full = |documented, paths: &[&str]| Mount {
+        documented,
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        methods: &[Method::POST],
+    };
+    vec![
+        api("/api/register", REGISTER),
+        api("/api/login", LOGIN),
+        api("/api/me", ME),
+        api("/api/refresh", REFRESH),
+        api("/api/logout", LOGOUT),
+        full("/oauth/token", OAUTH_TOKEN),
+        full("/oauth/revoke", OAUTH_REVOKE),
+    ]
+}
+
 /// Registers `/health`, the OpenAPI document, OAuth and both API prefixes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(DOCUMENT.clone());
     cfg.service(route(&["/health"], &[Method::GET], health_controller::show));
     cfg.service(route(&["/api/openapi.json"], &[Method::GET], openapi::show));
     // Registered before the `/api` scope, which would otherwise claim `/api/oauth/…`.

@@ -48,8 +48,8 @@ diesel::table! {
         secret_hash -> Nullable<Text>,
         grant_types -> Text,
         scopes -> Text,
-        first_party -> Integer,
-        always_issue_refresh_token -> Integer,
+        first_party -> Bool,
+        always_issue_refresh_token -> Bool,
         created_at -> Timestamp,
     }
 }

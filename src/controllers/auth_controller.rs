@@ -9,9 +9,10 @@ use serde::Deserialize;
 use crate::audit;
 use crate::auth::{AuthUser, RefreshableToken, login};
 use crate::db;
+use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::jwt::Claims;
-use crate::models::{Added, BlacklistedToken, NewBlacklistedToken, NewUser, OAuthSession, User};
+use crate::models::{Added, BlacklistedToken, NewUser, User, revoke_access_token};
 
 use crate::requests::{ClientIp, LoginRequest, RegisterRequest, Validated};
 use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
@@ -22,13 +23,7 @@ use crate::state::AppState;
     request_body(content((RegisterRequest = "application/json"), (RegisterRequest = "application/x-www-form-urlencoded"))),
     responses(
     (status = 201, description = "The new user (Cache-Control: no-store)", body = RegisteredResource),
-    (status = 400, description = "Malformed JSON or form", body = ErrorBody),
-    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
-    (status = 422, description = "Validation failed", body = ErrorBody),
-    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
-    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+    FormRequestErrors, Throttled, Unavailable,
 ))]
 pub async fn register(
     state: web::Data<AppState>,
@@ -60,13 +55,7 @@ pub async fn register(
     responses(
     (status = 200, description = "A bearer token (Cache-Control: no-store)", body = TokenResource),
     (status = 401, description = "invalid_credentials", body = ErrorBody),
-    (status = 400, description = "Malformed JSON or form", body = ErrorBody),
-    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 415, description = "Neither JSON nor a form", body = ErrorBody),
-    (status = 422, description = "Validation failed", body = ErrorBody),
-    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
-    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+    FormRequestErrors, Throttled, Unavailable,
 ))]
 pub async fn login(
     state: web::Data<AppState>,
@@ -84,8 +73,7 @@ pub async fn login(
 /// `GET|POST /me`: the authenticated user.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, description = "The authenticated user (Cache-Control: no-store)", body = UserResource),
-    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
-    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+    GuardErrors, Unavailable,
 ))]
 pub async fn me(auth: AuthUser) -> UserResource {
     UserResource::from(auth.user)
@@ -94,10 +82,8 @@ pub async fn me(auth: AuthUser) -> UserResource {
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
 /// blacklisted. Within the grace period every refresh of the old token gets the same successor.
 #[utoipa::path(post, path = "/api/refresh", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, description = "A new token; the old one is blacklisted", body = TokenResource),
-    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
-    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
-    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+    (status = 200, description = "A new token; the old one is blacklisted (an OAuth access token is 401 token_invalid)", body = TokenResource),
+    GuardErrors, Throttled, Unavailable,
 ))]
 pub async fn refresh(
     state: web::Data<AppState>,
@@ -119,7 +105,7 @@ pub async fn refresh(
     }
     let now = Utc::now();
     let successor = state.jwt.successor_claims(&token.claims, now);
-    let entry = NewBlacklistedToken {
+    let entry = BlacklistedToken {
         jti: token.claims.jti,
         user_id: token.claims.sub,
         expires_at: state.jwt.blacklist_until(&token.claims),
@@ -154,8 +140,7 @@ pub struct LogoutQuery {
     (status = 200, description = "Logged out", body = MessageResource),
     (status = 400, description = "Malformed query string", body = ErrorBody),
     (status = 422, description = "Unknown scope", body = ErrorBody),
-    (status = 401, description = "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found", body = ErrorBody),
-    (status = 503, description = "Database unavailable (Retry-After)", body = ErrorBody),
+    GuardErrors, Unavailable,
 ))]
 pub async fn logout(
     state: web::Data<AppState>,
@@ -174,29 +159,17 @@ pub async fn logout(
     };
     let now = db::now();
     let claims = &token.claims;
-    let entry = NewBlacklistedToken::revoked(
+    let entry = BlacklistedToken::revoked(
         claims.jti,
         claims.sub,
         state.jwt.blacklist_until(claims),
         now,
     );
+    // A token from the OAuth endpoint carries its session (sid): that ends too.
     let (user_id, sid) = (token.user.id, claims.sid);
     state
         .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                BlacklistedToken::revoke(conn, entry, now)?;
-                // A token from the OAuth endpoint: its session (and refresh tokens) end too.
-                if let Some(sid) = sid {
-                    OAuthSession::revoke(conn, sid, now)?;
-                }
-                if everywhere {
-                    User::revoke_tokens_issued_before(conn, user_id, now)?;
-                    OAuthSession::revoke_all_of_user(conn, user_id, now)?;
-                }
-                Ok(())
-            })
-        })
+        .run(move |conn| revoke_access_token(conn, entry, sid, everywhere, now))
         .await?;
     audit::logged_out(user_id, everywhere);
     Ok(HttpResponse::Ok().json(MessageResource {

@@ -4,10 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
 use crate::db;
-use crate::error::ErrorBody;
-use crate::models::{
-    BlacklistedToken, NewBlacklistedToken, OAuthClient, OAuthRefreshToken, OAuthSession,
-};
+use crate::error::responses::{BodyTransportErrors, Throttled, Unavailable};
+use crate::models::{self, BlacklistedToken, OAuthClient, OAuthRefreshToken, OAuthSession};
 use crate::oauth::error::OAuthErrorBody;
 use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
@@ -23,10 +21,7 @@ use crate::state::AppState;
     (status = 200, description = "RFC 6749 §5.1 (Cache-Control: no-store)", body = OAuthTokenResource),
     (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
     (status = 401, description = "invalid_client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
-    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
-    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+    BodyTransportErrors, Throttled, Unavailable,
 ))]
 pub async fn token(
     state: web::Data<AppState>,
@@ -53,10 +48,7 @@ pub async fn token(
     (status = 200, description = "Revoked, or the token was unknown (RFC 7009)"),
     (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
     (status = 401, description = "invalid_client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
-    (status = 408, description = "The body did not arrive within 10 s", body = ErrorBody),
-    (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-    (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
-    (status = 503, description = "Database or password hasher unavailable (Retry-After)", body = ErrorBody),
+    BodyTransportErrors, Throttled, Unavailable,
 ))]
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -86,7 +78,7 @@ async fn revoke_access_token(
         return Ok(());
     }
     let now = db::now();
-    let entry = NewBlacklistedToken::revoked(
+    let entry = BlacklistedToken::revoked(
         claims.jti,
         claims.sub,
         state.jwt.blacklist_until(&claims),
@@ -95,12 +87,7 @@ async fn revoke_access_token(
     let sid = claims.sid;
     state
         .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                BlacklistedToken::revoke(conn, entry, now)?;
-                sid.map_or(Ok(()), |sid| OAuthSession::revoke(conn, sid, now))
-            })
-        })
+        .run(move |conn| models::revoke_access_token(conn, entry, sid, false, now))
         .await?;
     Ok(())
 }

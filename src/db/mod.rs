@@ -17,7 +17,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 pub use manager::{ConnectionManager, ManagedConnection};
 pub use sql_types::Id;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Dependency};
 
 /// A connection to whichever database DATABASE_URL names.
 #[derive(diesel::MultiConnection)]
@@ -143,7 +143,9 @@ impl DbPool {
 
     /// A connection for synchronous callers (CLI commands, tests); waits at most DB_TIMEOUT.
     pub fn get(&self) -> AppResult<PooledConnection<ConnectionManager>> {
-        self.pool.get().map_err(|e| AppError::Unavailable(e.into()))
+        self.pool
+            .get()
+            .map_err(|e| AppError::Unavailable(Dependency::Database, e.into()))
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, never on an async worker.
@@ -155,12 +157,14 @@ impl DbPool {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| AppError::Unavailable(Dependency::Database, e.into()))?;
             let result = f(&mut conn.connection);
             match result {
                 Err(error) if is_connection_lost(&error, &mut conn.connection) => {
                     conn.broken = true;
-                    Err(AppError::Unavailable(error.into()))
+                    Err(AppError::Unavailable(Dependency::Database, error.into()))
                 }
                 result => result.map_err(AppError::from),
             }

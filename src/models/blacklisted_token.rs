@@ -12,8 +12,11 @@ diesel::alias!(blacklisted_tokens as expired_tokens: ExpiredTokens);
 /// How many successors a logout follows at most (each link is a refresh inside the grace period).
 const MAX_CHAIN: usize = 32;
 
-/// A blacklisted token: refreshed (with its successor) or logged out.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+/// A blacklisted token: refreshed (with its successor) or logged out. The row as read and as written.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
+#[diesel(table_name = blacklisted_tokens)]
+// NULL, not SQL's DEFAULT keyword, which SQLite lacks in multi-backend inserts.
+#[diesel(treat_none_as_default_value = false)]
 pub struct BlacklistedToken {
     pub jti: Id,
     pub user_id: Id,
@@ -25,23 +28,16 @@ pub struct BlacklistedToken {
     pub created_at: NaiveDateTime,
 }
 
-/// A row to insert.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = blacklisted_tokens)]
-// NULL, not SQL's DEFAULT keyword, which SQLite lacks in multi-backend inserts.
-#[diesel(treat_none_as_default_value = false)]
-pub struct NewBlacklistedToken {
-    pub jti: Id,
-    pub user_id: Id,
-    pub expires_at: NaiveDateTime,
-    pub grace_until: NaiveDateTime,
-    pub successor_jti: Option<Id>,
-    pub successor_iat: Option<i64>,
-    pub successor_exp: Option<i64>,
-    pub created_at: NaiveDateTime,
+/// The outcome of [`BlacklistedToken::add`].
+#[derive(Debug)]
+pub enum Added {
+    /// This call blacklisted the token.
+    New,
+    /// The token was blacklisted already (a concurrent refresh or logout won): its row.
+    Existing(BlacklistedToken),
 }
 
-impl NewBlacklistedToken {
+impl BlacklistedToken {
     /// The row of a token revoked `now` (logout, RFC 7009 revocation): no grace, no successor.
     pub fn revoked(jti: Id, user_id: Id, expires_at: NaiveDateTime, now: NaiveDateTime) -> Self {
         Self {
@@ -55,18 +51,7 @@ impl NewBlacklistedToken {
             created_at: now,
         }
     }
-}
 
-/// The outcome of [`BlacklistedToken::add`].
-#[derive(Debug)]
-pub enum Added {
-    /// This call blacklisted the token.
-    New,
-    /// The token was blacklisted already (a concurrent refresh or logout won): its row.
-    Existing(BlacklistedToken),
-}
-
-impl BlacklistedToken {
     /// Whether the token still works because of the grace period.
     pub fn in_grace(&self, now: NaiveDateTime) -> bool {
         self.grace_until > now
@@ -83,7 +68,7 @@ impl BlacklistedToken {
 
     /// Inserts `row`; if its jti is already there, answers with the row that won instead.
     /// Outside a transaction (one statement); inside one, see [`BlacklistedToken::revoke`].
-    pub fn add(conn: &mut DbConnection, row: &NewBlacklistedToken) -> QueryResult<Added> {
+    pub fn add(conn: &mut DbConnection, row: &BlacklistedToken) -> QueryResult<Added> {
         match diesel::insert_into(blacklisted_tokens::table)
             .values(row)
             .execute(conn)
@@ -103,7 +88,7 @@ impl BlacklistedToken {
     /// Call inside a write transaction.
     pub fn revoke(
         conn: &mut DbConnection,
-        mut row: NewBlacklistedToken,
+        mut row: BlacklistedToken,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         diesel::update(
@@ -134,7 +119,7 @@ impl BlacklistedToken {
                 return Ok(());
             };
             let successor_exp = chrono::DateTime::from_timestamp(exp, 0).map(|t| t.naive_utc());
-            row = NewBlacklistedToken {
+            row = BlacklistedToken {
                 jti,
                 expires_at: row.expires_at.max(successor_exp.unwrap_or(row.expires_at)),
                 successor_jti: None,

@@ -6,9 +6,9 @@ pub mod oauth_refresh_token;
 pub mod oauth_session;
 pub mod user;
 
-pub use blacklisted_token::{Added, BlacklistedToken, NewBlacklistedToken};
+pub use blacklisted_token::{Added, BlacklistedToken};
 pub use oauth_client::OAuthClient;
-pub use oauth_refresh_token::OAuthRefreshToken;
+pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use oauth_session::OAuthSession;
 pub use user::{EmailsNormalised, NewUser, User, normalise_email};
 
@@ -17,7 +17,31 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Id};
+
+/// Logout and RFC 7009's revocation of an access token, in one write transaction: `token` is
+/// blacklisted (with whatever it was refreshed into), its OAuth `session` ends, and with
+/// `everywhere` every token of the user issued until `now` and every OAuth session of the user.
+pub fn revoke_access_token(
+    conn: &mut DbConnection,
+    token: BlacklistedToken,
+    session: Option<Id>,
+    everywhere: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    conn.write_transaction(|conn| {
+        let user_id = token.user_id;
+        BlacklistedToken::revoke(conn, token, now)?;
+        if let Some(session) = session {
+            OAuthSession::revoke(conn, session, now)?;
+        }
+        if everywhere {
+            User::revoke_tokens_issued_before(conn, user_id, now)?;
+            OAuthSession::revoke_all_of_user(conn, user_id, now)?;
+        }
+        Ok(())
+    })
+}
 
 /// Rows past their lifetimes that a prune deleted.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -18,10 +18,10 @@ pub struct OAuthClient {
     pub grant_types: String,
     /// Space-separated scopes the client may ask for.
     pub scopes: String,
-    /// 1 for a first-party client: only those may use the password grant (RFC 9700).
-    pub first_party: i32,
-    /// 1 when every grant gets a refresh token, not only grants with `offline_access`.
-    pub always_issue_refresh_token: i32,
+    /// A first-party client: only those may use the password grant (RFC 9700).
+    pub first_party: bool,
+    /// Every grant gets a refresh token, not only grants with `offline_access`.
+    pub always_issue_refresh_token: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -34,7 +34,7 @@ impl OAuthClient {
     /// Whether `grant` is among the client's grant types (and, for `password`, it is first-party).
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.split_whitespace().any(|g| g == grant)
-            && (grant != "password" || self.first_party == 1)
+            && (grant != "password" || self.first_party)
     }
 
     /// The client's row.

@@ -9,6 +9,17 @@ use crate::schema::{oauth_refresh_tokens, oauth_sessions};
 
 diesel::alias!(oauth_refresh_tokens as stale_tokens: StaleTokens);
 
+/// What presenting a refresh token did ([`OAuthRefreshToken::rotate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This request rotated it: the child is new.
+    Rotated,
+    /// It was rotated moments ago (within the reuse interval): the same child again.
+    Reused,
+    /// It had been rotated before: a replay, so the whole family is revoked.
+    Replayed,
+}
+
 /// A refresh token's row (never its value).
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = oauth_refresh_tokens)]
@@ -60,6 +71,39 @@ impl OAuthRefreshToken {
             .values(token)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Rotation with reuse detection, in one write transaction: the parent (by `parent_hash`) is
+    /// spent and `child` inserted, unless it was spent already: then within `reuse_interval` the
+    /// same child is answered again (if still unused), and otherwise the whole family (the
+    /// session) is revoked. The session's row is locked first, so rotations of one family queue
+    /// and a replay's revocation cannot deadlock with the rotation it lost to.
+    pub fn rotate(
+        conn: &mut DbConnection,
+        parent_hash: &str,
+        child: &OAuthRefreshToken,
+        reuse_interval: chrono::Duration,
+        now: NaiveDateTime,
+    ) -> QueryResult<Rotation> {
+        conn.write_transaction(|conn| {
+            OAuthSession::lock(conn, child.session_id)?;
+            if Self::mark_used(conn, parent_hash, now)? {
+                Self::create(conn, child)?;
+                return Ok(Rotation::Rotated);
+            }
+            let parent = Self::find(conn, parent_hash)?;
+            let existing_child = Self::find(conn, &child.token_hash)?;
+            let just_rotated = parent
+                .and_then(|p| p.used_at)
+                .is_some_and(|used| used + reuse_interval > now);
+            let child_unused =
+                existing_child.is_some_and(|c| c.used_at.is_none() && c.revoked_at.is_none());
+            if just_rotated && child_unused && !reuse_interval.is_zero() {
+                return Ok(Rotation::Reused);
+            }
+            OAuthSession::revoke(conn, child.session_id, now)?;
+            Ok(Rotation::Replayed)
+        })
     }
 
     /// Marks the token rotated, if nobody did yet: of N concurrent calls exactly one gets `true`.

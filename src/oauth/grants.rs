@@ -12,7 +12,7 @@ use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
 use crate::auth::login;
 use crate::db::{self, Id};
-use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
+use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession, Rotation};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub async fn password(
         expires_at: now + Duration::minutes(i64::from(state.config.oauth.refresh_ttl_minutes)),
         revoked_at: None,
     };
-    let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token == 1)
+    let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token)
         .then(refresh_token::generate)
         .transpose()?;
     let row = refresh_token.as_deref().map(|token| OAuthRefreshToken {
@@ -79,16 +79,6 @@ pub async fn password(
         })
         .await?;
     Ok(response)
-}
-
-/// What presenting a refresh token did.
-enum Rotation {
-    /// This request rotated it: the child is new.
-    Rotated,
-    /// It was rotated moments ago (within the reuse interval): the same child again.
-    Reused,
-    /// It had been rotated before: a replay, so the whole family is revoked.
-    Replayed,
 }
 
 /// `grant_type=refresh_token`: rotation with reuse detection.
@@ -142,29 +132,10 @@ pub async fn refresh_token(
     };
     let reuse_interval =
         Duration::seconds(i64::from(state.config.oauth.refresh_reuse_interval_seconds));
-    let session_id = session.id;
     let rotation = state
         .db
         .run(move |conn| {
-            conn.write_transaction(|conn| {
-                OAuthSession::lock(conn, session_id)?;
-                if OAuthRefreshToken::mark_used(conn, &token_hash, now)? {
-                    OAuthRefreshToken::create(conn, &child_row)?;
-                    return Ok(Rotation::Rotated);
-                }
-                let parent = OAuthRefreshToken::find(conn, &token_hash)?;
-                let child = OAuthRefreshToken::find(conn, &child_row.token_hash)?;
-                let just_rotated = parent
-                    .and_then(|p| p.used_at)
-                    .is_some_and(|used| used + reuse_interval > now);
-                let child_unused =
-                    child.is_some_and(|c| c.used_at.is_none() && c.revoked_at.is_none());
-                if just_rotated && child_unused && !reuse_interval.is_zero() {
-                    return Ok(Rotation::Reused);
-                }
-                OAuthSession::revoke(conn, session_id, now)?;
-                Ok(Rotation::Replayed)
-            })
+            OAuthRefreshToken::rotate(conn, &token_hash, &child_row, reuse_interval, now)
         })
         .await?;
     match rotation {

@@ -495,6 +495,9 @@ fn blacklist_prune_deletes_only_expired_entries() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(left, 100);
+    // `prune` is the command's name now; `blacklist:prune` above is its old one.
+    let again = command(&dir.0, &env).arg("prune").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Pruned 0 expired blacklist entries."));
 }
 
 #[test]

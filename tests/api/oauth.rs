@@ -43,8 +43,8 @@ fn client(app: &TestApp, kind: Kind) -> String {
         secret_hash: kind.confidential.then(|| hash(SECRET)),
         grant_types: grants.into(),
         scopes: "offline_access profile read".into(),
-        first_party: i32::from(kind.password_grant),
-        always_issue_refresh_token: i32::from(kind.always_refresh),
+        first_party: kind.password_grant,
+        always_issue_refresh_token: kind.always_refresh,
         created_at: db::now(),
     };
     app.query(|conn| OAuthClient::create(conn, &new));

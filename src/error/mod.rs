@@ -1,5 +1,8 @@
 //! One error type for every way a request can fail, turned into status + JSON in one `match`
-//! (Laravel: app/Exceptions/Handler.php). Causes of 5xx answers are logged, never returned.
+//! (Laravel: app/Exceptions/Handler.php). Causes of 5xx answers are logged, never returned. The same
+//! answers, as OpenAPI response sets, are in [`responses`].
+
+pub mod responses;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -47,6 +50,28 @@ pub enum AuthFailure {
     UserNotFound,
 }
 
+/// What a 503 was waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    /// The database: no pooled connection within DB_TIMEOUT, a lost connection, a transient
+    /// failure (deadlock, serialization, SQLite's busy timeout).
+    Database,
+    /// The bcrypt threads: no slot within HASH_QUEUE_TIMEOUT, or too many requests waiting.
+    PasswordHasher,
+    /// Something the framework itself reported as unavailable.
+    Server,
+}
+
+impl std::fmt::Display for Dependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Database => "database",
+            Self::PasswordHasher => "password hasher",
+            Self::Server => "server",
+        })
+    }
+}
+
 /// Every failure a request can end in.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -72,8 +97,9 @@ pub enum AppError {
     /// A rate limit; the client may retry after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
-    #[error("database unavailable: {0}")]
-    Unavailable(#[source] BoxError),
+    /// A part the answer depends on did not answer in time; the client may retry.
+    #[error("{0} unavailable: {1}")]
+    Unavailable(Dependency, #[source] BoxError),
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
 }
@@ -142,10 +168,19 @@ impl AppError {
                 "too_many_requests",
                 "Too Many Attempts.".into(),
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(what, _) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
-                "Service Unavailable".into(),
+                match what {
+                    Dependency::Database => {
+                        "Service Unavailable: the database did not answer in time."
+                    }
+                    Dependency::PasswordHasher => {
+                        "Service Unavailable: too many password checks at once."
+                    }
+                    Dependency::Server => "Service Unavailable",
+                }
+                .into(),
             ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -164,7 +199,9 @@ impl AppError {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
-            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("unavailable".into()),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                Self::Unavailable(Dependency::Server, "framework answered 503".into())
+            }
             s if s.is_client_error() => Self::BadRequest("The request could not be understood."),
             s => Self::Internal(format!("framework answered {s}").into()),
         }
@@ -182,7 +219,9 @@ impl ResponseError for AppError {
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, cause = ?cause, "request failed")
             }
-            Self::Unavailable(cause) => tracing::warn!(error = %cause, "service unavailable"),
+            Self::Unavailable(what, cause) => {
+                tracing::warn!(%what, error = %cause, "service unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(status);
@@ -190,7 +229,7 @@ impl ResponseError for AppError {
             Self::TooManyRequests(wait) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1)));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(..) => {
                 response.insert_header((header::RETRY_AFTER, 1));
             }
             Self::Unauthenticated(AuthFailure::TokenNotProvided) | Self::InvalidCredentials => {
@@ -227,19 +266,19 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
-            ) => Self::Unavailable(error.into()),
+            ) => Self::Unavailable(Dependency::Database, error.into()),
             // A transaction that lost a race the database broke (Postgres): transient, retry.
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::Unavailable(error.into())
+                Self::Unavailable(Dependency::Database, error.into())
             }
             DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
-                Self::Unavailable(error.into())
+                Self::Unavailable(Dependency::Database, error.into())
             }
             // SQLite gave up waiting for the write lock (busy_timeout): overload, not a bug.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("database is locked") =>
             {
-                Self::Unavailable(error.into())
+                Self::Unavailable(Dependency::Database, error.into())
             }
             _ => Self::Internal(error.into()),
         }
