@@ -1,0 +1,132 @@
+//! Every setting's name and default, written once ([`DEFAULTS`]), and the typed reads of a value.
+//! docs/configuration.md and .env.example are held against this table by tests/docs.rs.
+
+use std::str::FromStr;
+
+use super::{ConfigError, invalid};
+
+/// Every setting, in the order docs/configuration.md and .env.example list them, with its default.
+/// An empty default means "none": the setting is optional, or derived (see the docs).
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("APP_ENV", "local"),
+    ("APP_HOST", "127.0.0.1"),
+    ("APP_PORT", "8000"),
+    ("APP_URL", "http://localhost:8000"),
+    ("DATABASE_URL", "storage/database.sqlite"),
+    ("DB_POOL_SIZE", "10"),
+    ("DB_TIMEOUT", "5"),
+    ("APP_KEY", ""),
+    ("JWT_SECRET", ""),
+    ("JWT_ISSUER", ""),
+    ("JWT_TTL", "60"),
+    ("JWT_REFRESH_TTL", "20160"),
+    ("JWT_LEEWAY", "0"),
+    ("JWT_BLACKLIST_GRACE_PERIOD", "0"),
+    ("BCRYPT_ROUNDS", "12"),
+    ("CORS_ALLOWED_ORIGINS", ""),
+    ("SPA_DEMO", "false"),
+    ("OAUTH_REFRESH_TTL", "43200"),
+    ("OAUTH_REFRESH_IDLE_TTL", "20160"),
+    ("OAUTH_REFRESH_REUSE_INTERVAL", "0"),
+    ("RATE_LIMIT_ENABLED", "true"),
+    ("RATE_LIMIT_LOGIN_PER_MINUTE", "5"),
+    ("RATE_LIMIT_LOGIN_PER_HOUR", "100"),
+    ("RATE_LIMIT_LOGIN_IP_PER_MINUTE", "30"),
+    ("RATE_LIMIT_REGISTER_IP_PER_HOUR", "10"),
+    ("RATE_LIMIT_REFRESH_IP_PER_5_MINUTES", "150"),
+    ("TRUSTED_PROXIES", ""),
+    ("HASH_CONCURRENCY", ""),
+    ("HASH_QUEUE_TIMEOUT", "2"),
+    ("RUST_LOG", "info"),
+];
+
+/// The default of `name` from [`DEFAULTS`], if it has one.
+pub fn default_of(name: &str) -> Option<&'static str> {
+    DEFAULTS
+        .iter()
+        .find(|(setting, _)| *setting == name)
+        .map(|(_, default)| *default)
+        .filter(|default| !default.is_empty())
+}
+
+/// Reads settings through a lookup (the environment, or a map in tests); empty values count as
+/// unset, and an unset setting reads as its default.
+pub struct Reader<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    pub fn new(lookup: F) -> Self {
+        Self { lookup }
+    }
+
+    /// The value as set, trimmed; `None` when unset or empty (no default applied).
+    pub fn set(&self, var: &str) -> Option<String> {
+        (self.lookup)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value, or its default; `None` for an unset setting without one.
+    pub fn text(&self, var: &str) -> Option<String> {
+        self.set(var).or_else(|| default_of(var).map(str::to_owned))
+    }
+
+    /// A number (the type says which kind).
+    pub fn number<T: FromStr>(&self, var: &'static str) -> Result<Option<T>, ConfigError> {
+        self.text(var)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| invalid(var, format!("{raw:?} is not a valid number here")))
+            })
+            .transpose()
+    }
+
+    /// A number that has a default.
+    pub fn required<T: FromStr>(&self, var: &'static str) -> Result<T, ConfigError> {
+        self.number(var)?
+            .ok_or_else(|| invalid(var, "has no default and is not set"))
+    }
+
+    /// A whole number of at least 1.
+    pub fn positive(&self, var: &'static str) -> Result<u32, ConfigError> {
+        match self.required(var)? {
+            0 => Err(invalid(var, "must be at least 1")),
+            n => Ok(n),
+        }
+    }
+
+    /// A number of seconds above 0 and at most an hour, fractions allowed.
+    pub fn seconds(&self, var: &'static str) -> Result<std::time::Duration, ConfigError> {
+        let value: f64 = self.required(var)?;
+        if value > 0.0 && value <= 3600.0 {
+            Ok(std::time::Duration::from_secs_f64(value))
+        } else {
+            Err(invalid(
+                var,
+                "must be a number of seconds above 0 (at most 3600)",
+            ))
+        }
+    }
+
+    /// true/false (also 1/0, yes/no, on/off).
+    pub fn flag(&self, var: &'static str) -> Result<bool, ConfigError> {
+        match self.text(var).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false" | "0" | "no" | "off") => Ok(false),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
+        }
+    }
+
+    /// A comma-separated list; empty items are dropped.
+    pub fn list(&self, var: &str) -> Vec<String> {
+        self.text(var)
+            .map(|v| {
+                v.split(',')
+                    .map(|item| item.trim().to_owned())
+                    .filter(|item| !item.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
