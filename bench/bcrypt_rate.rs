@@ -1,6 +1,8 @@
 //! bcrypt verifications per second on all cores, with the server's own bcrypt crate: the ceiling for
 //! /api/login and /api/register. `cargo run --release --example bcrypt_rate -- [COST] [SECONDS]`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say "this must hold" with unwrap
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,7 @@
 //! Token issue and verify without a database: `cargo bench`. A regression here shows before any load test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say "this must hold" with unwrap
+
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use jwt_auth_server::config::{JwtConfig, Secret};
 use jwt_auth_server::db::Id;

@@ -97,7 +97,7 @@ pub struct ClientOptions {
 pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), String> {
     let scopes = Scopes::parse(&options.scopes)
         .ok_or("--scopes: a scope has a character OAuth does not allow")?;
-    let secret = (!options.public).then(generate_secret);
+    let secret = (!options.public).then(generate_secret).transpose()?;
     let mut grant_types = vec!["refresh_token"];
     if options.password_grant {
         grant_types.insert(0, "password");
@@ -167,7 +167,7 @@ pub fn jwt_secret(write: bool, force: bool, env_file: &Path) -> Result<(), Strin
     let warning = "replacing it invalidates every token";
     set_env_var(
         "JWT_SECRET",
-        &generate_secret(),
+        &generate_secret()?,
         write,
         force,
         env_file,
@@ -181,7 +181,7 @@ pub fn app_key(write: bool, force: bool, env_file: &Path) -> Result<(), String> 
     let warning = "replacing it changes every value made under it";
     set_env_var(
         "APP_KEY",
-        &generate_app_key(),
+        &generate_app_key()?,
         write,
         force,
         env_file,

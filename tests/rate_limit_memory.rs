@@ -1,6 +1,8 @@
 //! Issue 9, point 2: 50,000 failed logins with distinct 255-byte emails, counted by the real
 //! RateLimits on a clock passed in. Its own test binary, so the process's memory is this test's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say "this must hold" with unwrap
+
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 

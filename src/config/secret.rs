@@ -89,7 +89,10 @@ pub(super) fn resolve_app_key(
 
 /// The value kept in `path`, or a new one from `generate` written there with mode 0600. A file that
 /// group or others may read is refused: whoever can read it can mint tokens.
-pub(super) fn dev_secret(path: &Path, generate: fn() -> String) -> std::io::Result<String> {
+pub(super) fn dev_secret(
+    path: &Path,
+    generate: fn() -> Result<String, String>,
+) -> std::io::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(existing) => {
             ensure_private(path)?;
@@ -101,7 +104,7 @@ pub(super) fn dev_secret(path: &Path, generate: fn() -> String) -> std::io::Resu
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let secret = generate();
+    let secret = generate().map_err(std::io::Error::other)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -129,15 +132,13 @@ fn ensure_private(path: &Path) -> std::io::Result<()> {
 }
 
 /// 48 random bytes as base64url: 64 characters, well above HS256's 32-byte minimum.
-pub fn generate_secret() -> String {
+pub fn generate_secret() -> Result<String, String> {
     let mut bytes = [0u8; 48];
-    getrandom::fill(&mut bytes).expect("the operating system has no random source");
-    URL_SAFE_NO_PAD.encode(bytes)
+    getrandom::fill(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// A new APP_KEY in Laravel's `base64:` form.
-pub fn generate_app_key() -> String {
-    AppKey::generate()
-        .expect("the operating system has no random source")
-        .to_laravel_string()
+pub fn generate_app_key() -> Result<String, String> {
+    AppKey::generate().map(|key| key.to_laravel_string())
 }

@@ -1,6 +1,8 @@
 //! HTTP tests of the real App (the same `startup::run` main uses), each on its own fresh database:
 //! every test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say "this must hold" with unwrap
+
 mod helpers;
 
 /// Writes each test twice, as `sqlite::name` and `postgres::name`; the Postgres copy returns at

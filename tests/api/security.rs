@@ -193,6 +193,7 @@ api_tests! {
         for stream in streams {
             let linger = libc::linger { l_onoff: 1, l_linger: 0 };
             // SAFETY: a valid socket and a correctly sized option value; closing then sends RST.
+            #[allow(unsafe_code)] // std has no SO_LINGER setter: the only way to reset a connection
             let set = unsafe {
                 libc::setsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, (&raw const linger).cast(), size_of::<libc::linger>() as libc::socklen_t)
             };
