@@ -43,21 +43,13 @@ pub(super) fn resolve_secret(
     value: Option<String>,
     app_env: AppEnv,
 ) -> Result<Secret, ConfigError> {
-    let secret = match value {
-        Some(value) => value,
-        None if app_env == AppEnv::Production => {
-            return Err(invalid(
-                "JWT_SECRET",
-                "must be set in production (run `jwt-auth-server jwt:secret`)",
-            ));
-        }
-        None => dev_secret(Path::new(DEV_SECRET_FILE), generate_secret).map_err(|e| {
-            invalid(
-                "JWT_SECRET",
-                format!("unset, and {DEV_SECRET_FILE} is unusable: {e}"),
-            )
-        })?,
-    };
+    let secret = set_or_development_file(
+        ("JWT_SECRET", "jwt:secret"),
+        value,
+        app_env,
+        DEV_SECRET_FILE,
+        generate_secret,
+    )?;
     if secret.len() < 32 {
         return Err(invalid("JWT_SECRET", "must be at least 32 bytes long"));
     }
@@ -69,22 +61,34 @@ pub(super) fn resolve_app_key(
     value: Option<String>,
     app_env: AppEnv,
 ) -> Result<AppKey, ConfigError> {
-    let text = match value {
-        Some(value) => value,
-        None if app_env == AppEnv::Production => {
-            return Err(invalid(
-                "APP_KEY",
-                "must be set in production (run `jwt-auth-server key:generate`)",
-            ));
-        }
-        None => dev_secret(Path::new(DEV_APP_KEY_FILE), generate_app_key).map_err(|e| {
-            invalid(
-                "APP_KEY",
-                format!("unset, and {DEV_APP_KEY_FILE} is unusable: {e}"),
-            )
-        })?,
-    };
+    let text = set_or_development_file(
+        ("APP_KEY", "key:generate"),
+        value,
+        app_env,
+        DEV_APP_KEY_FILE,
+        generate_app_key,
+    )?;
     AppKey::parse(&text).map_err(|why| invalid("APP_KEY", why))
+}
+
+/// The value of `var` as set; unset, an error in production (naming the `command` that makes
+/// one), and elsewhere the value kept in `file`, generated there the first time.
+fn set_or_development_file(
+    (var, command): (&'static str, &str),
+    value: Option<String>,
+    app_env: AppEnv,
+    file: &str,
+    generate: fn() -> Result<String, String>,
+) -> Result<String, ConfigError> {
+    match value {
+        Some(value) => Ok(value),
+        None if app_env == AppEnv::Production => Err(invalid(
+            var,
+            format!("must be set in production (run `jwt-auth-server {command}`)"),
+        )),
+        None => dev_secret(Path::new(file), generate)
+            .map_err(|e| invalid(var, format!("unset, and {file} is unusable: {e}"))),
+    }
 }
 
 /// The value kept in `path`, or a new one from `generate` written there with mode 0600. A file that

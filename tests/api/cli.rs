@@ -290,15 +290,18 @@ fn an_unreachable_database_fails_the_start_quickly() {
     );
 }
 
+/// `migrate` in `dir` with APP_ENV=local and nothing else set: development secrets are generated.
+fn migrate_locally(dir: &WorkDir) -> std::process::Output {
+    command(&dir.0, &[("APP_ENV", "local")])
+        .arg("migrate")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn without_jwt_secret_a_development_secret_is_generated_once() {
     let dir = WorkDir::new();
-    let migrate = || {
-        command(&dir.0, &[("APP_ENV", "local")])
-            .arg("migrate")
-            .output()
-            .unwrap()
-    };
+    let migrate = || migrate_locally(&dir);
     let first = migrate();
     assert!(
         first.status.success(),
@@ -420,12 +423,7 @@ fn key_generate_prints_a_laravel_app_key() {
 fn a_development_secret_readable_by_others_stops_the_start() {
     use std::os::unix::fs::PermissionsExt;
     let dir = WorkDir::new();
-    let migrate = || {
-        command(&dir.0, &[("APP_ENV", "local")])
-            .arg("migrate")
-            .output()
-            .unwrap()
-    };
+    let migrate = || migrate_locally(&dir);
     assert!(migrate().status.success());
     for file in ["storage/jwt-secret", "storage/app-key"] {
         let path = dir.0.join(file);

@@ -1,0 +1,134 @@
+//! Unit tests of `jwt`.
+
+use super::*;
+use crate::config::Secret;
+
+fn service() -> JwtService {
+    JwtService::new(&JwtConfig {
+        secret: Secret::new("unit-test-secret-unit-test-secret-0123"),
+        issuer: "http://issuer.test".into(),
+        ttl_minutes: 60,
+        refresh_ttl_minutes: 20160,
+        leeway_seconds: 0,
+        blacklist_grace_seconds: 0,
+    })
+}
+
+#[test]
+fn a_signed_token_decodes_to_the_same_claims() {
+    let jwt = service();
+    let claims = jwt.login_claims(Id::now_v7(), Utc::now());
+    let token = jwt.encode(&claims).unwrap();
+    assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+    assert_eq!(claims.exp - claims.iat, 3600);
+    assert_eq!(claims.orig_iat, Some(claims.iat));
+}
+
+#[test]
+fn the_header_is_hs256_jwt() {
+    let jwt = service();
+    let token = jwt
+        .encode(&jwt.login_claims(Id::now_v7(), Utc::now()))
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(
+        (header.alg, header.typ.as_deref()),
+        (Algorithm::HS256, Some("JWT"))
+    );
+}
+
+fn oauth_claims(jwt: &JwtService) -> Claims {
+    let client = Id::now_v7();
+    Claims {
+        client_id: Some(client),
+        aud: Some(client.to_string()),
+        scope: Some("read".into()),
+        ..jwt.login_claims(Id::now_v7(), Utc::now())
+    }
+}
+
+#[test]
+fn oauth_access_tokens_are_typed_at_jwt_with_the_client_as_audience() {
+    let jwt = service();
+    let claims = oauth_claims(&jwt);
+    let token = jwt.encode(&claims).unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+}
+
+#[test]
+fn a_token_whose_type_and_claims_disagree_is_invalid() {
+    let jwt = service();
+    let sign = |typ: &str, claims: &Claims| {
+        let header = Header {
+            typ: Some(typ.into()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, claims, &jwt.encoding).unwrap()
+    };
+    let oauth = oauth_claims(&jwt);
+    let plain = jwt.login_claims(Id::now_v7(), Utc::now());
+    let other_audience = Claims {
+        aud: Some(Id::now_v7().to_string()),
+        ..oauth.clone()
+    };
+    let no_audience = Claims {
+        aud: None,
+        ..oauth.clone()
+    };
+    for token in [
+        sign("JWT", &oauth),
+        sign("at+jwt", &plain),
+        sign("at+jwt", &other_audience),
+        sign("at+jwt", &no_audience),
+        sign("JWT", &no_audience),
+    ] {
+        assert!(
+            matches!(
+                jwt.decode(&token, Utc::now()),
+                Err(AuthFailure::TokenInvalid(_))
+            ),
+            "{token}"
+        );
+    }
+    assert!(
+        jwt.decode(&sign("at+JWT", &oauth), Utc::now()).is_ok(),
+        "typ is case-insensitive"
+    );
+}
+
+#[test]
+fn a_recorded_successor_signs_to_the_same_token() {
+    let jwt = service();
+    let old = jwt.login_claims(Id::now_v7(), Utc::now());
+    let next = jwt.successor_claims(&old, Utc::now());
+    let again = jwt.recorded_successor(&old, next.jti, next.iat, next.exp);
+    assert_eq!(again, next);
+    assert_eq!(jwt.encode(&next).unwrap(), jwt.encode(&again).unwrap());
+    assert_eq!(next.orig_iat, old.orig_iat);
+    assert_ne!(next.jti, old.jti);
+}
+
+#[test]
+fn the_jti_carries_the_issue_time_in_milliseconds() {
+    let now = Utc::now();
+    let claims = service().login_claims(Id::now_v7(), now);
+    assert_eq!(claims.issued_at_ms(), now.timestamp_millis());
+}
+
+#[test]
+fn a_token_with_a_future_iat_is_invalid() {
+    let jwt = service();
+    let claims = jwt.login_claims(Id::now_v7(), Utc::now() + chrono::Duration::seconds(30));
+    let token = jwt
+        .encode(&Claims {
+            nbf: Utc::now().timestamp(),
+            ..claims
+        })
+        .unwrap();
+    assert!(matches!(
+        jwt.decode(&token, Utc::now()),
+        Err(AuthFailure::TokenInvalid(_))
+    ));
+}
