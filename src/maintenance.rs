@@ -67,7 +67,7 @@ fn every(period: Duration) -> actix_web::rt::time::Interval {
     actix_web::rt::time::interval_at(start, period)
 }
 
-/// One prune run now (the hourly task and `blacklist:prune`), with the windows today's settings
+/// One prune run now (the hourly task and the `prune` command), with the windows today's settings
 /// allow: a blacklist row stays while its token could be used or refreshed under the current
 /// JWT_REFRESH_TTL and JWT_LEEWAY, even if they were raised after the row was written.
 pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
