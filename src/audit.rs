@@ -39,6 +39,21 @@ pub fn refreshed(user_id: Id, via: &str) {
     tracing::info!(target: "audit", event = "refresh", user_id = %user_id, via);
 }
 
+/// An already refreshed token was presented after the race window: its session ended.
+pub fn refresh_reused(user_id: Id, session_id: Id) {
+    tracing::warn!(target: "audit", event = "refresh_reuse", user_id = %user_id, session_id = %session_id);
+}
+
+/// Sessions ended from the sessions list (`ended` of them).
+pub fn sessions_ended(user_id: Id, ended: usize) {
+    tracing::info!(target: "audit", event = "sessions_ended", user_id = %user_id, ended);
+}
+
+/// The password was changed; the other sessions ended.
+pub fn password_changed(user_id: Id, other_sessions_ended: usize) {
+    tracing::info!(target: "audit", event = "password_changed", user_id = %user_id, other_sessions_ended);
+}
+
 pub fn logged_out(user_id: Id, everywhere: bool) {
     tracing::info!(target: "audit", event = "logout", user_id = %user_id, everywhere);
 }

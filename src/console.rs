@@ -49,8 +49,8 @@ pub fn prune(config: &Config) -> Result<(), String> {
         pruned.blacklisted_tokens
     );
     println!(
-        "Pruned {} expired OAuth sessions and {} expired refresh tokens.",
-        pruned.oauth_sessions, pruned.oauth_refresh_tokens
+        "Pruned {} ended sessions and {} expired OAuth refresh tokens.",
+        pruned.sessions, pruned.oauth_refresh_tokens
     );
     Ok(())
 }
@@ -209,20 +209,25 @@ fn set_env_var(
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(format!("cannot read {}: {error}", env_file.display())),
     };
-    let has_value = current.lines().any(|l| {
-        l.strip_prefix(&prefix)
-            .is_some_and(|v| !v.trim().is_empty())
-    });
+    // What dotenvy reads as NAME=…: also with `export ` before it and blanks around.
+    let value_of = |line: &str| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        line.strip_prefix(name)
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    let has_value = current
+        .lines()
+        .any(|l| value_of(l).is_some_and(|v| !v.trim().is_empty()));
     if has_value && !force {
         return Err(format!(
             "{} already has a {name}; {warning}. Use --force to replace it.",
             env_file.display()
         ));
     }
-    let mut lines: Vec<&str> = current
-        .lines()
-        .filter(|l| !l.starts_with(&prefix))
-        .collect();
+    let mut lines: Vec<&str> = current.lines().filter(|l| value_of(l).is_none()).collect();
     let line = format!("{prefix}{value}");
     lines.push(&line);
     write_private_atomically(env_file, &(lines.join("\n") + "\n"))

@@ -77,7 +77,8 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
     let cutoffs = PruneCutoffs {
         blacklist_expired_before: now - leeway,
         blacklist_written_before: now - minutes(config.jwt.refresh_ttl_minutes) - leeway,
-        sessions_expired_before: now,
+        // Ended more than a refresh window ago: no token of theirs can be presented any more.
+        sessions_ended_before: now - minutes(config.jwt.refresh_ttl_minutes),
         oauth_idle_before: now - minutes(config.oauth.refresh_idle_ttl_minutes),
     };
     prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)

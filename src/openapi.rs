@@ -9,7 +9,9 @@ use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::controllers::{auth_controller, health_controller, oauth_controller};
+use crate::controllers::{
+    auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +22,10 @@ use crate::controllers::{auth_controller, health_controller, oauth_controller};
         auth_controller::me,
         auth_controller::refresh,
         auth_controller::logout,
+        sessions_controller::index,
+        sessions_controller::destroy,
+        sessions_controller::destroy_all,
+        password_controller::update,
         oauth_controller::token,
         oauth_controller::revoke,
         health_controller::show,
@@ -41,10 +47,11 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Where a documented operation is mounted: the path its handler's attribute names, and every path
-/// and method routes.rs serves it at.
+/// Where a documented operation is mounted: the path and method its handler's attribute names,
+/// and every path and method routes.rs serves it at.
 pub struct Mount {
     pub documented: &'static str,
+    pub method: Method,
     pub paths: Vec<String>,
     pub methods: &'static [Method],
 }
@@ -52,46 +59,57 @@ pub struct Mount {
 /// The served document (app data of `GET /api/openapi.json`).
 pub struct Document(pub utoipa::openapi::OpenApi);
 
-/// The document with each documented operation copied to every path and method of its `mounts`.
+/// The document with each documented operation copied to every path and method of its `mounts`
+/// (several mounts may share a path: `GET` and `DELETE /api/sessions`).
 pub fn document(mounts: &[Mount]) -> Document {
     let mut api = ApiDoc::openapi();
-    let mut expanded = Vec::new();
+    let mut expanded: Vec<(String, Method, Operation)> = Vec::new();
     for mount in mounts {
         let Some(operation) = api
             .paths
             .paths
             .get(mount.documented)
-            .and_then(only_operation)
+            .and_then(|item| operation(item, &mount.method))
         else {
             continue;
         };
         for path in &mount.paths {
-            expanded.push((path.clone(), item(&operation, mount.methods)));
+            for method in mount.methods {
+                let mut copy = operation.clone();
+                copy.operation_id = None;
+                expanded.push((path.clone(), method.clone(), copy));
+            }
         }
     }
-    for (path, item) in expanded {
-        api.paths.paths.insert(path, item);
+    for (path, _, _) in &expanded {
+        api.paths.paths.insert(path.clone(), PathItem::default());
+    }
+    for (path, method, operation) in expanded {
+        if let Some(item) = api.paths.paths.get_mut(&path) {
+            set_operation(item, &method, operation);
+        }
     }
     Document(api)
 }
 
-/// The one operation a handler's attribute documents.
-fn only_operation(item: &PathItem) -> Option<Operation> {
-    item.get.clone().or_else(|| item.post.clone())
+/// The operation `item` documents for `method`.
+fn operation(item: &PathItem, method: &Method) -> Option<Operation> {
+    match *method {
+        Method::GET => item.get.clone(),
+        Method::PUT => item.put.clone(),
+        Method::DELETE => item.delete.clone(),
+        _ => item.post.clone(),
+    }
 }
 
-/// A path item with `operation` under each method, each with its own operationId.
-fn item(operation: &Operation, methods: &[Method]) -> PathItem {
-    let mut item = PathItem::default();
-    for method in methods {
-        let mut operation = operation.clone();
-        operation.operation_id = None;
-        match *method {
-            Method::GET => item.get = Some(operation),
-            _ => item.post = Some(operation),
-        }
-    }
-    item
+fn set_operation(item: &mut PathItem, method: &Method, operation: Operation) {
+    let slot = match *method {
+        Method::GET => &mut item.get,
+        Method::PUT => &mut item.put,
+        Method::DELETE => &mut item.delete,
+        _ => &mut item.post,
+    };
+    *slot = Some(operation);
 }
 
 /// `GET /api/openapi.json`.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::models::User;
+use crate::models::{Session, User};
 
 /// A user as clients see it: never the password hash.
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +118,90 @@ impl Responder for RegisteredResource {
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
         no_store(StatusCode::CREATED, &self)
+    }
+}
+
+/// One session in `GET /api/sessions`: where and when a login happened, and whether it is the
+/// caller's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResource {
+    #[schema(value_type = String, format = "uuid")]
+    pub id: Id,
+    /// Whether this is the session of the token that asked.
+    pub current: bool,
+    /// The OAuth client of an OAuth login; null for `/api/login`.
+    #[schema(value_type = Option<String>, format = "uuid")]
+    pub client_id: Option<Id>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Moved at most once a minute by requests, and by every refresh.
+    #[schema(format = DateTime)]
+    pub last_seen_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+impl SessionResource {
+    /// `session` as its owner sees it; `current` when it is the session of the caller's token.
+    pub fn new(session: Session, current: Option<Id>) -> Self {
+        Self {
+            current: Some(session.id) == current,
+            id: session.id,
+            client_id: session.client_id,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            created_at: rfc3339(session.created_at),
+            last_seen_at: rfc3339(session.last_seen_at),
+            expires_at: rfc3339(session.expires_at),
+        }
+    }
+}
+
+/// `GET /api/sessions`: `{"data":[SESSION…]}`, most recently seen first. Never cached.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsResource {
+    pub data: Vec<SessionResource>,
+}
+
+impl Responder for SessionsResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        no_store(StatusCode::OK, &self)
+    }
+}
+
+/// `DELETE /api/sessions`: `{"status":"success","revoked":N}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedResource {
+    #[schema(example = "success")]
+    pub status: String,
+    /// How many sessions ended.
+    pub revoked: usize,
+}
+
+/// `{"status":"success"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusResource {
+    #[schema(example = "success")]
+    pub status: String,
+}
+
+impl Responder for RevokedResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().json(self)
+    }
+}
+
+impl Responder for StatusResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().json(self)
     }
 }
 

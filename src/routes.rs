@@ -4,10 +4,11 @@
 use std::sync::LazyLock;
 
 use actix_web::http::Method;
-use actix_web::{FromRequest, Handler, Resource, Responder, web};
+use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 
 use crate::controllers::{
-    auth_controller, health_controller, oauth_controller, spa_demo_controller,
+    auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
+    spa_demo_controller,
 };
 use crate::openapi::{self, Mount};
 
@@ -19,6 +20,10 @@ pub const LOGIN: (&[&str], &[Method]) = (&["/login", "/signin"], &[Method::POST]
 pub const ME: (&[&str], &[Method]) = (&["/me", "/user"], &[Method::GET, Method::POST]);
 pub const REFRESH: (&[&str], &[Method]) = (&["/refresh"], &[Method::GET, Method::POST]);
 pub const LOGOUT: (&[&str], &[Method]) = (&["/logout"], &[Method::GET, Method::POST]);
+pub const SESSIONS_INDEX: (&[&str], &[Method]) = (&["/sessions"], &[Method::GET]);
+pub const SESSIONS_DESTROY_ALL: (&[&str], &[Method]) = (&["/sessions"], &[Method::DELETE]);
+pub const SESSIONS_DESTROY: (&[&str], &[Method]) = (&["/sessions/{id}"], &[Method::DELETE]);
+pub const PASSWORD: (&[&str], &[Method]) = (&["/password"], &[Method::PUT]);
 /// OAuth and the rest: full paths.
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
 pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
@@ -29,8 +34,9 @@ static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
 
 /// Where each documented operation is served: its aliases under both prefixes, and OAuth's paths.
 fn mounts() -> Vec<Mount> {
-    let api = |documented, (aliases, methods): (&[&str], &'static [Method])| Mount {
+    let api = |documented, method, (aliases, methods): (&[&str], &'static [Method])| Mount {
         documented,
+        method,
         paths: PREFIXES
             .iter()
             .flat_map(|prefix| aliases.iter().map(move |alias| format!("{prefix}{alias}")))
@@ -39,15 +45,20 @@ fn mounts() -> Vec<Mount> {
     };
     let full = |documented, paths: &[&str]| Mount {
         documented,
+        method: Method::POST,
         paths: paths.iter().map(|p| p.to_string()).collect(),
         methods: &[Method::POST],
     };
     vec![
-        api("/api/register", REGISTER),
-        api("/api/login", LOGIN),
-        api("/api/me", ME),
-        api("/api/refresh", REFRESH),
-        api("/api/logout", LOGOUT),
+        api("/api/register", Method::POST, REGISTER),
+        api("/api/login", Method::POST, LOGIN),
+        api("/api/me", Method::GET, ME),
+        api("/api/refresh", Method::POST, REFRESH),
+        api("/api/logout", Method::POST, LOGOUT),
+        api("/api/sessions", Method::GET, SESSIONS_INDEX),
+        api("/api/sessions", Method::DELETE, SESSIONS_DESTROY_ALL),
+        api("/api/sessions/{id}", Method::DELETE, SESSIONS_DESTROY),
+        api("/api/password", Method::PUT, PASSWORD),
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
     ]
@@ -72,7 +83,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(route(LOGIN.0, LOGIN.1, auth_controller::login))
                 .service(route(ME.0, ME.1, auth_controller::me))
                 .service(route(REFRESH.0, REFRESH.1, auth_controller::refresh))
-                .service(route(LOGOUT.0, LOGOUT.1, auth_controller::logout)),
+                .service(route(LOGOUT.0, LOGOUT.1, auth_controller::logout))
+                .service(
+                    resource(SESSIONS_INDEX.0, &[Method::GET, Method::DELETE])
+                        .route(web::get().to(sessions_controller::index))
+                        .route(web::delete().to(sessions_controller::destroy_all)),
+                )
+                .service(route(
+                    SESSIONS_DESTROY.0,
+                    SESSIONS_DESTROY.1,
+                    sessions_controller::destroy,
+                ))
+                .service(route(PASSWORD.0, PASSWORD.1, password_controller::update)),
         );
     }
 }
@@ -90,21 +112,29 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let allow = methods
+    let mut resource = resource(paths, methods);
+    for method in methods {
+        resource = resource.route(web::method(method.clone()).to(handler.clone()));
+    }
+    resource
+}
+
+/// A resource at `paths` whose other methods than `allowed` get 405 with `Allow`; its routes are
+/// added by the caller.
+fn resource(paths: &[&str], allowed: &[Method]) -> Resource {
+    let allow = allowed
         .iter()
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut resource = web::resource(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>());
-    for method in methods {
-        resource = resource.route(web::method(method.clone()).to(handler.clone()));
-    }
-    resource.default_service(web::to(move || {
-        let allow = allow.clone();
-        async move {
-            actix_web::HttpResponse::MethodNotAllowed()
-                .insert_header((actix_web::http::header::ALLOW, allow))
-                .finish()
-        }
-    }))
+    web::resource(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>()).default_service(web::to(
+        move || {
+            let allow = allow.clone();
+            async move {
+                HttpResponse::MethodNotAllowed()
+                    .insert_header((actix_web::http::header::ALLOW, allow))
+                    .finish()
+            }
+        },
+    ))
 }

@@ -58,15 +58,20 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::db::sql_types::Uuid;
 
-    /// One per OAuth login: the family of its refresh tokens, the `sid` of its access tokens.
-    oauth_sessions (id) {
+    /// One per login (`/api/login` or the OAuth password grant): the `sid` of its access tokens,
+    /// and for OAuth the family of its refresh tokens.
+    sessions (id) {
         id -> Uuid,
         user_id -> Uuid,
-        client_id -> Uuid,
+        client_id -> Nullable<Uuid>,
         scopes -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        last_seen_at -> Timestamp,
+        revoked_reason -> Nullable<Text>,
     }
 }
 
@@ -87,13 +92,13 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(oauth_sessions -> users (user_id));
-diesel::joinable!(oauth_sessions -> oauth_clients (client_id));
-diesel::joinable!(oauth_refresh_tokens -> oauth_sessions (session_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sessions -> oauth_clients (client_id));
+diesel::joinable!(oauth_refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     blacklisted_tokens,
     oauth_clients,
-    oauth_sessions,
+    sessions,
     oauth_refresh_tokens
 );

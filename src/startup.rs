@@ -81,7 +81,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
 /// CORS for SPAs on other origins; without CORS_ALLOWED_ORIGINS the middleware is not installed.
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST"])
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(3600);
     for origin in origins {

@@ -70,6 +70,41 @@ $('logout').onclick = async () => {
   render();
 };
 
+/** Lists the user's sessions, each other one with a button that signs it out. */
+async function showSessions() {
+  const response = await run('Sessions', () => api.get('/api/sessions'));
+  const list = $('session-list');
+  list.replaceChildren();
+  if (response.status !== 200) return;
+  for (const session of response.data.data) {
+    const item = document.createElement('li');
+    item.dataset.session = session.id;
+    const where = session.current ? 'This browser' : (session.user_agent ?? 'Unknown device');
+    item.textContent = `${where} · ${session.ip ?? 'unknown address'} · last seen ${session.last_seen_at} `;
+    if (!session.current) {
+      const end = document.createElement('button');
+      end.textContent = 'Sign out';
+      end.className = 'end-session';
+      end.onclick = async () => {
+        await run('Sign out session', () => api.delete(`/api/sessions/${session.id}`));
+        await showSessions();
+      };
+      item.append(end);
+    }
+    list.append(item);
+  }
+}
+
+$('sessions').onclick = showSessions;
+
+$('others').onclick = async () => {
+  const response = await run('Sign out everywhere else', () => api.delete('/api/sessions', { params: { except: 'current' } }));
+  if (response.status === 200) {
+    await showSessions();
+    say(`Signed out ${response.data.revoked} other session(s)`);
+  }
+};
+
 $('burst').onclick = async () => {
   const before = refreshes;
   const results = await Promise.allSettled(Array.from({ length: 10 }, () => api.get('/api/me')));

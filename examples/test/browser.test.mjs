@@ -28,7 +28,7 @@ after(async () => {
   server?.stop();
 });
 
-test('sign up, sign in, who am I, 10 requests after expiry, log out, who am I fails', async () => {
+test('sign up, sign in, who am I, sessions, 10 requests after expiry, log out, who am I fails', async () => {
   const page = await browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -52,6 +52,30 @@ test('sign up, sign in, who am I, 10 requests after expiry, log out, who am I fa
   await click('#whoami', 'Who am I: 200');
   const me = JSON.parse((await page.locator('#output').textContent()).split('\n').slice(1).join('\n'));
   assert.equal(me.email, email);
+
+  // Where you're signed in: a second device logs in; this page lists it and signs it out.
+  const otherDevice = async () => {
+    const response = await fetch(`${server.baseURL}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'Other device' },
+      body: JSON.stringify({ email, password: 'browser password 123' }),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()).access_token;
+  };
+  const meWith = async (token) => (await fetch(`${server.baseURL}/api/me`, { headers: { Authorization: `Bearer ${token}` } })).status;
+  const phone = await otherDevice();
+  await click('#sessions', 'Sessions: 200');
+  assert.equal(await page.locator('#session-list li').count(), 2);
+  assert.match(await page.locator('#session-list li').first().textContent(), /Other device/);
+  await page.click('#session-list .end-session');
+  await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 1, null, { timeout: 10_000 });
+  assert.equal(await meWith(phone), 401);
+  const tablets = [await otherDevice(), await otherDevice()];
+  await click('#others', 'Signed out 2 other session(s)');
+  assert.equal(await page.locator('#session-list li').count(), 1);
+  for (const tablet of tablets) assert.equal(await meWith(tablet), 401);
+  await click('#whoami', 'Who am I: 200');
 
   // The token expires (forged an hour past its exp, still inside the refresh window).
   await page.evaluate((token) => localStorage.setItem('jwt', token), expiredToken(me.id));

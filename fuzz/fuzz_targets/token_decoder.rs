@@ -15,6 +15,7 @@ static JWT: LazyLock<JwtService> = LazyLock::new(|| {
         refresh_ttl_minutes: 20160,
         leeway_seconds: 0,
         blacklist_grace_seconds: 0,
+            refresh_race_window_seconds: 10,
     })
 });
 

@@ -1,6 +1,6 @@
 //! The guards, as typed extractors (Laravel: the `auth:api` middleware). A handler's signature names
-//! its guard, so `refresh` and `logout`, which take [`RefreshableToken`], can never end up behind
-//! the expiry check by mistake. Each guard costs one database round trip.
+//! its guard, so `logout` ([`RefreshableToken`]) and `refresh` ([`TokenToRefresh`]) can never end
+//! up behind the expiry check by mistake. Each guard costs one database round trip.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
-use crate::models::{BlacklistedToken, User};
+use crate::models::{BlacklistedToken, Session, User};
 use crate::state::AppState;
 
 /// An unexpired, unrevoked token and its user: what `auth:api` lets through.
@@ -22,17 +22,25 @@ pub struct AuthUser {
     pub claims: Claims,
 }
 
-/// A token that may be refreshed or logged out: possibly expired, but inside the refresh window
-/// (orig_iat + JWT_REFRESH_TTL) and not revoked.
+/// A token that may be logged out: possibly expired, but inside the refresh window
+/// (orig_iat + JWT_REFRESH_TTL), its session active, and not blacklisted (or in its grace period).
 #[derive(Debug)]
 pub struct RefreshableToken {
     pub user: User,
     pub claims: Claims,
-    /// Its blacklist row when it was refreshed already and is inside the grace period.
-    pub in_grace: Option<BlacklistedToken>,
 }
 
-#[derive(Clone, Copy)]
+/// A token presented to `refresh`: as [`RefreshableToken`], except that a blacklist row is handed
+/// over instead of refused, so the handler can tell a concurrent refresh from a replay.
+#[derive(Debug)]
+pub struct TokenToRefresh {
+    pub user: User,
+    pub claims: Claims,
+    /// Its blacklist row when it was refreshed (or logged out) already.
+    pub previous: Option<BlacklistedToken>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Check {
     /// exp must not have passed.
     Access,
@@ -42,6 +50,25 @@ enum Check {
 
 type GuardFuture<T> = Pin<Box<dyn Future<Output = AppResult<T>>>>;
 
+/// What every guard has checked: the token, its user, its session; and its blacklist row.
+struct Checked {
+    user: User,
+    claims: Claims,
+    entry: Option<BlacklistedToken>,
+}
+
+impl Checked {
+    /// Refuses a blacklisted token, unless it is inside its grace period.
+    fn not_blacklisted(self) -> AppResult<(User, Claims)> {
+        match self.entry {
+            Some(entry) if !entry.in_grace(crate::db::now()) => {
+                Err(AuthFailure::TokenBlacklisted.into())
+            }
+            _ => Ok((self.user, self.claims)),
+        }
+    }
+}
+
 impl FromRequest for AuthUser {
     type Error = AppError;
     type Future = GuardFuture<Self>;
@@ -49,7 +76,7 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Check::Access);
         Box::pin(async move {
-            let (user, claims, _) = pending.await?;
+            let (user, claims) = pending.await?.not_blacklisted()?;
             Ok(Self { user, claims })
         })
     }
@@ -62,22 +89,37 @@ impl FromRequest for RefreshableToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Check::Refresh);
         Box::pin(async move {
-            let (user, claims, in_grace) = pending.await?;
+            let (user, claims) = pending.await?.not_blacklisted()?;
+            Ok(Self { user, claims })
+        })
+    }
+}
+
+impl FromRequest for TokenToRefresh {
+    type Error = AppError;
+    type Future = GuardFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pending = authenticate(req, Check::Refresh);
+        Box::pin(async move {
+            let Checked {
+                user,
+                claims,
+                entry,
+            } = pending.await?;
             Ok(Self {
                 user,
                 claims,
-                in_grace,
+                previous: entry,
             })
         })
     }
 }
 
-/// Everything both guards check, in order of cost: header, signature and claims, times, then one
-/// query for the user (with its tokens_valid_after), its blacklist row and its OAuth session.
-fn authenticate(
-    req: &HttpRequest,
-    check: Check,
-) -> GuardFuture<(User, Claims, Option<BlacklistedToken>)> {
+/// Everything the guards check, in order of cost: header, signature and claims, times, then one
+/// query for the user (with its tokens_valid_after), its blacklist row and its session. The access
+/// guard also moves the session's `last_seen_at`, at most once a minute (then a second statement).
+fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<Checked> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = bearer_token(req);
     Box::pin(async move {
@@ -88,29 +130,50 @@ fn authenticate(
             Check::Access if state.jwt.is_expired(&claims, now) => {
                 return Err(AuthFailure::TokenExpired.into());
             }
-            Check::Refresh if !state.jwt.is_refreshable(&claims, now) => {
+            // An OAuth token's login lives OAUTH_REFRESH_TTL, not JWT_REFRESH_TTL: its session says.
+            Check::Refresh if !claims.is_oauth() && !state.jwt.is_refreshable(&claims, now) => {
                 return Err(AuthFailure::RefreshExpired.into());
             }
             _ => {}
         }
         let (sub, jti, sid) = (claims.sub, claims.jti, claims.sid);
+        let seen = crate::db::now();
         let (user, entry, session) = state
             .db
-            .run(move |conn| User::find_for_token(conn, sub, jti, sid))
+            .run(move |conn| {
+                let found = User::find_for_token(conn, sub, jti, sid)?;
+                if let Some((_, _, Some(session))) = &found
+                    && check == Check::Access
+                    && session.is_active(seen)
+                    && session.is_stale(seen)
+                {
+                    Session::touch(conn, session.id, seen)?;
+                }
+                Ok(found)
+            })
             .await?
             .ok_or(AuthFailure::UserNotFound)?;
-        let now = now.naive_utc();
-        let revoked_everywhere = user
-            .tokens_valid_after
-            .is_some_and(|cutoff| issued_before(&claims, cutoff));
-        let session_ended = sid.is_some() && !session.is_some_and(|s| s.is_active(now));
-        if revoked_everywhere || session_ended {
+        // Tokens from before sessions carry no sid: `logout?scope=all` reaches them by time.
+        let revoked_everywhere = sid.is_none()
+            && user
+                .tokens_valid_after
+                .is_some_and(|cutoff| issued_before(&claims, cutoff));
+        if revoked_everywhere {
             return Err(AuthFailure::TokenBlacklisted.into());
         }
-        match entry {
-            Some(entry) if !entry.in_grace(now) => Err(AuthFailure::TokenBlacklisted.into()),
-            entry => Ok((user, claims, entry)),
+        match (sid, session) {
+            (None, _) => {}
+            (Some(_), Some(session)) if session.is_active(seen) => {}
+            (Some(_), Some(session)) if session.revoked_at.is_none() && check == Check::Refresh => {
+                return Err(AuthFailure::RefreshExpired.into());
+            }
+            (Some(_), _) => return Err(AuthFailure::TokenBlacklisted.into()),
         }
+        Ok(Checked {
+            user,
+            claims,
+            entry,
+        })
     })
 }
 

@@ -12,7 +12,8 @@ use crate::models::User;
 use crate::state::AppState;
 
 /// The user when `email` (normalised) and `password` match; `None` when they do not.
-/// Err(TooManyRequests) while the IP or the account is locked, known account or not.
+/// Err(TooManyRequests) while the IP or the account is locked, known account or not. Only a wrong
+/// password counts as a failure: an error on the way gives the attempt back.
 pub async fn attempt(
     state: &AppState,
     email: String,
@@ -37,12 +38,12 @@ pub async fn attempt(
     let Some(user) = user.filter(|_| matched) else {
         let digest = audit::email_digest(&state.audit_key, &email);
         audit::login_failed(&digest, ip, via);
-        if state.limits.login_failed(reservation, Instant::now()) {
+        if reservation.failed(Instant::now()) {
             audit::locked_out(&digest, ip);
         }
         return Ok(None);
     };
-    state.limits.login_succeeded(reservation);
+    reservation.succeeded();
     if state.passwords.needs_rehash(&user.password) {
         rehash(state, &user, password).await;
     }

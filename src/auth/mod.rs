@@ -5,4 +5,4 @@
 pub mod guard;
 pub mod login;
 
-pub use guard::{AuthUser, RefreshableToken};
+pub use guard::{AuthUser, RefreshableToken, TokenToRefresh};

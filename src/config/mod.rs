@@ -99,6 +99,9 @@ pub struct JwtConfig {
     pub leeway_seconds: u32,
     /// `JWT_BLACKLIST_GRACE_PERIOD` in seconds a refreshed token keeps working.
     pub blacklist_grace_seconds: u32,
+    /// `JWT_REFRESH_RACE_WINDOW` in seconds: a refreshed token presented again within it (or the
+    /// grace period, if longer) is a concurrent request; later, a replay that ends its session.
+    pub refresh_race_window_seconds: u32,
 }
 
 /// Where the server runs; production refuses shortcuts meant for development.
@@ -195,6 +198,7 @@ fn jwt<F: Fn(&str) -> Option<String>>(
         refresh_ttl_minutes: r.positive("JWT_REFRESH_TTL")?,
         leeway_seconds: r.required("JWT_LEEWAY")?,
         blacklist_grace_seconds: r.required("JWT_BLACKLIST_GRACE_PERIOD")?,
+        refresh_race_window_seconds: r.required("JWT_REFRESH_RACE_WINDOW")?,
     })
 }
 

@@ -22,6 +22,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("JWT_REFRESH_TTL", "20160"),
     ("JWT_LEEWAY", "0"),
     ("JWT_BLACKLIST_GRACE_PERIOD", "0"),
+    ("JWT_REFRESH_RACE_WINDOW", "10"),
     ("BCRYPT_ROUNDS", "12"),
     ("CORS_ALLOWED_ORIGINS", ""),
     ("SPA_DEMO", "false"),

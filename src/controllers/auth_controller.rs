@@ -7,14 +7,15 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::audit;
-use crate::auth::{AuthUser, RefreshableToken, login};
+use crate::auth::{AuthUser, RefreshableToken, TokenToRefresh, login};
 use crate::db;
 use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::jwt::Claims;
-use crate::models::{Added, BlacklistedToken, NewUser, User, revoke_access_token};
-
-use crate::requests::{ClientIp, LoginRequest, RegisterRequest, Validated};
+use crate::models::{
+    Added, BlacklistedToken, Ended, NewLogin, NewUser, Session, User, revoke_access_token,
+};
+use crate::requests::{ClientIp, LoginRequest, RegisterRequest, UserAgent, Validated};
 use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
 use crate::state::AppState;
 
@@ -60,13 +61,33 @@ pub async fn register(
 pub async fn login(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
     Validated(input): Validated<LoginRequest>,
 ) -> AppResult<TokenResource> {
     let (email, password) = (input.email.into_text(), input.password.into_text());
     let user = login::attempt(&state, email, password, ip, "api")
         .await?
         .ok_or(AppError::InvalidCredentials)?;
-    let claims = state.jwt.login_claims(user.id, Utc::now());
+    // The session lives as long as the chain can be refreshed (JWT_REFRESH_TTL, plus the leeway).
+    let lifetime = chrono::Duration::minutes(i64::from(state.config.jwt.refresh_ttl_minutes))
+        + chrono::Duration::seconds(i64::from(state.config.jwt.leeway_seconds));
+    let session = Session::start(
+        NewLogin {
+            user_id: user.id,
+            client_id: None,
+            scopes: String::new(),
+            user_agent,
+            ip: ip.map(|ip| ip.to_string()),
+            lifetime,
+        },
+        db::now(),
+    );
+    let mut claims = state.jwt.login_claims(user.id, Utc::now());
+    claims.sid = Some(session.id);
+    state
+        .db
+        .run(move |conn| Session::create(conn, &session))
+        .await?;
     respond_with_token(&state, &claims)
 }
 
@@ -80,7 +101,9 @@ pub async fn me(auth: AuthUser) -> UserResource {
 }
 
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
-/// blacklisted. Within the grace period every refresh of the old token gets the same successor.
+/// blacklisted with its successor, and the session's `last_seen_at` moves. An already refreshed
+/// token presented again is a concurrent request inside JWT_REFRESH_RACE_WINDOW (the same successor
+/// within the grace period, else 401) and a replay after it: 401, and its whole session ends.
 #[utoipa::path(post, path = "/api/refresh", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, description = "A new token; the old one is blacklisted (an OAuth access token is 401 token_invalid)", body = TokenResource),
     GuardErrors, Throttled, Unavailable,
@@ -88,7 +111,7 @@ pub async fn me(auth: AuthUser) -> UserResource {
 pub async fn refresh(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
-    token: RefreshableToken,
+    token: TokenToRefresh,
 ) -> AppResult<TokenResource> {
     if token.claims.is_oauth() {
         // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
@@ -99,9 +122,8 @@ pub async fn refresh(
         .into());
     }
     state.limits.refresh_attempt(ip, Instant::now())?;
-    audit::refreshed(token.user.id, "api");
-    if let Some(entry) = &token.in_grace {
-        return respond_with_successor(&state, &token.claims, entry);
+    if let Some(previous) = &token.previous {
+        return refreshed_again(&state, &token, previous).await;
     }
     let now = Utc::now();
     let successor = state.jwt.successor_claims(&token.claims, now);
@@ -113,17 +135,53 @@ pub async fn refresh(
         successor_jti: Some(successor.jti),
         successor_iat: Some(successor.iat),
         successor_exp: Some(successor.exp),
-        created_at: now.naive_utc(),
+        created_at: db::now(),
     };
-    match state
+    let (sid, seen) = (token.claims.sid, entry.created_at);
+    let added = state
         .db
-        .run(move |conn| BlacklistedToken::add(conn, &entry))
-        .await?
-    {
-        Added::New => respond_with_token(&state, &successor),
+        .run(move |conn| {
+            let added = BlacklistedToken::add(conn, &entry)?;
+            if let (Added::New, Some(sid)) = (&added, sid) {
+                Session::touch(conn, sid, seen)?;
+            }
+            Ok(added)
+        })
+        .await?;
+    match added {
+        Added::New => {
+            audit::refreshed(token.user.id, "api");
+            respond_with_token(&state, &successor)
+        }
         // A concurrent refresh of the same token won the race.
-        Added::Existing(winner) => respond_with_successor(&state, &token.claims, &winner),
+        Added::Existing(winner) => refreshed_again(&state, &token, &winner).await,
     }
+}
+
+/// A token that was refreshed already, presented again. Within the grace period: its successor
+/// again. Within the race window (concurrent tabs, a retry): 401, and the session stays. Later: a
+/// replay — 401, and the session ends, so the chain is dead whoever holds it.
+async fn refreshed_again(
+    state: &AppState,
+    token: &TokenToRefresh,
+    previous: &BlacklistedToken,
+) -> AppResult<TokenResource> {
+    let now = db::now();
+    if previous.in_grace(now) {
+        return respond_with_successor(state, &token.claims, previous);
+    }
+    let window = state.jwt.race_window();
+    let replayed = previous.successor().is_some() && previous.created_at + window <= now;
+    if let (true, Some(sid)) = (replayed, token.claims.sid) {
+        let ended = state
+            .db
+            .run(move |conn| Session::revoke(conn, sid, Ended::RefreshReuse, now))
+            .await?;
+        if ended {
+            audit::refresh_reused(token.user.id, sid);
+        }
+    }
+    Err(AuthFailure::TokenBlacklisted.into())
 }
 
 /// The `?scope=` of a logout.
@@ -133,7 +191,8 @@ pub struct LogoutQuery {
 }
 
 /// `GET|POST /logout[?scope=all]`: the token (valid, or expired inside its refresh window) is
-/// blacklisted; with `scope=all` every token of the user issued until now is rejected too.
+/// blacklisted and its session ends, with every token of that login; with `scope=all` every
+/// session of the user ends too.
 #[utoipa::path(post, path = "/api/logout", tag = "auth", security(("bearer" = [])),
     params(("scope" = Option<String>, Query, description = "`all`: every token of the user")),
     responses(
@@ -165,11 +224,10 @@ pub async fn logout(
         state.jwt.blacklist_until(claims),
         now,
     );
-    // A token from the OAuth endpoint carries its session (sid): that ends too.
     let (user_id, sid) = (token.user.id, claims.sid);
     state
         .db
-        .run(move |conn| revoke_access_token(conn, entry, sid, everywhere, now))
+        .run(move |conn| revoke_access_token(conn, entry, sid, Ended::Logout, everywhere, now))
         .await?;
     audit::logged_out(user_id, everywhere);
     Ok(HttpResponse::Ok().json(MessageResource {
@@ -194,7 +252,7 @@ fn respond_with_successor(
     entry: &BlacklistedToken,
 ) -> AppResult<TokenResource> {
     match entry.successor() {
-        Some((jti, iat, exp)) if entry.in_grace(Utc::now().naive_utc()) => {
+        Some((jti, iat, exp)) if entry.in_grace(db::now()) => {
             respond_with_token(state, &state.jwt.recorded_successor(old, jti, iat, exp))
         }
         _ => Err(AuthFailure::TokenBlacklisted.into()),

@@ -3,4 +3,6 @@
 pub mod auth_controller;
 pub mod health_controller;
 pub mod oauth_controller;
+pub mod password_controller;
+pub mod sessions_controller;
 pub mod spa_demo_controller;

@@ -5,12 +5,12 @@ use chrono::Utc;
 
 use crate::db;
 use crate::error::responses::{BodyTransportErrors, Throttled, Unavailable};
-use crate::models::{self, BlacklistedToken, OAuthClient, OAuthRefreshToken, OAuthSession};
+use crate::models::{self, BlacklistedToken, Ended, OAuthClient, OAuthRefreshToken, Session};
 use crate::oauth::error::OAuthErrorBody;
 use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
-use crate::requests::{Body, ClientIp};
+use crate::requests::{Body, ClientIp, UserAgent};
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
 
@@ -27,13 +27,14 @@ pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
     ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
     Body(body): Body,
 ) -> Result<OAuthTokenResource, OAuthError> {
     let params = OAuthParams::parse(&req, &body)?;
     let grant_type = params.require("grant_type", "grant_type is required.")?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
     match grant_type {
-        "password" => grants::password(&state, &client, &params, ip).await,
+        "password" => grants::password(&state, &client, &params, ip, user_agent).await,
         "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,
         _ => Err(OAuthError::UnsupportedGrantType),
     }
@@ -87,7 +88,7 @@ async fn revoke_access_token(
     let sid = claims.sid;
     state
         .db
-        .run(move |conn| models::revoke_access_token(conn, entry, sid, false, now))
+        .run(move |conn| models::revoke_access_token(conn, entry, sid, Ended::Revoked, false, now))
         .await?;
     Ok(())
 }
@@ -104,7 +105,7 @@ async fn revoke_refresh_token(
         .run(
             move |conn| match OAuthRefreshToken::find(conn, &token_hash)? {
                 Some(row) if row.client_id == client_id => conn.write_transaction(|conn| {
-                    OAuthSession::revoke(conn, row.session_id, db::now())
+                    Session::revoke(conn, row.session_id, Ended::Revoked, db::now()).map(drop)
                 }),
                 _ => Ok(()),
             },

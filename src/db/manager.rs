@@ -3,8 +3,10 @@
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{self, R2D2Connection};
 
@@ -18,6 +20,52 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = 
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    statements: Arc<StatementCounter>,
+}
+
+/// How many SQL statements the pool's connections have started, and, while recording is on, the
+/// first word of each (tests use it to hold a route to its number of statements).
+#[derive(Debug, Default)]
+pub struct StatementCounter {
+    started: AtomicU64,
+    recording: AtomicBool,
+    recorded: Mutex<Vec<String>>,
+}
+
+impl StatementCounter {
+    /// Statements started so far.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// Starts recording each statement's first word (SELECT, INSERT…), forgetting earlier ones.
+    pub fn record(&self) {
+        self.recorded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.recording.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops recording and returns what was recorded since [`record`](Self::record).
+    pub fn recorded(&self) -> Vec<String> {
+        self.recording.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.recorded.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn on_event(&self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            self.started.fetch_add(1, Ordering::Relaxed);
+            if self.recording.load(Ordering::Relaxed) {
+                let text = query.to_string();
+                let word = text.split_whitespace().next().unwrap_or("").to_uppercase();
+                self.recorded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(word);
+            }
+        }
+    }
 }
 
 impl ConnectionManager {
@@ -32,7 +80,15 @@ impl ConnectionManager {
                 format!("cannot create the folder {} for SQLite: {e}", dir.display())
             })?;
         }
-        Ok(Self { url })
+        Ok(Self {
+            url,
+            statements: Arc::default(),
+        })
+    }
+
+    /// The counter every connection of this manager reports to.
+    pub fn statements(&self) -> Arc<StatementCounter> {
+        self.statements.clone()
     }
 }
 
@@ -60,7 +116,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectionError> {
-        let connection = match &self.url {
+        let mut connection = match &self.url {
             DatabaseUrl::Postgres(url) => DbConnection::Postgres(PgConnection::establish(url)?),
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -69,6 +125,9 @@ impl r2d2::ManageConnection for ConnectionManager {
                 DbConnection::Sqlite(conn)
             }
         };
+        let statements = self.statements.clone();
+        connection
+            .set_instrumentation(move |event: InstrumentationEvent<'_>| statements.on_event(event));
         Ok(ManagedConnection {
             connection,
             broken: false,

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-pub use manager::{ConnectionManager, ManagedConnection};
+pub use manager::{ConnectionManager, ManagedConnection, StatementCounter};
 pub use sql_types::Id;
 
 use crate::error::{AppError, AppResult, Dependency};
@@ -89,7 +89,8 @@ impl DatabaseUrl {
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
             .unwrap_or(url);
-        if path.is_empty() || path.contains("://") || path == ":memory:" {
+        // A libpq key=value string ("host=db password=…") is not a path: never open it as one.
+        if path.is_empty() || path.contains("://") || path == ":memory:" || path.contains('=') {
             return Err(format!(
                 "unsupported database URL (use postgres://…, sqlite://PATH or a file path): {}",
                 redact_url(url)
@@ -116,6 +117,10 @@ fn redact_url(url: &str) -> String {
     };
     let host = parsed.host_str().unwrap_or("");
     let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    // An '@' left in the path means the URL split inside an unencoded password ('/' in it).
+    if parsed.path().contains('@') {
+        return format!("{}://(unparseable URL)", parsed.scheme());
+    }
     format!("{}://{host}{port}{}", parsed.scheme(), parsed.path())
 }
 
@@ -123,6 +128,7 @@ fn redact_url(url: &str) -> String {
 #[derive(Clone)]
 pub struct DbPool {
     pool: Pool<ConnectionManager>,
+    statements: std::sync::Arc<StatementCounter>,
 }
 
 impl DbPool {
@@ -130,6 +136,7 @@ impl DbPool {
     /// database that is down fails the start with the driver's own message.
     pub fn connect(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Self, String> {
         let manager = ConnectionManager::new(url.clone())?;
+        let statements = manager.statements();
         let pool = Pool::builder()
             .max_size(size)
             // A checkout must not cost a round trip: broken connections are found by their errors.
@@ -138,7 +145,12 @@ impl DbPool {
             .error_handler(Box::new(manager::LogConnectionErrors))
             .build(manager)
             .map_err(|e| format!("cannot connect to {}: {e}", url.describe()))?;
-        Ok(Self { pool })
+        Ok(Self { pool, statements })
+    }
+
+    /// The statements the pool's connections have run (tests count them per request).
+    pub fn statements(&self) -> &StatementCounter {
+        &self.statements
     }
 
     /// A connection for synchronous callers (CLI commands, tests); waits at most DB_TIMEOUT.
@@ -231,6 +243,8 @@ mod tests {
             );
         }
         assert!(DatabaseUrl::parse("mysql://root:pw@localhost/db").is_err());
+        let keywords = DatabaseUrl::parse("host=db user=app password=hunter2").unwrap_err();
+        assert!(!keywords.contains("hunter2"), "{keywords}");
         assert!(DatabaseUrl::parse("").is_err());
     }
 
@@ -261,6 +275,10 @@ mod tests {
             ),
             (
                 "postgres://app:hunter2@db:99999/app",
+                "postgres://(unparseable URL)",
+            ),
+            (
+                "postgres://app:/hunter2@db/app",
                 "postgres://(unparseable URL)",
             ),
         ] {

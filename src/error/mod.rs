@@ -85,6 +85,9 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("not found")]
     NotFound,
+    /// A record the request named does not exist for this user (Laravel's ModelNotFoundException).
+    #[error("not found: {0}")]
+    ModelNotFound(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]
@@ -143,6 +146,7 @@ impl AppError {
             ),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", (*why).into()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
+            Self::ModelNotFound(what) => (StatusCode::NOT_FOUND, "not_found", (*what).into()),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

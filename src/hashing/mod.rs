@@ -104,9 +104,11 @@ impl PasswordHasher {
         })
     }
 
-    /// Whether `hash` was made at a lower cost than BCRYPT_ROUNDS (then login rehashes it).
+    /// Whether `hash` was made at another cost than BCRYPT_ROUNDS (then login rehashes it, as
+    /// Laravel's `Hash::needsRehash` does: a dearer hash would take longer than the dummy's check,
+    /// and tell that the account exists).
     pub fn needs_rehash(&self, hash: &str) -> bool {
-        cost_of(hash).is_some_and(|cost| cost < self.cost)
+        cost_of(hash).is_some_and(|cost| cost != self.cost)
     }
 
     /// Runs one bcrypt job once a slot is free. The slot's permit moves into the job, so it is
@@ -151,14 +153,15 @@ impl PasswordHasher {
     /// Whether `candidate` matches `hash`. Without a hash (unknown email) the dummy is checked, so
     /// both failures take the same time; a candidate over 72 bytes never matches. A hash cheaper
     /// than BCRYPT_ROUNDS (imported at cost 10, not yet rehashed) is padded to the time the
-    /// configured cost takes, so its answer does not tell that the account exists.
+    /// configured cost takes, holding its slot as long, so neither its answer nor the queue behind
+    /// it tells that the account exists.
     pub async fn verify(&self, candidate: String, hash: Option<String>) -> AppResult<bool> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let missing_rounds = self
             .cost
             .saturating_sub(cost_of(&hash).unwrap_or(self.cost));
-        let (matched, took) = self
+        let matched = self
             .run(move || {
                 let started = Instant::now();
                 let fits = candidate.len() <= MAX_PASSWORD_BYTES;
@@ -169,14 +172,15 @@ impl PasswordHasher {
                         false
                     }
                 };
-                (matched, started.elapsed())
+                if missing_rounds > 0 {
+                    // bcrypt's time doubles with each round of cost; the padding sleeps on the
+                    // bcrypt thread (using no CPU) so the slot is held as long as a full check.
+                    let factor = (1u32 << missing_rounds.min(16)) - 1;
+                    std::thread::sleep(started.elapsed() * factor);
+                }
+                matched
             })
             .await?;
-        if missing_rounds > 0 {
-            // bcrypt's time doubles with each round of cost; the padding waits, it does not hash.
-            let factor = (1u32 << missing_rounds.min(16)) - 1;
-            actix_web::rt::time::sleep(took * factor).await;
-        }
         Ok(matched && known)
     }
 }

@@ -79,6 +79,7 @@ pub struct JwtService {
     refresh_ttl: i64,
     leeway: i64,
     grace: i64,
+    race_window: i64,
 }
 
 impl JwtService {
@@ -108,6 +109,7 @@ impl JwtService {
             refresh_ttl: i64::from(config.refresh_ttl_minutes) * 60,
             leeway: i64::from(config.leeway_seconds),
             grace: i64::from(config.blacklist_grace_seconds),
+            race_window: i64::from(config.refresh_race_window_seconds),
         }
     }
 
@@ -217,6 +219,12 @@ impl JwtService {
             .max(claims.orig_iat().saturating_add(self.refresh_ttl))
             .saturating_add(self.leeway);
         timestamp(end)
+    }
+
+    /// How long after a refresh the old token, presented again, counts as a concurrent request
+    /// rather than a replay: JWT_REFRESH_RACE_WINDOW, or the grace period if that is longer.
+    pub fn race_window(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.race_window.max(self.grace))
     }
 
     /// Until when a refreshed token keeps working (now when there is no grace period).

@@ -11,6 +11,7 @@ fn service() -> JwtService {
         refresh_ttl_minutes: 20160,
         leeway_seconds: 0,
         blacklist_grace_seconds: 0,
+        refresh_race_window_seconds: 10,
     })
 }
 

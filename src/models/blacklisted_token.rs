@@ -9,9 +9,6 @@ use crate::schema::blacklisted_tokens;
 
 diesel::alias!(blacklisted_tokens as expired_tokens: ExpiredTokens);
 
-/// How many successors a logout follows at most (each link is a refresh inside the grace period).
-const MAX_CHAIN: usize = 32;
-
 /// A blacklisted token: refreshed (with its successor) or logged out. The row as read and as written.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
 #[diesel(table_name = blacklisted_tokens)]
@@ -82,13 +79,13 @@ impl BlacklistedToken {
         }
     }
 
-    /// Logout: blacklists `row.jti` with no grace, ends the grace of whichever token it succeeded
-    /// (so it is never handed out again), and, if it had been refreshed, blacklists its successors
-    /// too: logging out with a token in its grace ends the session it was refreshed into.
-    /// Call inside a write transaction.
+    /// Logout: blacklists `row.jti` with no grace (a row it already has loses its grace), and ends
+    /// the grace of whichever token it succeeded, so that one is never handed out again. A token of
+    /// a session needs no more: ending the session ends its successors. Call inside a write
+    /// transaction.
     pub fn revoke(
         conn: &mut DbConnection,
-        mut row: BlacklistedToken,
+        row: BlacklistedToken,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         diesel::update(
@@ -98,37 +95,22 @@ impl BlacklistedToken {
         )
         .set(blacklisted_tokens::grace_until.eq(now))
         .execute(conn)?;
-        for _ in 0..MAX_CHAIN {
-            // A savepoint, so that Postgres's transaction survives the unique violation.
-            let inserted = conn.transaction(|conn| {
-                diesel::insert_into(blacklisted_tokens::table)
-                    .values(&row)
-                    .execute(conn)
-            });
-            match inserted {
-                Ok(_) => return Ok(()),
-                Err(error) if is_unique_violation(&error) => {}
-                Err(error) => return Err(error),
-            }
-            let existing: BlacklistedToken =
+        // A savepoint, so that Postgres's transaction survives the unique violation.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(blacklisted_tokens::table)
+                .values(&row)
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => {
                 diesel::update(blacklisted_tokens::table.find(row.jti))
                     .set(blacklisted_tokens::grace_until.eq(now))
-                    .returning(blacklisted_tokens::all_columns)
-                    .get_result(conn)?;
-            let Some((jti, _, exp)) = existing.successor() else {
-                return Ok(());
-            };
-            let successor_exp = chrono::DateTime::from_timestamp(exp, 0).map(|t| t.naive_utc());
-            row = BlacklistedToken {
-                jti,
-                expires_at: row.expires_at.max(successor_exp.unwrap_or(row.expires_at)),
-                successor_jti: None,
-                successor_iat: None,
-                successor_exp: None,
-                ..row
-            };
+                    .execute(conn)
+                    .map(drop)
+            }
+            Err(error) => Err(error),
         }
-        Ok(())
     }
 
     /// Deletes up to `batch` rows whose `expires_at` is before `expired_before` and that were

@@ -3,13 +3,13 @@
 pub mod blacklisted_token;
 pub mod oauth_client;
 pub mod oauth_refresh_token;
-pub mod oauth_session;
+pub mod session;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
-pub use oauth_session::OAuthSession;
+pub use session::{Ended, NewLogin, Session};
 pub use user::{EmailsNormalised, NewUser, User, normalise_email};
 
 use std::time::Duration;
@@ -20,12 +20,14 @@ use diesel::QueryResult;
 use crate::db::{DbConnection, Id};
 
 /// Logout and RFC 7009's revocation of an access token, in one write transaction: `token` is
-/// blacklisted (with whatever it was refreshed into), its OAuth `session` ends, and with
-/// `everywhere` every token of the user issued until `now` and every OAuth session of the user.
+/// blacklisted, and its `session` ends with `why` — with it every token of that login, whoever
+/// holds them. With `everywhere`, every session of the user ends too, and every token without a
+/// session (issued before sessions existed) issued until `now`.
 pub fn revoke_access_token(
     conn: &mut DbConnection,
     token: BlacklistedToken,
     session: Option<Id>,
+    why: Ended,
     everywhere: bool,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -33,11 +35,11 @@ pub fn revoke_access_token(
         let user_id = token.user_id;
         BlacklistedToken::revoke(conn, token, now)?;
         if let Some(session) = session {
-            OAuthSession::revoke(conn, session, now)?;
+            Session::revoke(conn, session, why, now)?;
         }
         if everywhere {
             User::revoke_tokens_issued_before(conn, user_id, now)?;
-            OAuthSession::revoke_all_of_user(conn, user_id, now)?;
+            Session::revoke_all_of_user(conn, user_id, None, Ended::LogoutEverywhere, now)?;
         }
         Ok(())
     })
@@ -47,7 +49,7 @@ pub fn revoke_access_token(
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Pruned {
     pub blacklisted_tokens: usize,
-    pub oauth_sessions: usize,
+    pub sessions: usize,
     pub oauth_refresh_tokens: usize,
 }
 
@@ -58,8 +60,8 @@ pub struct PruneCutoffs {
     pub blacklist_expired_before: NaiveDateTime,
     /// …and that were written before this (their tokens' refresh window, by today's settings, is over).
     pub blacklist_written_before: NaiveDateTime,
-    /// OAuth sessions past their absolute lifetime (their refresh tokens go with them).
-    pub sessions_expired_before: NaiveDateTime,
+    /// Sessions that expired or were revoked before this (their refresh tokens go with them).
+    pub sessions_ended_before: NaiveDateTime,
     /// OAuth refresh tokens created before this (unused that long, or long since rotated).
     pub oauth_idle_before: NaiveDateTime,
 }
@@ -81,8 +83,8 @@ pub fn prune_expired(
                 batch,
             )
         })?,
-        oauth_sessions: in_batches(conn, batch, pause, |c| {
-            OAuthSession::prune_batch(c, cutoffs.sessions_expired_before, batch)
+        sessions: in_batches(conn, batch, pause, |c| {
+            Session::prune_batch(c, cutoffs.sessions_ended_before, batch)
         })?,
         oauth_refresh_tokens: in_batches(conn, batch, pause, |c| {
             OAuthRefreshToken::prune_batch(c, cutoffs.oauth_idle_before, batch)

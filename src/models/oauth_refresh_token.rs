@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id};
-use crate::models::OAuthSession;
-use crate::schema::{oauth_refresh_tokens, oauth_sessions};
+use crate::models::{Ended, Session};
+use crate::schema::{oauth_refresh_tokens, sessions};
 
 diesel::alias!(oauth_refresh_tokens as stale_tokens: StaleTokens);
 
@@ -42,14 +42,11 @@ impl OAuthRefreshToken {
     pub fn find_with_session(
         conn: &mut DbConnection,
         token_hash: &str,
-    ) -> QueryResult<Option<(OAuthRefreshToken, OAuthSession)>> {
+    ) -> QueryResult<Option<(OAuthRefreshToken, Session)>> {
         oauth_refresh_tokens::table
-            .inner_join(oauth_sessions::table)
+            .inner_join(sessions::table)
             .filter(oauth_refresh_tokens::token_hash.eq(token_hash))
-            .select((
-                oauth_refresh_tokens::all_columns,
-                oauth_sessions::all_columns,
-            ))
+            .select((oauth_refresh_tokens::all_columns, sessions::all_columns))
             .first(conn)
             .optional()
     }
@@ -86,7 +83,7 @@ impl OAuthRefreshToken {
         now: NaiveDateTime,
     ) -> QueryResult<Rotation> {
         conn.write_transaction(|conn| {
-            OAuthSession::lock(conn, child.session_id)?;
+            Session::lock(conn, child.session_id, now)?;
             if Self::mark_used(conn, parent_hash, now)? {
                 Self::create(conn, child)?;
                 return Ok(Rotation::Rotated);
@@ -101,7 +98,7 @@ impl OAuthRefreshToken {
             if just_rotated && child_unused && !reuse_interval.is_zero() {
                 return Ok(Rotation::Reused);
             }
-            OAuthSession::revoke(conn, child.session_id, now)?;
+            Session::revoke(conn, child.session_id, Ended::RefreshReuse, now)?;
             Ok(Rotation::Replayed)
         })
     }

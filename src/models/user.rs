@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id, is_unique_violation};
-use crate::models::{BlacklistedToken, OAuthSession};
-use crate::schema::{blacklisted_tokens, oauth_sessions, users};
+use crate::models::{BlacklistedToken, Session};
+use crate::schema::{blacklisted_tokens, sessions, users};
 
 /// A user row. `password` is the bcrypt hash and never leaves the server (see UserResource).
 #[derive(Debug, Clone, Queryable)]
@@ -78,8 +78,8 @@ struct StoredEmail {
     email: String,
 }
 
-/// A token's user with the blacklist row of its jti and its OAuth session, if any.
-pub type TokenOwner = (User, Option<BlacklistedToken>, Option<OAuthSession>);
+/// A token's user with the blacklist row of its jti and its session, if any.
+pub type TokenOwner = (User, Option<BlacklistedToken>, Option<Session>);
 
 impl User {
     /// Inserts `new`; `Ok(None)` when the email is already taken (the unique index decides, so
@@ -114,7 +114,7 @@ impl User {
     }
 
     /// What a guard needs in ONE round trip: the token's user, the blacklist row of its jti and,
-    /// for a token of the OAuth endpoint, its session.
+    /// for a token that names one (`sid`), its session.
     pub fn find_for_token(
         conn: &mut DbConnection,
         id: Id,
@@ -123,12 +123,12 @@ impl User {
     ) -> QueryResult<Option<TokenOwner>> {
         users::table
             .left_join(blacklisted_tokens::table.on(blacklisted_tokens::jti.eq(jti)))
-            .left_join(oauth_sessions::table.on(oauth_sessions::id.nullable().eq(sid)))
+            .left_join(sessions::table.on(sessions::id.nullable().eq(sid)))
             .filter(users::id.eq(id))
             .select((
                 users::all_columns,
                 blacklisted_tokens::all_columns.nullable(),
-                oauth_sessions::all_columns.nullable(),
+                sessions::all_columns.nullable(),
             ))
             .first(conn)
             .optional()

@@ -11,8 +11,8 @@ use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
 use crate::auth::login;
-use crate::db::{self, Id};
-use crate::models::{OAuthClient, OAuthRefreshToken, OAuthSession, Rotation};
+use crate::db;
+use crate::models::{NewLogin, OAuthClient, OAuthRefreshToken, Rotation, Session};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
@@ -23,6 +23,7 @@ pub async fn password(
     client: &OAuthClient,
     params: &OAuthParams,
     ip: Option<IpAddr>,
+    user_agent: Option<String>,
 ) -> Result<OAuthTokenResource, OAuthError> {
     if !client.allows_grant("password") {
         return Err(OAuthError::UnauthorizedClient(
@@ -45,15 +46,15 @@ pub async fn password(
         ))?;
 
     let now = db::now();
-    let session = OAuthSession {
-        id: Id::now_v7(),
+    let login = NewLogin {
         user_id: user.id,
-        client_id: client.id,
+        client_id: Some(client.id),
         scopes: scopes.to_string(),
-        created_at: now,
-        expires_at: now + Duration::minutes(i64::from(state.config.oauth.refresh_ttl_minutes)),
-        revoked_at: None,
+        user_agent,
+        ip: ip.map(|ip| ip.to_string()),
+        lifetime: Duration::minutes(i64::from(state.config.oauth.refresh_ttl_minutes)),
     };
+    let session = Session::start(login, now);
     let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token)
         .then(refresh_token::generate)
         .transpose()?;
@@ -72,7 +73,7 @@ pub async fn password(
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
-                OAuthSession::create(conn, &session)?;
+                Session::create(conn, &session)?;
                 row.iter()
                     .try_for_each(|row| OAuthRefreshToken::create(conn, row))
             })
@@ -155,14 +156,14 @@ pub async fn refresh_token(
 /// The access token of `session` with `scopes`, and the refresh token if there is one.
 fn respond(
     state: &AppState,
-    session: &OAuthSession,
+    session: &Session,
     scopes: &Scopes,
     refresh_token: Option<String>,
 ) -> Result<OAuthTokenResource, OAuthError> {
     let mut claims = state.jwt.login_claims(session.user_id, Utc::now());
     claims.orig_iat = Some(session.created_at.and_utc().timestamp());
-    claims.client_id = Some(session.client_id);
-    claims.aud = Some(session.client_id.to_string());
+    claims.client_id = session.client_id;
+    claims.aud = session.client_id.map(|client| client.to_string());
     claims.scope = Some(scopes.to_string());
     claims.sid = Some(session.id);
     Ok(OAuthTokenResource {

@@ -27,11 +27,47 @@ pub struct RateLimits {
     refresh_ip: SlidingWindow,
 }
 
-/// A login attempt that passed the limits and holds its place in them until it is decided.
-#[derive(Debug)]
-pub struct LoginReservation {
+/// A login attempt that passed the limits and holds its place in them until it is decided:
+/// [`failed`](Self::failed) keeps it as a failure, [`succeeded`](Self::succeeded) gives it back
+/// and clears the pair. Dropped undecided (the database or the hasher failed, the client went
+/// away), it is given back: only a wrong password counts.
+pub struct LoginReservation<'a> {
+    limits: &'a RateLimits,
     pair: Option<Key>,
     account: Option<Key>,
+}
+
+impl LoginReservation<'_> {
+    /// The password was right: the pair's failures are forgotten and the reservation given back.
+    pub fn succeeded(mut self) {
+        if let Some(pair) = self.pair.take() {
+            self.limits.login_failures_minute.clear(&pair);
+        }
+        if let Some(account) = self.account.take() {
+            self.limits.login_failures_hour.release(&account);
+        }
+    }
+
+    /// The password was wrong: the reservation stands as a failure. True when it locked the pair
+    /// or the account.
+    pub fn failed(mut self, now: Instant) -> bool {
+        let locked = |window: &SlidingWindow, key: Option<Key>| {
+            key.is_some_and(|key| window.check(&key, now).is_err())
+        };
+        locked(&self.limits.login_failures_minute, self.pair.take())
+            | locked(&self.limits.login_failures_hour, self.account.take())
+    }
+}
+
+impl Drop for LoginReservation<'_> {
+    fn drop(&mut self) {
+        if let Some(pair) = self.pair.take() {
+            self.limits.login_failures_minute.release(&pair);
+        }
+        if let Some(account) = self.account.take() {
+            self.limits.login_failures_hour.release(&account);
+        }
+    }
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -61,9 +97,10 @@ impl RateLimits {
         ip: Option<IpAddr>,
         email: &str,
         now: Instant,
-    ) -> AppResult<LoginReservation> {
+    ) -> AppResult<LoginReservation<'_>> {
         if !self.enabled {
             return Ok(LoginReservation {
+                limits: self,
                 pair: None,
                 account: None,
             });
@@ -82,29 +119,10 @@ impl RateLimits {
             return Err(AppError::TooManyRequests(retry));
         }
         Ok(LoginReservation {
+            limits: self,
             pair: Some(pair),
             account: Some(account),
         })
-    }
-
-    /// The password was right: the pair's failures are forgotten and the reservation given back.
-    pub fn login_succeeded(&self, reservation: LoginReservation) {
-        if let Some(pair) = reservation.pair {
-            self.login_failures_minute.clear(&pair);
-        }
-        if let Some(account) = reservation.account {
-            self.login_failures_hour.release(&account);
-        }
-    }
-
-    /// The password was wrong: the reservation stands as a failure. True when it locked the pair
-    /// or the account.
-    pub fn login_failed(&self, reservation: LoginReservation, now: Instant) -> bool {
-        let locked = |window: &SlidingWindow, key: Option<Key>| {
-            key.is_some_and(|key| window.check(&key, now).is_err())
-        };
-        locked(&self.login_failures_minute, reservation.pair)
-            || locked(&self.login_failures_hour, reservation.account)
     }
 
     /// A sign-up from `ip`.

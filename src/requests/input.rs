@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use validator::{ValidateEmail, ValidateLength, ValidationError};
 
+use crate::error::FieldErrors;
 use crate::hashing::{MAX_PASSWORD_BYTES, is_common};
 use crate::models::normalise_email;
 
@@ -158,6 +159,16 @@ pub fn at_most_72_bytes(value: &StringInput) -> Result<(), ValidationError> {
             "The :attribute field must not be greater than 72 bytes.",
         )),
         _ => Ok(()),
+    }
+}
+
+/// Laravel's `confirmed`: a confirmation that was sent must match the password.
+pub fn confirmed(password: &StringInput, confirmation: &StringInput, errors: &mut FieldErrors) {
+    if *confirmation != StringInput::Missing && confirmation != password {
+        errors
+            .entry("password".into())
+            .or_default()
+            .push("The password field confirmation does not match.".into());
     }
 }
 

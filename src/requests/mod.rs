@@ -6,6 +6,8 @@ mod client_ip;
 mod input;
 mod login_request;
 mod register_request;
+mod update_password_request;
+mod user_agent;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +23,8 @@ pub use client_ip::{ClientIp, client_ip};
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
 pub use register_request::RegisterRequest;
+pub use update_password_request::UpdatePasswordRequest;
+pub use user_agent::UserAgent;
 
 use crate::error::{AppError, AppResult, FieldErrors};
 

@@ -6,7 +6,7 @@ use validator::Validate;
 
 use super::FormRequest;
 use super::input::{
-    StringInput, at_most_72_bytes, no_control_characters, not_common, required_text,
+    StringInput, at_most_72_bytes, confirmed, no_control_characters, not_common, required_text,
     text_if_present, valid_email,
 };
 use crate::error::FieldErrors;
@@ -56,13 +56,6 @@ impl FormRequest for RegisterRequest {
 
     /// Laravel's `confirmed` rule: when a confirmation is sent, it must match.
     fn after(&self, errors: &mut FieldErrors) {
-        if self.password_confirmation != StringInput::Missing
-            && self.password_confirmation != self.password
-        {
-            errors
-                .entry("password".into())
-                .or_default()
-                .push("The password field confirmation does not match.".into());
-        }
+        confirmed(&self.password, &self.password_confirmation, errors);
     }
 }

@@ -358,6 +358,31 @@ fn jwt_secret_prints_or_writes_a_new_secret() {
             .success()
     );
     assert_ne!(std::fs::read_to_string(dir.0.join(".env")).unwrap(), env);
+    // A secret written as `export JWT_SECRET=…` is one too, and --force replaces it.
+    std::fs::write(
+        dir.0.join(".env"),
+        "export JWT_SECRET=old-old-old-old-old-old-old-old-old\n",
+    )
+    .unwrap();
+    assert!(
+        !command(&dir.0, &[])
+            .args(["jwt:secret", "--write"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        command(&dir.0, &[])
+            .args(["jwt:secret", "--write", "--force"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let env = std::fs::read_to_string(dir.0.join(".env")).unwrap();
+    assert!(
+        !env.contains("old-old") && env.starts_with("JWT_SECRET="),
+        "{env}"
+    );
 }
 
 /// Issue 9, point 9: .env holds secrets, so it is written whole (a temporary file renamed over

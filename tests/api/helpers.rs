@@ -141,6 +141,7 @@ pub fn test_config(database_url: String) -> Config {
             refresh_ttl_minutes: 20160,
             leeway_seconds: 0,
             blacklist_grace_seconds: 0,
+            refresh_race_window_seconds: 10,
         },
         bcrypt_rounds: 4,
         cors_allowed_origins: vec![],

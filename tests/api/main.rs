@@ -40,4 +40,5 @@ mod rate_limits;
 mod refresh;
 mod register;
 mod security;
+mod sessions;
 mod spa_demo;

@@ -5,9 +5,9 @@ use std::sync::{Arc, Barrier};
 use base64::Engine;
 use diesel::prelude::*;
 use jwt_auth_server::db::{self, Id};
-use jwt_auth_server::models::{OAuthClient, OAuthRefreshToken, OAuthSession};
+use jwt_auth_server::models::{Ended, NewLogin, OAuthClient, OAuthRefreshToken, Session};
 use jwt_auth_server::oauth::refresh_token::hash;
-use jwt_auth_server::schema::{blacklisted_tokens, oauth_refresh_tokens, oauth_sessions};
+use jwt_auth_server::schema::{blacklisted_tokens, oauth_refresh_tokens, sessions};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, TestResponse, claims_of, forge_typed, header_of, now};
@@ -173,7 +173,7 @@ api_tests! {
         assert_oauth_error(&replay, 400, "invalid_grant");
         assert_oauth_error(&refresh(&app, &client_id, &rt2), 400, "invalid_grant");
         app.get("/api/me").bearer(&access).send().assert_error(401, "token_blacklisted");
-        let sessions: Vec<OAuthSession> = app.query(|conn| oauth_sessions::table.load(conn));
+        let sessions: Vec<Session> = app.query(|conn| sessions::table.load(conn));
         assert!(sessions[0].revoked_at.is_some());
     }
 
@@ -302,12 +302,12 @@ api_tests! {
 
         let absolute = password_grant(&app, &client_id, "offline_access");
         let sid = claims_of(absolute.json()["access_token"].as_str().unwrap())["sid"].as_str().unwrap().to_owned();
-        app.execute(&format!("UPDATE oauth_sessions SET expires_at = '2000-01-01 00:00:00' WHERE id = '{sid}'"));
+        app.execute(&format!("UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE id = '{sid}'"));
         assert_oauth_error(&refresh(&app, &client_id, &refresh_token_of(&absolute)), 400, "invalid_grant");
         app.get("/api/me").bearer(absolute.json()["access_token"].as_str().unwrap()).send().assert_error(401, "token_blacklisted");
 
         let pruned = app.query(|conn| jwt_auth_server::maintenance::prune(conn, &app.config));
-        assert_eq!((pruned.oauth_sessions, pruned.oauth_refresh_tokens), (1, 1));
+        assert_eq!((pruned.sessions, pruned.oauth_refresh_tokens), (1, 1));
     }
 
     fn revocation_ends_the_family_and_always_answers_200(backend) {
@@ -414,31 +414,25 @@ api_tests! {
         app.query(|conn| {
             conn.write_transaction(|conn| {
                 for i in 0..1000 {
-                    let session = OAuthSession { id: Id::now_v7(), user_id, client_id: client, scopes: "offline_access".into(), created_at: now, expires_at: now + chrono::Duration::days(30), revoked_at: None };
-                    OAuthSession::create(conn, &session)?;
+                    let login = NewLogin { user_id, client_id: Some(client), scopes: "offline_access".into(), user_agent: None, ip: None, lifetime: chrono::Duration::days(30) };
+                    let session = Session::start(login, now);
+                    Session::create(conn, &session)?;
                     OAuthRefreshToken::create(conn, &OAuthRefreshToken { token_hash: hash(&format!("rt{i}")), session_id: session.id, parent_hash: None, client_id: client, scopes: "offline_access".into(), created_at: now, used_at: None, revoked_at: None })?;
                 }
                 Ok(())
             })
         });
-        let statements = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        {
-            let mut conn = app.conn();
-            let counter = statements.clone();
-            conn.connection.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
-                if matches!(event, diesel::connection::InstrumentationEvent::StartQuery { .. }) {
-                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                }
-            });
-            conn.connection.write_transaction(|conn| OAuthSession::revoke_all_of_user(conn, user_id, db::now())).unwrap();
-            conn.connection.set_instrumentation(|_: diesel::connection::InstrumentationEvent<'_>| {});
-        }
-        let counted = statements.load(std::sync::atomic::Ordering::SeqCst);
-        assert!(counted <= 4, "{counted} statements for 1,000 sessions");
+        app.db.statements().record();
+        app.query(|conn| conn.write_transaction(|conn| Session::revoke_all_of_user(conn, user_id, None, Ended::LogoutEverywhere, db::now())));
+        let statements = app.db.statements().recorded();
+        assert_eq!(statements.iter().filter(|s| *s == "UPDATE").count(), 2, "one per table: {statements:?}");
         // Over HTTP, on fresh rows: every session and refresh token of the user ends.
-        app.execute("UPDATE oauth_sessions SET revoked_at = NULL; UPDATE oauth_refresh_tokens SET revoked_at = NULL");
+        app.execute("UPDATE sessions SET revoked_at = NULL; UPDATE oauth_refresh_tokens SET revoked_at = NULL");
+        app.db.statements().record();
         assert_eq!(app.post("/api/logout?scope=all").bearer(&token).send().status, 200);
-        let open_sessions: i64 = app.query(|conn| oauth_sessions::table.filter(oauth_sessions::revoked_at.is_null()).count().get_result(conn));
+        let statements = app.db.statements().recorded();
+        assert!(statements.len() <= 12, "a logout everywhere of 1,001 sessions: {statements:?}");
+        let open_sessions: i64 = app.query(|conn| sessions::table.filter(sessions::revoked_at.is_null()).count().get_result(conn));
         let open_tokens: i64 = app.query(|conn| oauth_refresh_tokens::table.filter(oauth_refresh_tokens::revoked_at.is_null()).count().get_result(conn));
         assert_eq!((open_sessions, open_tokens), (0, 0));
         assert_oauth_error(&refresh(&app, &client_id, "rt7"), 400, "invalid_grant");
