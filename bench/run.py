@@ -24,7 +24,8 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-BIN = os.path.join(ROOT, "target", "release", "jwt-auth-server")
+# BENCH_BIN measures another build (an earlier commit's, for a before/after) with the same driver.
+BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "jwt-auth-server")
 SECRET = "benchmark-secret-benchmark-secret-0123456789"
 ISSUER = "http://bench.test"
 PASSWORD = "seeded password 1"
@@ -84,10 +85,13 @@ def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def forge(user_id, now):
+def forge(user, now):
+    """A token for a seeded user, of its session when db:seed made one (builds before sessions did not)."""
     header = b64(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
-    claims = {"iss": ISSUER, "sub": user_id, "iat": now, "nbf": now, "exp": now + 3600,
+    claims = {"iss": ISSUER, "sub": user[0], "iat": now, "nbf": now, "exp": now + 3600,
               "jti": str(uuid.uuid4()), "orig_iat": now}
+    if len(user) > 2:
+        claims["sid"] = user[2]
     body = b64(json.dumps(claims, separators=(",", ":")).encode())
     signature = b64(hmac.new(SECRET.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest())
     return f"{header}.{body}.{signature}"
@@ -173,9 +177,9 @@ def run_backend(name, database_url, work, pg):
     users = [line.split(",") for line in server.cli("db:seed", "--users", str(USERS), "--password", PASSWORD).split()]
     now = int(time.time())
     files = {
-        "EMAILS": [email for _, email in users],
-        "TOKENS": [forge(uid, now) for uid, _ in users],
-        "REFRESH_TOKENS": [forge(users[i % len(users)][0], now) for i in range(150_000 if not QUICK else 30_000)],
+        "EMAILS": [user[1] for user in users],
+        "TOKENS": [forge(user, now) for user in users],
+        "REFRESH_TOKENS": [forge(users[i % len(users)], now) for i in range(150_000 if not QUICK else 30_000)],
     }
     env = {"RUN_ID": str(int(time.time()))}
     for key, lines in files.items():

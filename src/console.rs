@@ -8,7 +8,7 @@ use crate::config::{Config, generate_app_key, generate_secret};
 use crate::crypto::sha256_hex;
 use crate::db::{self, DatabaseUrl, DbPool, Id};
 use crate::maintenance;
-use crate::models::{NewUser, OAuthClient, User};
+use crate::models::{NewLogin, NewUser, OAuthClient, Session, User};
 use crate::oauth::scopes::Scopes;
 use crate::startup;
 
@@ -56,7 +56,8 @@ pub fn prune(config: &Config) -> Result<(), String> {
 }
 
 /// `db:seed` (Laravel: `php artisan db:seed`): `count` users `seed{i}@example.test` sharing one
-/// password, hashed once at BCRYPT_ROUNDS; prints `id,email` per user (the benchmark's input).
+/// password, hashed once at BCRYPT_ROUNDS, each with one session as a login would leave it; prints
+/// `id,email,session_id` per user (the benchmark's input: it signs tokens for those sessions).
 pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), String> {
     let hash = bcrypt::hash(password, config.bcrypt_rounds).map_err(|e| e.to_string())?;
     let pool = pool(config)?;
@@ -70,15 +71,33 @@ pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), S
             )
         })
         .collect();
+    let now = db::now();
+    let lifetime = chrono::Duration::minutes(i64::from(config.jwt.refresh_ttl_minutes));
+    let sessions: Vec<Session> = users
+        .iter()
+        .map(|user| {
+            let login = NewLogin {
+                user_id: user.id,
+                client_id: None,
+                scopes: String::new(),
+                user_agent: Some("db:seed".into()),
+                ip: None,
+                lifetime,
+            };
+            Session::start(login, now)
+        })
+        .collect();
     // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
     conn.write_transaction(|conn| {
-        users
-            .iter()
-            .try_for_each(|user| User::create(conn, user.clone()).map(drop))
+        for (user, session) in users.iter().zip(&sessions) {
+            User::create(conn, user.clone())?;
+            Session::create(conn, session)?;
+        }
+        Ok(())
     })
     .map_err(|e| format!("seeding failed: {e}"))?;
-    for user in users {
-        println!("{},{}", user.id, user.email);
+    for (user, session) in users.iter().zip(&sessions) {
+        println!("{},{},{}", user.id, user.email, session.id);
     }
     Ok(())
 }

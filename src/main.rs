@@ -62,7 +62,8 @@ enum Command {
         #[arg(long)]
         always_refresh_token: bool,
     },
-    /// Insert test users sharing one password (for load tests); prints id,email per user.
+    /// Insert test users sharing one password, each with a session (for load tests); prints
+    /// id,email,session_id per user.
     #[command(name = "db:seed")]
     DbSeed {
         #[arg(long, default_value_t = 100)]
