@@ -215,9 +215,11 @@ def run_backend(name, database_url, work, pg):
 
 
 def fill_blacklist(database_url, pg, user_id):
+    """A million blacklist rows that a prune may delete: expired, and written longer ago than the
+    refresh window (prune keeps rows whose tokens today's JWT_REFRESH_TTL could still refresh)."""
     if pg:
         sql = (f"INSERT INTO blacklisted_tokens SELECT gen_random_uuid(), '{user_id}', now() - interval '1 day', "
-               "now() - interval '1 day', NULL, NULL, NULL, now() - interval '2 days' FROM generate_series(1, 1000000)")
+               "now() - interval '1 day', NULL, NULL, NULL, now() - interval '30 days' FROM generate_series(1, 1000000)")
         subprocess.run(["psql", "-q", database_url, "-c", sql], check=True)
         subprocess.run(["psql", "-q", database_url, "-c", "VACUUM ANALYZE blacklisted_tokens"], check=True)
     else:

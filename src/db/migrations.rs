@@ -27,6 +27,33 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, String> {
     ran.map_err(|e| format!("migration failed: {e}"))
 }
 
+/// Runs the pending migrations up to and including the first whose version contains `last`; the
+/// names of those it ran. Tests use it to write rows as an older version left them, then migrate
+/// the rest as a start would.
+pub fn run_pending_until(conn: &mut DbConnection, last: &str) -> Result<Vec<String>, String> {
+    fn run<DB: diesel::backend::Backend, C: MigrationHarness<DB>>(
+        conn: &mut C,
+        source: EmbeddedMigrations,
+        last: &str,
+    ) -> diesel::migration::Result<Vec<String>> {
+        let mut ran = Vec::new();
+        for migration in conn.pending_migrations(source)? {
+            let version = conn.run_migration(&migration)?.to_string();
+            let done = version.contains(last);
+            ran.push(version);
+            if done {
+                break;
+            }
+        }
+        Ok(ran)
+    }
+    let ran = match conn {
+        DbConnection::Postgres(pg) => run(pg, POSTGRES, last),
+        DbConnection::Sqlite(sqlite) => run(sqlite, SQLITE, last),
+    };
+    ran.map_err(|e| format!("migration failed: {e}"))
+}
+
 fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
     versions.iter().map(ToString::to_string).collect()
 }

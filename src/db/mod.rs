@@ -192,6 +192,14 @@ impl DbPool {
             .map_err(|e| format!("cannot run migrations: {e:#}"))?;
         migrations::run_pending(&mut conn.connection)
     }
+
+    /// Runs the pending migrations up to the first whose version contains `last` (tests).
+    pub fn run_migrations_until(&self, last: &str) -> Result<Vec<String>, String> {
+        let mut conn = self
+            .get()
+            .map_err(|e| format!("cannot run migrations: {e:#}"))?;
+        migrations::run_pending_until(&mut conn.connection, last)
+    }
 }
 
 /// Whether `error` means the connection is gone, so it must leave the pool and the client gets 503.

@@ -576,3 +576,44 @@ fn client_commands_create_list_and_delete_oauth_clients() {
             .success()
     );
 }
+
+#[test]
+fn db_seed_inserts_users_each_with_a_session() {
+    let dir = WorkDir::new();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("DATABASE_URL", "db.sqlite"),
+        ("APP_ENV", "testing"),
+        ("BCRYPT_ROUNDS", "4"),
+    ];
+    let output = command(&dir.0, &env)
+        .args(["db:seed", "--users", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Vec<String>> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|fields| fields.len() == 3 && fields[1].ends_with("@example.test")),
+        "{lines:?}"
+    );
+    let mut conn =
+        diesel::SqliteConnection::establish(&dir.0.join("db.sqlite").display().to_string())
+            .unwrap();
+    use diesel::prelude::*;
+    let sessions: i64 = jwt_auth_server::schema::sessions::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(sessions, 3);
+}

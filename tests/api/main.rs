@@ -34,6 +34,7 @@ mod http;
 mod login;
 mod logout;
 mod me;
+mod migrations;
 mod oauth;
 mod outage;
 mod rate_limits;
