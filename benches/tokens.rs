@@ -9,7 +9,11 @@ use jwt_auth_server::jwt::JwtService;
 
 fn service() -> JwtService {
     JwtService::new(&JwtConfig {
-        secret: Secret::new("benchmark-secret-benchmark-secret-0123456789"),
+        secret: Some(Secret::new("benchmark-secret-benchmark-secret-0123456789")),
+        algo: jwt_auth_server::config::Algo::HS256,
+        private_key: None,
+        public_key: None,
+        keys_reload_seconds: 30,
         issuer: "http://localhost:8000".into(),
         ttl_minutes: 60,
         refresh_ttl_minutes: 20160,

@@ -2,7 +2,7 @@
 //! SHA-256 for stored token and secret digests, HMAC-SHA256 under APP_KEY for everything that must
 //! not be reversible by a dictionary (email digests in logs, rate-limit keys).
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::{aead, digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
@@ -68,11 +68,59 @@ impl AppKey {
     pub fn subkey(&self, label: &str) -> Hmac {
         Hmac::derived(&self.0, label)
     }
+
+    /// An AES-256-GCM key for one use (encryption at rest), derived from APP_KEY under `label`.
+    pub fn cipher(&self, label: &str) -> Result<Cipher, String> {
+        let key = Hmac::from_bytes(&self.0).sign(label.as_bytes());
+        aead::RandomizedNonceKey::new(&aead::AES_256_GCM, &key)
+            .map(Cipher)
+            .map_err(|e| format!("cannot make an AES-256-GCM key: {e}"))
+    }
 }
 
 impl std::fmt::Debug for AppKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AppKey(***)")
+    }
+}
+
+/// AES-256-GCM with a random nonce per message: `seal` gives nonce ‖ ciphertext ‖ tag.
+pub struct Cipher(aead::RandomizedNonceKey);
+
+impl Cipher {
+    /// Encrypts and authenticates `plaintext`.
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+        let mut data = plaintext.to_vec();
+        let nonce = self
+            .0
+            .seal_in_place_append_tag(aead::Aad::empty(), &mut data)
+            .map_err(|e| format!("encryption failed: {e}"))?;
+        let mut sealed = nonce.as_ref().to_vec();
+        sealed.extend_from_slice(&data);
+        Ok(sealed)
+    }
+
+    /// Checks and decrypts what [`seal`](Self::seal) made; an error for anything else, or under
+    /// another key.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+        const NONCE: usize = aead::NONCE_LEN;
+        if sealed.len() < NONCE {
+            return Err("too short to be sealed".into());
+        }
+        let (nonce, rest) = sealed.split_at(NONCE);
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).map_err(|e| e.to_string())?;
+        let mut data = rest.to_vec();
+        let plaintext = self
+            .0
+            .open_in_place(nonce, aead::Aad::empty(), &mut data)
+            .map_err(|_| "cannot decrypt: another APP_KEY, or altered data".to_owned())?;
+        Ok(plaintext.to_vec())
+    }
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(***)")
     }
 }
 
@@ -144,6 +192,33 @@ mod tests {
         assert!(AppKey::parse("base64:c2hvcnQ=").is_err(), "5 bytes");
         assert!(AppKey::parse("not base64 at all!").is_err());
         assert_eq!(format!("{key:?}"), "AppKey(***)");
+    }
+
+    #[test]
+    fn sealed_data_opens_only_under_its_key() {
+        let key = AppKey::generate().unwrap();
+        let sealed = key.cipher("a").unwrap().seal(b"private key").unwrap();
+        assert_eq!(
+            key.cipher("a").unwrap().open(&sealed).unwrap(),
+            b"private key"
+        );
+        assert!(key.cipher("b").unwrap().open(&sealed).is_err());
+        assert!(
+            AppKey::generate()
+                .unwrap()
+                .cipher("a")
+                .unwrap()
+                .open(&sealed)
+                .is_err()
+        );
+        let mut altered = sealed.clone();
+        altered[20] ^= 1;
+        assert!(key.cipher("a").unwrap().open(&altered).is_err());
+        assert_ne!(
+            sealed,
+            key.cipher("a").unwrap().seal(b"private key").unwrap(),
+            "a fresh nonce each time"
+        );
     }
 
     #[test]

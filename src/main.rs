@@ -41,6 +41,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Add a `next` signing key of JWT_ALGO (published, not signing yet).
+    #[command(name = "keys:generate")]
+    KeysGenerate,
+    /// Make the next key current (generating one if there is none); the old one verifies on.
+    #[command(name = "keys:rotate")]
+    KeysRotate,
+    /// Stop a previous key verifying.
+    #[command(name = "keys:retire")]
+    KeysRetire { kid: String },
+    /// List the signing keys: kid, algorithm, state, created.
+    #[command(name = "keys:list")]
+    KeysList,
     /// Delete blacklist entries, OAuth sessions and refresh tokens past their lifetimes.
     #[command(name = "prune", alias = "blacklist:prune")]
     Prune,
@@ -113,6 +125,10 @@ fn main() -> ExitCode {
                     console::create_client(&config, options)
                 }
                 Command::ClientList => console::list_clients(&config),
+                Command::KeysGenerate => console::generate_key(&config),
+                Command::KeysRotate => console::rotate_keys(&config),
+                Command::KeysRetire { kid } => console::retire_key(&config, &kid),
+                Command::KeysList => console::list_keys(&config),
                 Command::DbSeed { users, password } => {
                     console::seed_users(&config, users, &password)
                 }

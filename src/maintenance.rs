@@ -8,6 +8,9 @@ use diesel::QueryResult;
 
 use crate::config::Config;
 use crate::db::{self, DbConnection, DbPool};
+use crate::jwt::KeyRing;
+use crate::jwt::keys::KeyPair;
+use crate::models::signing_key::{self, SigningKey};
 use crate::models::{PruneCutoffs, Pruned, User, prune_expired};
 use crate::state::AppState;
 
@@ -39,7 +42,8 @@ pub fn migrate(pool: &DbPool) -> Result<Vec<String>, String> {
     Ok(ran)
 }
 
-/// Starts the hourly prune and the rate-limit sweep on the running actix system.
+/// Starts the hourly prune, the key ring's reload (every JWT_KEYS_RELOAD seconds, so a rotation
+/// reaches every instance) and the rate-limit sweep on the running actix system.
 pub fn spawn(state: Arc<AppState>) {
     let pruning = state.clone();
     actix_web::rt::spawn(async move {
@@ -50,6 +54,27 @@ pub fn spawn(state: Arc<AppState>) {
             match pruning.db.run(move |conn| prune(conn, &config)).await {
                 Ok(pruned) => tracing::info!(?pruned, "pruned expired tokens"),
                 Err(error) => tracing::warn!(%error, "pruning expired tokens failed"),
+            }
+        }
+    });
+    let reloading = state.clone();
+    actix_web::rt::spawn(async move {
+        let period = Duration::from_secs(u64::from(reloading.config.jwt.keys_reload_seconds));
+        let mut every = every(period);
+        loop {
+            every.tick().await;
+            let config = reloading.config.clone();
+            let ring = reloading
+                .db
+                .run(SigningKey::usable)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|rows| read_keys(rows, &config));
+            match ring {
+                Ok(ring) => reloading.jwt.set_ring(ring),
+                Err(error) => {
+                    tracing::warn!(%error, "reading the key ring failed: keeping the last one")
+                }
             }
         }
     });
@@ -80,6 +105,85 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
         // Ended more than a refresh window ago: no token of theirs can be presented any more.
         sessions_ended_before: now - minutes(config.jwt.refresh_ttl_minutes),
         oauth_idle_before: now - minutes(config.oauth.refresh_idle_ttl_minutes),
+        // A previous key's last token was signed when it stopped signing: usable until its exp,
+        // refreshable until its login's window closes, neither later than this.
+        keys_unused_since: now
+            - minutes(config.jwt.refresh_ttl_minutes.max(config.jwt.ttl_minutes))
+            - leeway,
+        now,
     };
     prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)
+}
+
+/// The label of the AES-256-GCM key (under APP_KEY) that seals the ring's private keys.
+pub const SIGNING_KEYS_CIPHER: &str = "signing keys at rest";
+
+/// The key ring at start: with an asymmetric JWT_ALGO and no fixed key, a ring without a current
+/// key of that algorithm gets one (the old current key becomes `previous`, so nobody is signed
+/// out). Then it is read as [`read_keys`] reads it.
+pub fn load_keys_at_start(conn: &mut DbConnection, config: &Config) -> Result<KeyRing, String> {
+    let algo = config.jwt.algo;
+    if algo.is_asymmetric() && config.jwt.private_key.is_none() {
+        let rows =
+            SigningKey::usable(conn).map_err(|e| format!("cannot read the key ring: {e}"))?;
+        let has_current = rows
+            .iter()
+            .any(|row| row.state == signing_key::CURRENT && row.algo() == Ok(algo));
+        if !has_current {
+            let cipher = config.app_key.cipher(SIGNING_KEYS_CIPHER)?;
+            let now = db::now();
+            let (row, _) = SigningKey::generate(algo, signing_key::CURRENT, &cipher, now)?;
+            SigningKey::make_current(conn, &row, now)
+                .map_err(|e| format!("cannot store the new signing key: {e}"))?;
+            tracing::info!(kid = %row.kid, algorithm = algo.as_str(), "generated the current signing key");
+        }
+    }
+    let rows = SigningKey::usable(conn).map_err(|e| format!("cannot read the key ring: {e}"))?;
+    read_keys(rows, config)
+}
+
+/// The ring from its stored rows: the current key signs (under an asymmetric JWT_ALGO), every
+/// `next`, `current` and `previous` key verifies; a fixed JWT_PRIVATE_KEY signs instead of the ring.
+pub fn read_keys(rows: Vec<SigningKey>, config: &Config) -> Result<KeyRing, String> {
+    let algo = config.jwt.algo;
+    let fixed = fixed_key(config)?;
+    let cipher = config.app_key.cipher(SIGNING_KEYS_CIPHER)?;
+    let mut signing = fixed;
+    let mut others = Vec::new();
+    for row in rows {
+        let signs = signing.is_none()
+            && algo.is_asymmetric()
+            && row.state == signing_key::CURRENT
+            && row.algo() == Ok(algo);
+        if signs {
+            signing = Some(
+                row.key_pair(&cipher)
+                    .map_err(|e| format!("signing key {}: {e}", row.kid))?,
+            );
+        } else {
+            others.push(
+                row.public_key()
+                    .map_err(|e| format!("key {}: {e}", row.kid))?,
+            );
+        }
+    }
+    Ok(KeyRing::new(signing, others))
+}
+
+/// tymon's `JWT_PRIVATE_KEY` (and `JWT_PUBLIC_KEY`, which must be its public half).
+fn fixed_key(config: &Config) -> Result<Option<KeyPair>, String> {
+    let Some(path) = &config.jwt.private_key else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path, var: &str| {
+        std::fs::read(path).map_err(|e| format!("{var}: cannot read {}: {e}", path.display()))
+    };
+    let pair = KeyPair::from_pem(config.jwt.algo, &read(path, "JWT_PRIVATE_KEY")?)
+        .map_err(|e| format!("JWT_PRIVATE_KEY: {e}"))?;
+    if let Some(public) = &config.jwt.public_key
+        && !pair.public.matches_pem(&read(public, "JWT_PUBLIC_KEY")?)
+    {
+        return Err("JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY".into());
+    }
+    Ok(Some(pair))
 }

@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
     auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
+    well_known_controller,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +29,9 @@ use crate::controllers::{
         password_controller::update,
         oauth_controller::token,
         oauth_controller::revoke,
+        oauth_controller::introspect,
+        well_known_controller::jwks,
+        well_known_controller::authorization_server,
         health_controller::show,
     ),
     modifiers(&BearerAuth),

@@ -8,7 +8,7 @@ use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 
 use crate::controllers::{
     auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
-    spa_demo_controller,
+    spa_demo_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 
@@ -27,6 +27,9 @@ pub const PASSWORD: (&[&str], &[Method]) = (&["/password"], &[Method::PUT]);
 /// OAuth and the rest: full paths.
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
 pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
+pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introspect"];
+pub const JWKS: &str = "/.well-known/jwks.json";
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 
 /// The OpenAPI document, widened to every path and method mounted here; built once.
 static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
@@ -61,6 +64,7 @@ fn mounts() -> Vec<Mount> {
         api("/api/password", Method::PUT, PASSWORD),
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
+        full("/oauth/introspect", OAUTH_INTROSPECT),
     ]
 }
 
@@ -75,6 +79,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         OAUTH_REVOKE,
         &[Method::POST],
         oauth_controller::revoke,
+    ));
+    cfg.service(route(
+        OAUTH_INTROSPECT,
+        &[Method::POST],
+        oauth_controller::introspect,
+    ));
+    cfg.service(route(&[JWKS], &[Method::GET], well_known_controller::jwks));
+    cfg.service(route(
+        &[AUTHORIZATION_SERVER_METADATA],
+        &[Method::GET],
+        well_known_controller::authorization_server,
     ));
     for prefix in PREFIXES {
         cfg.service(

@@ -92,6 +92,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    /// The key ring: signing keys by kid, their private halves encrypted under APP_KEY.
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        public_jwk -> Text,
+        private_key -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        state_since -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> sessions (session_id));
@@ -100,5 +115,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blacklisted_tokens,
     oauth_clients,
     sessions,
-    oauth_refresh_tokens
+    oauth_refresh_tokens,
+    signing_keys
 );

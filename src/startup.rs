@@ -33,7 +33,15 @@ pub fn build(config: Config) -> Result<AppState, String> {
         tracing::info!(%migration, "migrated");
     }
     tracing::info!(database = %url.describe(), "database ready");
-    AppState::new(config, db)
+    let ring = {
+        let mut conn = db
+            .get()
+            .map_err(|e| format!("cannot read the key ring: {e}"))?;
+        maintenance::load_keys_at_start(&mut conn, &config)?
+    };
+    let state = AppState::new(config, db)?;
+    state.jwt.set_ring(ring);
+    Ok(state)
 }
 
 /// Routes and the extractor settings they rely on.

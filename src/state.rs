@@ -30,10 +30,13 @@ impl AppState {
     pub fn new(config: Config, db: DbPool) -> Result<Self, String> {
         Ok(Self {
             jwt: JwtService::new(&config.jwt),
-            refresh_token_key: Hmac::derived(
-                config.jwt.secret.expose().as_bytes(),
-                "oauth refresh token children",
-            ),
+            // From JWT_SECRET when there is one (as before the key ring), else from APP_KEY.
+            refresh_token_key: match &config.jwt.secret {
+                Some(secret) => {
+                    Hmac::derived(secret.expose().as_bytes(), "oauth refresh token children")
+                }
+                None => config.app_key.subkey("oauth refresh token children"),
+            },
             passwords: PasswordHasher::new(
                 config.bcrypt_rounds,
                 config.hash_concurrency,

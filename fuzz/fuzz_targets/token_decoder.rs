@@ -9,7 +9,11 @@ use libfuzzer_sys::fuzz_target;
 
 static JWT: LazyLock<JwtService> = LazyLock::new(|| {
     JwtService::new(&JwtConfig {
-        secret: Secret::new("fuzzing-secret-fuzzing-secret-0123456789"),
+        secret: Some(Secret::new("fuzzing-secret-fuzzing-secret-0123456789")),
+            algo: jwt_auth_server::config::Algo::HS256,
+            private_key: None,
+            public_key: None,
+            keys_reload_seconds: 30,
         issuer: "http://localhost".into(),
         ttl_minutes: 60,
         refresh_ttl_minutes: 20160,

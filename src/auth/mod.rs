@@ -5,4 +5,4 @@
 pub mod guard;
 pub mod login;
 
-pub use guard::{AuthUser, RefreshableToken, TokenToRefresh};
+pub use guard::{AuthUser, RefreshableToken, TokenToRefresh, active_access_token};

@@ -2,14 +2,17 @@
 //! function. Every default is written once, in `reader::DEFAULTS`; docs/configuration.md and
 //! .env.example list the same variables in the same order (tests/docs.rs checks).
 
+mod algo;
 mod reader;
 mod secret;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, generate_secret};
 
 use crate::crypto::AppKey;
+pub use algo::Algo;
 use ipnet::IpNet;
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
@@ -88,7 +91,16 @@ pub struct OAuthConfig {
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     /// `JWT_SECRET`, at least 32 bytes (unset outside production: generated into storage/jwt-secret).
-    pub secret: Secret,
+    /// Optional with an asymmetric algorithm: then it only verifies HS256 tokens from before.
+    pub secret: Option<Secret>,
+    /// `JWT_ALGO`: HS256 (with the secret) or ES256, EdDSA, RS256 (with the key ring).
+    pub algo: Algo,
+    /// `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`: PEM files of one fixed key instead of the ring.
+    pub private_key: Option<PathBuf>,
+    pub public_key: Option<PathBuf>,
+    /// `JWT_KEYS_RELOAD`: seconds between two reads of the key ring (a rotation reaches every
+    /// instance within this).
+    pub keys_reload_seconds: u32,
     /// `JWT_ISSUER` (unset: APP_URL).
     pub issuer: String,
     /// `JWT_TTL` in minutes.
@@ -191,14 +203,31 @@ fn jwt<F: Fn(&str) -> Option<String>>(
     app_env: AppEnv,
     app_url: &str,
 ) -> Result<JwtConfig, ConfigError> {
+    let algo_name = r.text("JWT_ALGO").unwrap_or_default();
+    let algo = Algo::parse(&algo_name).ok_or_else(|| {
+        invalid(
+            "JWT_ALGO",
+            format!("{algo_name:?} is not HS256, ES256, EdDSA or RS256"),
+        )
+    })?;
+    if r.set("JWT_PRIVATE_KEY").is_some() && !algo.is_asymmetric() {
+        return Err(invalid(
+            "JWT_PRIVATE_KEY",
+            "needs JWT_ALGO=ES256, EdDSA or RS256 (HS256 signs with JWT_SECRET)",
+        ));
+    }
     Ok(JwtConfig {
-        secret: resolve_secret(r.set("JWT_SECRET"), app_env)?,
+        secret: resolve_secret(r.set("JWT_SECRET"), app_env, !algo.is_asymmetric())?,
+        algo,
+        private_key: r.set("JWT_PRIVATE_KEY").map(PathBuf::from),
+        public_key: r.set("JWT_PUBLIC_KEY").map(PathBuf::from),
+        keys_reload_seconds: r.positive("JWT_KEYS_RELOAD")?,
         issuer: r.text("JWT_ISSUER").unwrap_or_else(|| app_url.to_owned()),
         ttl_minutes: r.positive("JWT_TTL")?,
         refresh_ttl_minutes: r.positive("JWT_REFRESH_TTL")?,
         leeway_seconds: r.required("JWT_LEEWAY")?,
         blacklist_grace_seconds: r.required("JWT_BLACKLIST_GRACE_PERIOD")?,
-        refresh_race_window_seconds: r.required("JWT_REFRESH_RACE_WINDOW")?,
+        refresh_race_window_seconds: r.positive("JWT_REFRESH_RACE_WINDOW")?,
     })
 }
 

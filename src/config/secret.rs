@@ -39,21 +39,35 @@ impl fmt::Debug for Secret {
 }
 
 /// JWT_SECRET, or outside production a generated one kept in storage/jwt-secret across restarts.
+/// With an asymmetric JWT_ALGO (`required` false) it is optional and never generated: a secret that
+/// is set (or a development one already kept) still verifies the HS256 tokens from before a switch.
 pub(super) fn resolve_secret(
     value: Option<String>,
     app_env: AppEnv,
-) -> Result<Secret, ConfigError> {
-    let secret = set_or_development_file(
-        ("JWT_SECRET", "jwt:secret"),
-        value,
-        app_env,
-        DEV_SECRET_FILE,
-        generate_secret,
-    )?;
+    required: bool,
+) -> Result<Option<Secret>, ConfigError> {
+    let secret = if required {
+        set_or_development_file(
+            ("JWT_SECRET", "jwt:secret"),
+            value,
+            app_env,
+            DEV_SECRET_FILE,
+            generate_secret,
+        )?
+    } else {
+        let kept = (app_env != AppEnv::Production)
+            .then(|| std::fs::read_to_string(DEV_SECRET_FILE).ok())
+            .flatten()
+            .map(|s| s.trim().to_owned());
+        match value.or(kept) {
+            Some(secret) => secret,
+            None => return Ok(None),
+        }
+    };
     if secret.len() < 32 {
         return Err(invalid("JWT_SECRET", "must be at least 32 bytes long"));
     }
-    Ok(Secret(secret))
+    Ok(Some(Secret(secret)))
 }
 
 /// APP_KEY, or outside production a generated one kept in storage/app-key across restarts.

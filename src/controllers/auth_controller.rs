@@ -123,7 +123,7 @@ pub async fn refresh(
     }
     state.limits.refresh_attempt(ip, Instant::now())?;
     if let Some(previous) = &token.previous {
-        return refreshed_again(&state, &token, previous).await;
+        return refreshed_again(&state, &token, previous, false).await;
     }
     let now = Utc::now();
     let successor = state.jwt.successor_claims(&token.claims, now);
@@ -153,8 +153,8 @@ pub async fn refresh(
             audit::refreshed(token.user.id, "api");
             respond_with_token(&state, &successor)
         }
-        // A concurrent refresh of the same token won the race.
-        Added::Existing(winner) => refreshed_again(&state, &token, &winner).await,
+        // A concurrent refresh of the same token won the race: never a replay.
+        Added::Existing(winner) => refreshed_again(&state, &token, &winner, true).await,
     }
 }
 
@@ -165,13 +165,15 @@ async fn refreshed_again(
     state: &AppState,
     token: &TokenToRefresh,
     previous: &BlacklistedToken,
+    lost_a_race: bool,
 ) -> AppResult<TokenResource> {
     let now = db::now();
     if previous.in_grace(now) {
         return respond_with_successor(state, &token.claims, previous);
     }
     let window = state.jwt.race_window();
-    let replayed = previous.successor().is_some() && previous.created_at + window <= now;
+    let replayed =
+        !lost_a_race && previous.successor().is_some() && previous.created_at + window <= now;
     if let (true, Some(sid)) = (replayed, token.claims.sid) {
         let ended = state
             .db

@@ -6,3 +6,4 @@ pub mod oauth_controller;
 pub mod password_controller;
 pub mod sessions_controller;
 pub mod spa_demo_controller;
+pub mod well_known_controller;

@@ -1,5 +1,6 @@
 //! `POST /oauth/token` and `POST /oauth/revoke` (Passport's AccessTokenController; RFC 6749, RFC 7009).
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
@@ -7,6 +8,7 @@ use crate::db;
 use crate::error::responses::{BodyTransportErrors, Throttled, Unavailable};
 use crate::models::{self, BlacklistedToken, Ended, OAuthClient, OAuthRefreshToken, Session};
 use crate::oauth::error::OAuthErrorBody;
+use crate::oauth::introspection::{self, Introspection};
 use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
 use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
@@ -65,6 +67,34 @@ pub async fn revoke(
         revoke_refresh_token(&state, &client, token).await?;
     }
     Ok(HttpResponse::Ok().finish())
+}
+
+/// Introspection (RFC 7662) for confidential clients: `{"active":true,…}` for a token that works
+/// and was issued to the asking client (or to none, in the `/api` flow); `{"active":false}` for
+/// anything else — expired, revoked, blacklisted, malformed or another client's.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content((RevokeRequest = "application/x-www-form-urlencoded"), (RevokeRequest = "application/json"))),
+    responses(
+    (status = 200, description = "RFC 7662 §2.2 (Cache-Control: no-store)", body = Introspection),
+    (status = 400, description = "invalid_request", body = OAuthErrorBody),
+    (status = 401, description = "invalid_client, also for a public client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
+    BodyTransportErrors, Unavailable,
+))]
+pub async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Body(body): Body,
+) -> Result<HttpResponse, OAuthError> {
+    let params = OAuthParams::parse(&req, &body)?;
+    let client = client_auth::authenticate(&state, &req, &params).await?;
+    if !client.is_confidential() {
+        return Err(OAuthError::InvalidClient);
+    }
+    let token = params.require("token", "token is required.")?;
+    let answer = introspection::introspect(&state, &client, token).await;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(answer))
 }
 
 async fn revoke_access_token(

@@ -39,7 +39,11 @@ pub async fn update(
         .verify(current, Some(user.password.clone()))
         .await?
     {
-        reservation.failed(Instant::now());
+        let digest = audit::email_digest(&state.audit_key, &user.email);
+        audit::login_failed(&digest, ip, "password_change");
+        if reservation.failed(Instant::now()) {
+            audit::locked_out(&digest, ip);
+        }
         return Err(AppError::validation(
             "current_password",
             "The password is incorrect.",

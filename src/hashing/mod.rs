@@ -4,7 +4,7 @@
 //! early, and its job, not yet started, is skipped.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -40,6 +40,8 @@ pub struct PasswordHasher {
     slots: Arc<Semaphore>,
     queue_timeout: Duration,
     waiting: Arc<AtomicUsize>,
+    /// How long the last check at the configured cost took, in µs (0 before the first).
+    full_check_micros: Arc<AtomicU64>,
     pool: SyncSender<Job>,
 }
 
@@ -101,6 +103,7 @@ impl PasswordHasher {
             pool: spawn_pool(concurrency.max(1)),
             queue_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
+            full_check_micros: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -161,6 +164,7 @@ impl PasswordHasher {
         let missing_rounds = self
             .cost
             .saturating_sub(cost_of(&hash).unwrap_or(self.cost));
+        let full_check = self.full_check_micros.clone();
         let matched = self
             .run(move || {
                 let started = Instant::now();
@@ -172,11 +176,21 @@ impl PasswordHasher {
                         false
                     }
                 };
-                if missing_rounds > 0 {
-                    // bcrypt's time doubles with each round of cost; the padding sleeps on the
-                    // bcrypt thread (using no CPU) so the slot is held as long as a full check.
-                    let factor = (1u32 << missing_rounds.min(16)) - 1;
-                    std::thread::sleep(started.elapsed() * factor);
+                let took = started.elapsed();
+                if missing_rounds == 0 {
+                    full_check.store(took.as_micros() as u64, Ordering::Relaxed);
+                } else {
+                    // As long as the last full check took (it felt the machine's load as this one
+                    // would), or, before there was one, what bcrypt's doubling per round predicts.
+                    // The padding sleeps on the bcrypt thread (no CPU), so the slot is held as long.
+                    let predicted = took * ((1u32 << missing_rounds.min(16)) - 1) + took;
+                    let measured = Duration::from_micros(full_check.load(Ordering::Relaxed));
+                    let target = if measured.is_zero() {
+                        predicted
+                    } else {
+                        measured
+                    };
+                    std::thread::sleep(target.saturating_sub(took));
                 }
                 matched
             })

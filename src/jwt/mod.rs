@@ -3,15 +3,22 @@
 //! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
 //! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).
 
+pub mod keys;
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Id;
 
-use crate::config::JwtConfig;
+use crate::config::{Algo, JwtConfig};
 use crate::error::{AppError, AuthFailure};
+
+pub use keys::KeyRing;
 
 /// The claims of every token this server issues. Decoding requires each field with its JSON type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,13 +74,15 @@ impl Claims {
     }
 }
 
-/// Signs and verifies tokens with the configured secret and lifetimes.
+/// Signs and verifies tokens with the configured secret or key ring, and lifetimes.
 pub struct JwtService {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    header: Header,
-    oauth_header: Header,
-    validation: Validation,
+    algo: Algo,
+    /// JWT_SECRET's keys: signing under HS256, and verifying tokens without a `kid`.
+    secret: Option<(EncodingKey, DecodingKey)>,
+    /// The asymmetric keys, replaced whole when the ring is read again.
+    ring: RwLock<Arc<KeyRing>>,
+    /// One set of rules per algorithm, built once.
+    validations: HashMap<Algo, Validation>,
     issuer: String,
     ttl: i64,
     refresh_ttl: i64,
@@ -83,27 +92,37 @@ pub struct JwtService {
 }
 
 impl JwtService {
-    /// Builds the keys and the validation rules once.
+    /// Builds the secret's keys and the validation rules once; the ring comes with [`set_ring`].
+    ///
+    /// [`set_ring`]: JwtService::set_ring
     pub fn new(config: &JwtConfig) -> Self {
-        let secret = config.secret.expose().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = u64::from(config.leeway_seconds);
-        // exp is checked by the guards: the refresh guard accepts expired tokens inside the window.
-        validation.validate_exp = false;
-        // `aud` is checked against `client_id` and `typ` in `decode`.
-        validation.validate_aud = false;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["iss", "sub", "exp", "nbf"]);
-        validation.set_issuer(&[&config.issuer]);
+        let validation = |algo: Algo| {
+            let mut validation = Validation::new(algo.algorithm());
+            validation.leeway = u64::from(config.leeway_seconds);
+            // exp is checked by the guards: the refresh guard accepts expired tokens inside the window.
+            validation.validate_exp = false;
+            // `aud` is checked against `client_id` and `typ` in `decode`.
+            validation.validate_aud = false;
+            validation.validate_nbf = true;
+            validation.set_required_spec_claims(&["iss", "sub", "exp", "nbf"]);
+            validation.set_issuer(&[&config.issuer]);
+            (algo, validation)
+        };
+        let secret = config.secret.as_ref().map(|secret| {
+            let bytes = secret.expose().as_bytes();
+            (
+                EncodingKey::from_secret(bytes),
+                DecodingKey::from_secret(bytes),
+            )
+        });
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            header: Header::new(Algorithm::HS256),
-            oauth_header: Header {
-                typ: Some(OAUTH_ACCESS_TOKEN_TYPE.into()),
-                ..Header::new(Algorithm::HS256)
-            },
-            validation,
+            algo: config.algo,
+            secret,
+            ring: RwLock::new(Arc::new(KeyRing::default())),
+            validations: [Algo::HS256, Algo::ES256, Algo::EdDSA, Algo::RS256]
+                .into_iter()
+                .map(validation)
+                .collect(),
             issuer: config.issuer.clone(),
             ttl: i64::from(config.ttl_minutes) * 60,
             refresh_ttl: i64::from(config.refresh_ttl_minutes) * 60,
@@ -111,6 +130,24 @@ impl JwtService {
             grace: i64::from(config.blacklist_grace_seconds),
             race_window: i64::from(config.refresh_race_window_seconds),
         }
+    }
+
+    /// The algorithm new tokens are signed with.
+    pub fn algo(&self) -> Algo {
+        self.algo
+    }
+
+    /// Replaces the key ring (at start, and each time it is read again).
+    pub fn set_ring(&self, ring: KeyRing) {
+        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(ring);
+    }
+
+    /// The key ring in use.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The token lifetime in seconds (`expires_in` of a fresh token).
@@ -160,21 +197,62 @@ impl JwtService {
         }
     }
 
-    /// Signs `claims`: `typ: at+jwt` for an OAuth access token, `typ: JWT` otherwise.
+    /// Signs `claims`: `typ: at+jwt` for an OAuth access token, `typ: JWT` otherwise. HS256 tokens
+    /// carry exactly `{"alg":"HS256","typ":"JWT"}`; the others name their key in `kid`.
     pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
-        let header = if claims.is_oauth() {
-            &self.oauth_header
+        let mut header = Header::new(self.algo.algorithm());
+        if claims.is_oauth() {
+            header.typ = Some(OAUTH_ACCESS_TOKEN_TYPE.into());
+        }
+        let signed = if self.algo.is_asymmetric() {
+            let ring = self.ring();
+            let key = ring
+                .signing
+                .as_ref()
+                .ok_or_else(|| AppError::Internal("the key ring has no current key".into()))?;
+            header.kid = Some(key.public.kid.clone());
+            jsonwebtoken::encode(&header, claims, &key.encoding)
         } else {
-            &self.header
+            let (encoding, _) = self
+                .secret
+                .as_ref()
+                .ok_or_else(|| AppError::Internal("HS256 without JWT_SECRET".into()))?;
+            jsonwebtoken::encode(&header, claims, encoding)
         };
-        jsonwebtoken::encode(header, claims, &self.encoding)
-            .map_err(|e| AppError::Internal(e.into()))
+        signed.map_err(|e| AppError::Internal(e.into()))
     }
 
     /// Verifies signature, algorithm, claim types, iss, nbf and iat, and that `typ`, `client_id`
     /// and `aud` agree on the kind of token; not exp (see the guards).
+    /// The key is the one the header's `kid` names, and the header's `alg` must be that key's (a
+    /// token without `kid` can only be HS256 under JWT_SECRET): no algorithm confusion.
     pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthFailure> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?;
+        let ring = self.ring();
+        let (algo, key) = match &header.kid {
+            Some(kid) => {
+                let key = ring.verifying.get(kid).ok_or(AuthFailure::TokenInvalid(
+                    "The token's key (kid) is not known",
+                ))?;
+                (key.algo, &key.decoding)
+            }
+            None => {
+                let (_, decoding) = self
+                    .secret
+                    .as_ref()
+                    .ok_or(AuthFailure::TokenInvalid("Token algorithm is not accepted"))?;
+                (Algo::HS256, decoding)
+            }
+        };
+        if header.alg != algo.algorithm() {
+            return Err(AuthFailure::TokenInvalid("Token algorithm is not accepted"));
+        }
+        let validation = self
+            .validations
+            .get(&algo)
+            .ok_or(AuthFailure::TokenInvalid("Token algorithm is not accepted"))?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, validation)
             .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?;
         let claims = data.claims;
         let typ = data.header.typ.unwrap_or_default();

@@ -2,10 +2,15 @@
 
 use super::*;
 use crate::config::Secret;
+use jsonwebtoken::Algorithm;
 
 fn service() -> JwtService {
     JwtService::new(&JwtConfig {
-        secret: Secret::new("unit-test-secret-unit-test-secret-0123"),
+        secret: Some(Secret::new("unit-test-secret-unit-test-secret-0123")),
+        algo: crate::config::Algo::HS256,
+        private_key: None,
+        public_key: None,
+        keys_reload_seconds: 30,
         issuer: "http://issuer.test".into(),
         ttl_minutes: 60,
         refresh_ttl_minutes: 20160,
@@ -66,7 +71,7 @@ fn a_token_whose_type_and_claims_disagree_is_invalid() {
             typ: Some(typ.into()),
             ..Header::new(Algorithm::HS256)
         };
-        jsonwebtoken::encode(&header, claims, &jwt.encoding).unwrap()
+        jsonwebtoken::encode(&header, claims, &jwt.secret.as_ref().unwrap().0).unwrap()
     };
     let oauth = oauth_claims(&jwt);
     let plain = jwt.login_claims(Id::now_v7(), Utc::now());

@@ -25,6 +25,9 @@ pub struct BlacklistedToken {
     pub created_at: NaiveDateTime,
 }
 
+/// How many successors a logout with a token from before sessions follows at most.
+pub const MAX_LEGACY_CHAIN: usize = 32;
+
 /// The outcome of [`BlacklistedToken::add`].
 #[derive(Debug)]
 pub enum Added {
@@ -81,11 +84,13 @@ impl BlacklistedToken {
 
     /// Logout: blacklists `row.jti` with no grace (a row it already has loses its grace), and ends
     /// the grace of whichever token it succeeded, so that one is never handed out again. A token of
-    /// a session needs no more: ending the session ends its successors. Call inside a write
-    /// transaction.
+    /// a session needs no more: ending the session ends its successors. A token from before
+    /// sessions (`follow_successors`) blacklists what it was refreshed into too, as it always did:
+    /// at most [`MAX_LEGACY_CHAIN`] links. Call inside a write transaction.
     pub fn revoke(
         conn: &mut DbConnection,
-        row: BlacklistedToken,
+        mut row: BlacklistedToken,
+        follow_successors: bool,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         diesel::update(
@@ -95,22 +100,37 @@ impl BlacklistedToken {
         )
         .set(blacklisted_tokens::grace_until.eq(now))
         .execute(conn)?;
-        // A savepoint, so that Postgres's transaction survives the unique violation.
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(blacklisted_tokens::table)
-                .values(&row)
-                .execute(conn)
-        });
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(error) if is_unique_violation(&error) => {
+        for _ in 0..MAX_LEGACY_CHAIN {
+            // A savepoint, so that Postgres's transaction survives the unique violation.
+            let inserted = conn.transaction(|conn| {
+                diesel::insert_into(blacklisted_tokens::table)
+                    .values(&row)
+                    .execute(conn)
+            });
+            match inserted {
+                Ok(_) => return Ok(()),
+                Err(error) if is_unique_violation(&error) => {}
+                Err(error) => return Err(error),
+            }
+            let existing: BlacklistedToken =
                 diesel::update(blacklisted_tokens::table.find(row.jti))
                     .set(blacklisted_tokens::grace_until.eq(now))
-                    .execute(conn)
-                    .map(drop)
-            }
-            Err(error) => Err(error),
+                    .returning(blacklisted_tokens::all_columns)
+                    .get_result(conn)?;
+            let Some((jti, _, exp)) = existing.successor().filter(|_| follow_successors) else {
+                return Ok(());
+            };
+            let successor_exp = chrono::DateTime::from_timestamp(exp, 0).map(|t| t.naive_utc());
+            row = BlacklistedToken {
+                jti,
+                expires_at: row.expires_at.max(successor_exp.unwrap_or(row.expires_at)),
+                successor_jti: None,
+                successor_iat: None,
+                successor_exp: None,
+                ..row
+            };
         }
+        Ok(())
     }
 
     /// Deletes up to `batch` rows whose `expires_at` is before `expired_before` and that were

@@ -4,12 +4,14 @@ pub mod blacklisted_token;
 pub mod oauth_client;
 pub mod oauth_refresh_token;
 pub mod session;
+pub mod signing_key;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use session::{Ended, NewLogin, Session};
+pub use signing_key::SigningKey;
 pub use user::{EmailsNormalised, NewUser, User, normalise_email};
 
 use std::time::Duration;
@@ -33,7 +35,7 @@ pub fn revoke_access_token(
 ) -> QueryResult<()> {
     conn.write_transaction(|conn| {
         let user_id = token.user_id;
-        BlacklistedToken::revoke(conn, token, now)?;
+        BlacklistedToken::revoke(conn, token, session.is_none(), now)?;
         if let Some(session) = session {
             Session::revoke(conn, session, why, now)?;
         }
@@ -51,6 +53,8 @@ pub struct Pruned {
     pub blacklisted_tokens: usize,
     pub sessions: usize,
     pub oauth_refresh_tokens: usize,
+    /// `previous` signing keys retired: every token they signed is past its refresh window.
+    pub signing_keys_retired: usize,
 }
 
 /// What a prune may delete, as instants: rows on the far side of each are gone.
@@ -64,6 +68,10 @@ pub struct PruneCutoffs {
     pub sessions_ended_before: NaiveDateTime,
     /// OAuth refresh tokens created before this (unused that long, or long since rotated).
     pub oauth_idle_before: NaiveDateTime,
+    /// `previous` signing keys that stopped signing before this: retired.
+    pub keys_unused_since: NaiveDateTime,
+    /// The prune's own time.
+    pub now: NaiveDateTime,
 }
 
 /// Deletes what `cutoffs` allows, `batch` rows per statement with `pause` between statements (so a
@@ -89,6 +97,11 @@ pub fn prune_expired(
         oauth_refresh_tokens: in_batches(conn, batch, pause, |c| {
             OAuthRefreshToken::prune_batch(c, cutoffs.oauth_idle_before, batch)
         })?,
+        signing_keys_retired: SigningKey::retire_stale(
+            conn,
+            cutoffs.keys_unused_since,
+            cutoffs.now,
+        )?,
     })
 }
 

@@ -223,6 +223,20 @@ impl Session {
     ) -> QueryResult<usize> {
         // A nil id matches no session: "every session" is "every session but none".
         let except = except.unwrap_or(Id(uuid::Uuid::nil()));
+        // Sessions before their refresh tokens, the order every transaction locks them in
+        // (see [`Session::lock`]), so this cannot deadlock with a rotation.
+        let ended = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.ne(except))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now)),
+        )
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(why.as_str()),
+        ))
+        .execute(conn)?;
         let of_user = sessions::table
             .select(sessions::id)
             .filter(sessions::user_id.eq(user_id))
@@ -234,18 +248,7 @@ impl Session {
         )
         .set(oauth_refresh_tokens::revoked_at.eq(now))
         .execute(conn)?;
-        diesel::update(
-            sessions::table
-                .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::id.ne(except))
-                .filter(sessions::revoked_at.is_null())
-                .filter(sessions::expires_at.gt(now)),
-        )
-        .set((
-            sessions::revoked_at.eq(now),
-            sessions::revoked_reason.eq(why.as_str()),
-        ))
-        .execute(conn)
+        Ok(ended)
     }
 
     /// Deletes up to `batch` sessions that ended (expired or were revoked) before `ended_before`;

@@ -6,6 +6,7 @@
 pub mod client_auth;
 pub mod error;
 pub mod grants;
+pub mod introspection;
 pub mod params;
 pub mod refresh_token;
 pub mod scopes;

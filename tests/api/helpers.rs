@@ -135,7 +135,11 @@ pub fn test_config(database_url: String) -> Config {
         db_timeout: Duration::from_secs(5),
         app_key: AppKey::parse(APP_KEY).expect("a valid APP_KEY"),
         jwt: JwtConfig {
-            secret: Secret::new(SECRET),
+            secret: Some(Secret::new(SECRET)),
+            algo: jwt_auth_server::config::Algo::HS256,
+            private_key: None,
+            public_key: None,
+            keys_reload_seconds: 30,
             issuer: ISSUER.into(),
             ttl_minutes: 60,
             refresh_ttl_minutes: 20160,
@@ -174,8 +178,9 @@ pub struct TestApp {
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
     agent: ureq::Agent,
-    // Dropped last: the server and its pool are gone before the database is removed.
-    database: TestDb,
+    // Dropped last: the server and its pool are gone before the database is removed (a second
+    // server on the same database owns none).
+    database: Option<TestDb>,
 }
 
 impl TestApp {
@@ -195,6 +200,18 @@ impl TestApp {
         let database = TestDb::create(backend);
         let mut config = test_config(database.url.clone());
         tweak(&mut config);
+        Self::start(config, Some(database))
+    }
+
+    /// A second server on this one's database, with its settings changed by `tweak` (several
+    /// instances behind one load balancer).
+    pub fn spawn_beside(&self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        Self::start(config, None)
+    }
+
+    fn start(config: Config, database: Option<TestDb>) -> Self {
         let state = startup::build(config.clone()).expect("the app state builds");
         let db = state.db.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");

@@ -269,6 +269,15 @@ api_tests! {
         app.get("/api/me").bearer(&successor).send().assert_error(401, "token_blacklisted");
     }
 
+    fn a_logout_with_an_old_token_from_before_sessions_ends_what_it_was_refreshed_into(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.jwt.blacklist_grace_seconds = 30);
+        let user = app.register("chain@example.com", PASSWORD);
+        let old = app.forge(&app.claims(user["id"].as_str().unwrap(), 0, 3600));
+        let successor = new_token(&refresh(&app, &old));
+        assert_eq!(app.post("/api/logout").bearer(&old).send().status, 200);
+        app.get("/api/me").bearer(&successor).send().assert_error(401, "token_blacklisted");
+    }
+
     fn prune_removes_sessions_that_ended_more_than_a_refresh_window_ago(backend) {
         let app = TestApp::spawn(backend);
         app.register("prune@example.com", PASSWORD);

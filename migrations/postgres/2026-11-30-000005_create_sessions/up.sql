@@ -12,7 +12,7 @@ ALTER TABLE sessions
     ADD COLUMN ip VARCHAR(45) NULL,
     -- written at most once a minute by the guard, and by every refresh
     ADD COLUMN last_seen_at TIMESTAMP NULL,
-    -- logout, logout_all, session_deleted, password_changed, refresh_reuse…
+    -- logout, logout_everywhere, deleted, password_changed, refresh_reuse, revoked
     ADD COLUMN revoked_reason VARCHAR(32) NULL;
 UPDATE sessions SET last_seen_at = created_at;
 ALTER TABLE sessions ALTER COLUMN last_seen_at SET NOT NULL;

@@ -16,7 +16,7 @@ CREATE TABLE sessions (
     ip TEXT NULL,
     -- written at most once a minute by the guard, and by every refresh
     last_seen_at TEXT NOT NULL,
-    -- logout, logout_all, session_deleted, password_changed, refresh_reuse…
+    -- logout, logout_everywhere, deleted, password_changed, refresh_reuse, revoked
     revoked_reason TEXT NULL
 );
 INSERT INTO sessions (id, user_id, client_id, scopes, created_at, expires_at, revoked_at, last_seen_at)

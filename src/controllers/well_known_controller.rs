@@ -1,0 +1,114 @@
+//! `/.well-known/…`: the public signing keys (RFC 7517 JWKS), for services that verify our tokens
+//! offline, and the authorization server's metadata (RFC 8414).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::crypto::sha256_hex;
+use crate::error::AppResult;
+use crate::models::OAuthClient;
+use crate::oauth::scopes::Scopes;
+use crate::state::AppState;
+
+/// How long verifiers may keep the key set before asking again.
+const JWKS_MAX_AGE: &str = "public, max-age=300";
+
+/// `GET /.well-known/jwks.json`: every `next`, `current` and `previous` key (none under HS256
+/// alone), with an ETag; `If-None-Match` with it is answered 304.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys", responses(
+    (status = 200, description = "RFC 7517 JWK set (Cache-Control: public, max-age=300; ETag)"),
+    (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+))]
+pub async fn jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let body = serde_json::to_vec(&state.jwt.ring().jwks()).unwrap_or_default();
+    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sent| {
+            sent.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, JWKS_MAX_AGE))
+        .insert_header((header::ETAG, etag));
+    if unchanged {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(body)
+    }
+}
+
+/// RFC 8414 §2: what a client needs to find and use this server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizationServerMetadata {
+    pub issuer: String,
+    pub token_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    pub jwks_uri: String,
+    /// No authorization endpoint: the password and refresh-token grants need none.
+    pub response_types_supported: Vec<String>,
+    pub grant_types_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// The scopes the registered clients may ask for.
+    pub scopes_supported: Vec<String>,
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", responses(
+    (status = 200, description = "RFC 8414 authorization server metadata", body = AuthorizationServerMetadata),
+))]
+pub async fn authorization_server(
+    state: web::Data<AppState>,
+) -> AppResult<web::Json<AuthorizationServerMetadata>> {
+    let clients = state.db.run(OAuthClient::all).await?;
+    let mut scopes: Vec<String> = clients
+        .iter()
+        .filter_map(|client| Scopes::parse(&client.scopes))
+        .flat_map(|scopes| {
+            scopes
+                .to_string()
+                .split(' ')
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|scope| !scope.is_empty())
+        .collect();
+    scopes.push("offline_access".into());
+    scopes.sort();
+    scopes.dedup();
+    let base = state.config.app_url.trim_end_matches('/');
+    let secret_methods = vec!["client_secret_basic", "client_secret_post"];
+    Ok(web::Json(AuthorizationServerMetadata {
+        issuer: state.config.jwt.issuer.clone(),
+        token_endpoint: format!("{base}/oauth/token"),
+        revocation_endpoint: format!("{base}/oauth/revoke"),
+        introspection_endpoint: format!("{base}/oauth/introspect"),
+        jwks_uri: format!("{base}/.well-known/jwks.json"),
+        response_types_supported: vec![],
+        grant_types_supported: vec!["password", "refresh_token"],
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        introspection_endpoint_auth_methods_supported: secret_methods,
+        scopes_supported: scopes,
+    }))
+}
