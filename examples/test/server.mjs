@@ -1,5 +1,5 @@
 // Starts the release server for a test: its own SQLite file, a free port, a known secret, the demo on.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,20 +14,21 @@ const BINARY = process.env.SERVER_BIN ?? path.join(ROOT, 'target/release/jwt-aut
 /** Starts a server with `env` added; resolves once it listens. `stop()` kills it and removes its files. */
 export async function startServer(env = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwt-auth-server-clients-'));
+  const serverEnv = {
+    PATH: process.env.PATH,
+    APP_ENV: 'testing',
+    APP_PORT: '0',
+    DATABASE_URL: path.join(dir, 'database.sqlite'),
+    JWT_SECRET: SECRET,
+    JWT_ISSUER: ISSUER,
+    BCRYPT_ROUNDS: '4',
+    SPA_DEMO: 'true',
+    RUST_LOG: 'info',
+    ...env,
+  };
   const child = spawn(BINARY, [], {
     cwd: ROOT, // the demo's files are read from examples/
-    env: {
-      PATH: process.env.PATH,
-      APP_ENV: 'testing',
-      APP_PORT: '0',
-      DATABASE_URL: path.join(dir, 'database.sqlite'),
-      JWT_SECRET: SECRET,
-      JWT_ISSUER: ISSUER,
-      BCRYPT_ROUNDS: '4',
-      SPA_DEMO: 'true',
-      RUST_LOG: 'info',
-      ...env,
-    },
+    env: serverEnv,
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let log = '';
@@ -45,6 +46,8 @@ export async function startServer(env = {}) {
     /** Requests to `route` (e.g. `/api/refresh`) that the server answered with `status`, from its log. */
     served: (route, status) => log.split('\n').filter((l) => l.includes(`route=${route} `) && l.includes(`status=${status}`)).length,
     log: () => log,
+    /** Runs a CLI command (`keys:rotate`…) against the server's database; its standard output. */
+    cli: (args) => execFileSync(BINARY, args, { cwd: ROOT, env: serverEnv, encoding: 'utf8' }),
     stop: () => {
       child.removeAllListeners('exit');
       child.kill();

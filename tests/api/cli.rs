@@ -617,3 +617,67 @@ fn db_seed_inserts_users_each_with_a_session() {
         .unwrap();
     assert_eq!(sessions, 3);
 }
+
+#[test]
+fn keys_commands_generate_rotate_list_and_retire() {
+    let dir = WorkDir::new();
+    let env = [
+        ("APP_ENV", "testing"),
+        ("DATABASE_URL", "db.sqlite"),
+        ("JWT_ALGO", "ES256"),
+    ];
+    let run = |args: &[&str]| command(&dir.0, &env).args(args).output().unwrap();
+    let text = |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(run(&["migrate"]).status.success());
+    let generated = run(&["keys:generate"]);
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let listed = text(&run(&["keys:list"]));
+    assert!(
+        listed.contains("next") && listed.contains("ES256"),
+        "{listed}"
+    );
+    let rotated = run(&["keys:rotate"]);
+    assert!(
+        text(&rotated).starts_with("Current key: "),
+        "{}",
+        text(&rotated)
+    );
+    // A second rotation without a next key makes one first; the first key becomes previous.
+    assert!(text(&run(&["keys:rotate"])).starts_with("Current key: "));
+    let listed = text(&run(&["keys:list"]));
+    let previous = listed
+        .lines()
+        .find(|l| l.contains(" previous "))
+        .expect("a previous key")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(run(&["keys:retire", &previous]).status.success());
+    assert!(text(&run(&["keys:list"])).contains(" retired "));
+    let again = run(&["keys:retire", &previous]);
+    assert!(
+        !again.status.success()
+            && String::from_utf8_lossy(&again.stderr).contains("is not a previous key")
+    );
+    // HS256 signs with JWT_SECRET: the ring commands say so instead of doing anything.
+    let hs256 = command(
+        &dir.0,
+        &[
+            ("APP_ENV", "testing"),
+            ("DATABASE_URL", "db.sqlite"),
+            ("JWT_SECRET", SECRET),
+        ],
+    )
+    .arg("keys:rotate")
+    .output()
+    .unwrap();
+    assert!(
+        !hs256.status.success()
+            && String::from_utf8_lossy(&hs256.stderr).contains("JWT_ALGO is HS256")
+    );
+}
