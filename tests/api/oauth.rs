@@ -437,4 +437,66 @@ api_tests! {
         assert_eq!((open_sessions, open_tokens), (0, 0));
         assert_oauth_error(&refresh(&app, &client_id, "rt7"), 400, "invalid_grant");
     }
+
+    // Issue 12: introspection (RFC 7662).
+    fn introspection_tells_a_confidential_client_which_tokens_still_work(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.jwt.algo = jwt_auth_server::config::Algo::ES256);
+        let client_id = setup(&app, FIRST_PARTY);
+        let other_client = client(&app, FIRST_PARTY);
+        let public_client = client(&app, Kind { confidential: false, ..FIRST_PARTY });
+        let introspect = |client_id: &str, secret: Option<&str>, token: &str| {
+            let mut params = vec![("token", token), ("client_id", client_id)];
+            if let Some(secret) = secret {
+                params.push(("client_secret", secret));
+            }
+            app.post("/oauth/introspect").form(&serde_urlencoded::to_string(&params).unwrap()).send()
+        };
+        let granted = ok(&password_grant(&app, &client_id, "offline_access read"));
+        let access = granted["access_token"].as_str().unwrap().to_owned();
+        let refresh_token = granted["refresh_token"].as_str().unwrap().to_owned();
+        assert_eq!(header_of(&access)["typ"], "at+jwt");
+        assert!(header_of(&access)["kid"].is_string());
+        let active = introspect(&client_id, Some(SECRET), &access);
+        assert_eq!(active.header("cache-control"), Some("no-store"));
+        let body = active.json();
+        assert_eq!((body["active"].as_bool(), body["token_type"].as_str()), (Some(true), Some("access_token")));
+        assert_eq!((body["client_id"].as_str(), body["scope"].as_str()), (Some(client_id.as_str()), Some("offline_access read")));
+        assert_eq!(body["sub"], claims_of(&access)["sub"]);
+        assert_eq!(body["sid"], claims_of(&access)["sid"]);
+        assert!(body["exp"].is_i64() && body["iat"].is_i64());
+        let refresh_answer = introspect(&client_id, Some(SECRET), &refresh_token).json();
+        assert_eq!((refresh_answer["active"].as_bool(), refresh_answer["token_type"].as_str()), (Some(true), Some("refresh_token")));
+        // Another client learns nothing about them.
+        for token in [&access, &refresh_token] {
+            assert_eq!(introspect(&other_client, Some(SECRET), token).json(), json!({ "active": false }));
+        }
+        // A token of the /api flow belongs to no client.
+        let api_token = app.login(EMAIL, PASSWORD);
+        let api_answer = introspect(&other_client, Some(SECRET), &api_token).json();
+        assert_eq!(api_answer["active"], true);
+        assert!(api_answer.get("client_id").is_none());
+        // After a logout, neither the access token nor the session's refresh token is active.
+        assert_eq!(app.post("/api/logout").bearer(&access).send().status, 200);
+        for token in [&access, &refresh_token] {
+            assert_eq!(introspect(&client_id, Some(SECRET), token).json(), json!({ "active": false }));
+        }
+        for garbage in ["not.a.token", "nothing", "a.b.c"] {
+            assert_eq!(introspect(&client_id, Some(SECRET), garbage).json(), json!({ "active": false }));
+        }
+        // Client authentication as at /oauth/token; a public client may not introspect.
+        assert_oauth_error(&introspect(&client_id, Some("wrong secret"), &api_token), 401, "invalid_client");
+        assert_oauth_error(&introspect(&public_client, None, &api_token), 401, "invalid_client");
+        assert_oauth_error(&app.post("/oauth/introspect").form(&format!("client_id={client_id}&client_secret={SECRET}")).send(), 400, "invalid_request");
+    }
+
+    fn an_expired_access_token_is_inactive(backend) {
+        let app = TestApp::spawn(backend);
+        let client_id = setup(&app, FIRST_PARTY);
+        let (user_id, _) = app.user_with_token();
+        let expired = app.forge(&app.claims(&user_id, 7200, 3600));
+        let answer = app.post("/oauth/introspect")
+            .form(&serde_urlencoded::to_string([("token", expired.as_str()), ("client_id", client_id.as_str()), ("client_secret", SECRET)]).unwrap())
+            .send();
+        assert_eq!(answer.json(), json!({ "active": false }));
+    }
 }
