@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::config::{Config, generate_app_key, generate_secret};
 use crate::crypto::sha256_hex;
 use crate::db::{self, DatabaseUrl, DbPool, Id};
+use crate::jwt::JwtService;
 use crate::maintenance;
 use crate::models::signing_key::{self, SigningKey};
 use crate::models::{NewLogin, NewUser, OAuthClient, Session, User};
@@ -64,7 +65,7 @@ pub fn prune(config: &Config) -> Result<(), String> {
 
 /// `db:seed` (Laravel: `php artisan db:seed`): `count` users `seed{i}@example.test` sharing one
 /// password, hashed once at BCRYPT_ROUNDS, each with one session as a login would leave it; prints
-/// `id,email,session_id` per user (the benchmark's input: it signs tokens for those sessions).
+/// `id,email,session_id,access_token` per user (the benchmark's input).
 pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), String> {
     let hash = bcrypt::hash(password, config.bcrypt_rounds).map_err(|e| e.to_string())?;
     let pool = pool(config)?;
@@ -103,8 +104,15 @@ pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), S
         Ok(())
     })
     .map_err(|e| format!("seeding failed: {e}"))?;
+    // An access token per session, signed as a login would sign it (HS256, or the ring's key).
+    let jwt = JwtService::new(&config.jwt);
+    jwt.set_ring(maintenance::load_keys_at_start(&mut conn, config)?);
+    let issued = chrono::Utc::now();
     for (user, session) in users.iter().zip(&sessions) {
-        println!("{},{},{}", user.id, user.email, session.id);
+        let mut claims = jwt.login_claims(user.id, issued);
+        claims.sid = Some(session.id);
+        let token = jwt.encode(&claims).map_err(|e| e.to_string())?;
+        println!("{},{},{},{token}", user.id, user.email, session.id);
     }
     Ok(())
 }

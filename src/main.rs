@@ -75,7 +75,7 @@ enum Command {
         always_refresh_token: bool,
     },
     /// Insert test users sharing one password, each with a session (for load tests); prints
-    /// id,email,session_id per user.
+    /// id,email,session_id,access_token per user.
     #[command(name = "db:seed")]
     DbSeed {
         #[arg(long, default_value_t = 100)]

@@ -604,8 +604,12 @@ fn db_seed_inserts_users_each_with_a_session() {
     assert!(
         lines
             .iter()
-            .all(|fields| fields.len() == 3 && fields[1].ends_with("@example.test")),
+            .all(|fields| fields.len() == 4 && fields[1].ends_with("@example.test")),
         "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|fields| fields[3].split('.').count() == 3),
+        "a signed token each"
     );
     let mut conn =
         diesel::SqliteConnection::establish(&dir.0.join("db.sqlite").display().to_string())
