@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::crypto::sha256_hex;
 use crate::error::AppResult;
+use crate::error::responses::Unavailable;
 use crate::models::OAuthClient;
 use crate::oauth::scopes::Scopes;
 use crate::state::AppState;
@@ -68,6 +69,7 @@ pub struct AuthorizationServerMetadata {
 /// `GET /.well-known/oauth-authorization-server`.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", responses(
     (status = 200, description = "RFC 8414 authorization server metadata", body = AuthorizationServerMetadata),
+    Unavailable,
 ))]
 pub async fn authorization_server(
     state: web::Data<AppState>,
