@@ -107,9 +107,11 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
         oauth_idle_before: now - minutes(config.oauth.refresh_idle_ttl_minutes),
         // A previous key's last token was signed when it stopped signing: usable until its exp,
         // refreshable until its login's window closes, neither later than this.
+        // Instances that have not read the ring again yet sign with it up to JWT_KEYS_RELOAD longer.
         keys_unused_since: now
             - minutes(config.jwt.refresh_ttl_minutes.max(config.jwt.ttl_minutes))
-            - leeway,
+            - leeway
+            - chrono::Duration::seconds(i64::from(config.jwt.keys_reload_seconds)),
         now,
     };
     prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)
@@ -133,9 +135,14 @@ pub fn load_keys_at_start(conn: &mut DbConnection, config: &Config) -> Result<Ke
             let cipher = config.app_key.cipher(SIGNING_KEYS_CIPHER)?;
             let now = db::now();
             let (row, _) = SigningKey::generate(algo, signing_key::CURRENT, &cipher, now)?;
-            SigningKey::make_current(conn, &row, now)
-                .map_err(|e| format!("cannot store the new signing key: {e}"))?;
-            tracing::info!(kid = %row.kid, algorithm = algo.as_str(), "generated the current signing key");
+            match SigningKey::make_current(conn, &row, now) {
+                Ok(()) => {
+                    tracing::info!(kid = %row.kid, algorithm = algo.as_str(), "generated the current signing key")
+                }
+                // Another instance starting at the same moment made one first: use the ring as it is.
+                Err(error) if crate::db::is_unique_violation(&error) => {}
+                Err(error) => return Err(format!("cannot store the new signing key: {error}")),
+            }
         }
     }
     let rows = SigningKey::usable(conn).map_err(|e| format!("cannot read the key ring: {e}"))?;
@@ -151,10 +158,9 @@ pub fn read_keys(rows: Vec<SigningKey>, config: &Config) -> Result<KeyRing, Stri
     let mut signing = fixed;
     let mut others = Vec::new();
     for row in rows {
-        let signs = signing.is_none()
-            && algo.is_asymmetric()
-            && row.state == signing_key::CURRENT
-            && row.algo() == Ok(algo);
+        // The ring's current key signs in its own algorithm, whatever this instance's JWT_ALGO:
+        // during a rolling switch of algorithm every instance keeps signing with the one key.
+        let signs = signing.is_none() && algo.is_asymmetric() && row.state == signing_key::CURRENT;
         if signs {
             signing = Some(
                 row.key_pair(&cipher)
@@ -166,6 +172,9 @@ pub fn read_keys(rows: Vec<SigningKey>, config: &Config) -> Result<KeyRing, Stri
                     .map_err(|e| format!("key {}: {e}", row.kid))?,
             );
         }
+    }
+    if algo.is_asymmetric() && signing.is_none() {
+        return Err("the key ring has no current key".into());
     }
     Ok(KeyRing::new(signing, others))
 }

@@ -18,7 +18,7 @@ pub struct AppState {
     pub db: DbPool,
     pub jwt: JwtService,
     pub passwords: PasswordHasher,
-    /// Keys the child of a rotated OAuth refresh token (derived from JWT_SECRET).
+    /// Keys the child of a rotated OAuth refresh token (derived from APP_KEY).
     pub refresh_token_key: Hmac,
     pub limits: RateLimits,
     /// Keys the email digests of audit lines (derived from APP_KEY).
@@ -30,13 +30,8 @@ impl AppState {
     pub fn new(config: Config, db: DbPool) -> Result<Self, String> {
         Ok(Self {
             jwt: JwtService::new(&config.jwt),
-            // From JWT_SECRET when there is one (as before the key ring), else from APP_KEY.
-            refresh_token_key: match &config.jwt.secret {
-                Some(secret) => {
-                    Hmac::derived(secret.expose().as_bytes(), "oauth refresh token children")
-                }
-                None => config.app_key.subkey("oauth refresh token children"),
-            },
+            // From APP_KEY, which every instance has whatever the signing algorithm.
+            refresh_token_key: config.app_key.subkey("oauth refresh token children"),
             passwords: PasswordHasher::new(
                 config.bcrypt_rounds,
                 config.hash_concurrency,

@@ -42,8 +42,10 @@ pub struct TokenToRefresh {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Check {
-    /// exp must not have passed.
+    /// exp must not have passed; a request of the session's owner (moves `last_seen_at`).
     Access,
+    /// As `Access`, for a third party asking (introspection): `last_seen_at` stays.
+    Inspect,
     /// exp may have passed; the refresh window must not.
     Refresh,
 }
@@ -131,7 +133,9 @@ fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<Checked> {
 /// What `auth:api` would let through for `token`, without a request (RFC 7662 introspection asks
 /// exactly this): the token's user and claims, or why not.
 pub async fn active_access_token(state: &AppState, token: &str) -> AppResult<(User, Claims)> {
-    verify(state, token, Check::Access).await?.not_blacklisted()
+    verify(state, token, Check::Inspect)
+        .await?
+        .not_blacklisted()
 }
 
 async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checked> {
@@ -139,7 +143,7 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
         let now = Utc::now();
         let claims = state.jwt.decode(token, now)?;
         match check {
-            Check::Access if state.jwt.is_expired(&claims, now) => {
+            Check::Access | Check::Inspect if state.jwt.is_expired(&claims, now) => {
                 return Err(AuthFailure::TokenExpired.into());
             }
             // An OAuth token's login lives OAUTH_REFRESH_TTL, not JWT_REFRESH_TTL: its session says.

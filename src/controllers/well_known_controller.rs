@@ -30,8 +30,10 @@ pub async fn jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|sent| {
+            // A weak comparison (RFC 9110 §8.8.3.2): a proxy that compressed the body marks it W/.
             sent.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == etag || tag == "*")
         });
     let mut response = if unchanged {
         HttpResponse::NotModified()

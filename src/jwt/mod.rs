@@ -180,7 +180,8 @@ impl JwtService {
     }
 
     /// The successor recorded in a blacklist row, rebuilt claim for claim: HS256 over the same
-    /// claims signs to the same token, so every caller in the grace gets one token.
+    /// claims signs to the same token under HS256 and EdDSA (ES256 signatures are randomised: the
+    /// same claims and jti, another signature), so every caller in the grace gets one successor.
     pub fn recorded_successor(&self, old: &Claims, jti: Id, iat: i64, exp: i64) -> Claims {
         Claims {
             iss: self.issuer.clone(),
@@ -210,6 +211,7 @@ impl JwtService {
                 .signing
                 .as_ref()
                 .ok_or_else(|| AppError::Internal("the key ring has no current key".into()))?;
+            header.alg = key.public.algo.algorithm();
             header.kid = Some(key.public.kid.clone());
             jsonwebtoken::encode(&header, claims, &key.encoding)
         } else {

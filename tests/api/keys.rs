@@ -138,9 +138,36 @@ api_tests! {
             &EncodingKey::from_ec_pem(pem("PRIVATE KEY", &pkcs8).as_bytes()).unwrap(),
         ).unwrap();
         app.get("/api/me").bearer(&foreign).send().assert_error(401, "token_invalid");
-        // Without a kid, only HS256 under JWT_SECRET: tokens from before the switch still verify.
+        // Another key's kid with this key's algorithm, and `none`.
+        let ed = TestApp::spawn_with(backend, with_algo(Algo::EdDSA));
+        let (_, ed_token) = user_token(&ed);
+        let ed_kid = header_of(&ed_token)["kid"].as_str().unwrap().to_owned();
+        let (es_pair, es_pkcs8) = KeyPair::generate(Algo::ES256).unwrap();
+        let mismatched = jsonwebtoken::encode(
+            &Header { kid: Some(ed_kid), ..Header::new(Algorithm::ES256) },
+            &claims_of(&ed_token),
+            &EncodingKey::from_ec_pem(pem("PRIVATE KEY", &es_pkcs8).as_bytes()).unwrap(),
+        ).unwrap();
+        assert!(!es_pair.public.kid.is_empty());
+        ed.get("/api/me").bearer(&mismatched).send().assert_error(401, "token_invalid");
+        let unsigned = {
+            use base64::Engine;
+            let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+            format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&claims))
+        };
+        app.get("/api/me").bearer(&unsigned).send().assert_error(401, "token_invalid");
+        // Without a kid, only HS256 under JWT_SECRET: tokens from before the switch still verify,
+        // and without a secret none does.
         let from_before = app.forge(&claims);
         assert_eq!(app.get("/api/me").bearer(&from_before).send().status, 200);
+        let secretless = TestApp::spawn_with(backend, |c| {
+            c.jwt.algo = Algo::ES256;
+            c.jwt.secret = None;
+        });
+        let (_, own) = user_token(&secretless);
+        let forged = secretless.forge(&claims_of(&own));
+        secretless.get("/api/me").bearer(&forged).send().assert_error(401, "token_invalid");
+        assert_eq!(secretless.get("/api/me").bearer(&own).send().status, 200);
     }
 
     fn rotation_keeps_old_tokens_working_signs_new_ones_with_the_new_key_and_retirement_ends_them(backend) {
@@ -186,11 +213,16 @@ api_tests! {
 
     fn a_start_with_another_algorithm_makes_a_new_current_key_and_keeps_the_old_one_verifying(backend) {
         let first = TestApp::spawn_with(backend, with_algo(Algo::ES256));
-        let (_, es256) = user_token(&first);
+        let (email, es256) = user_token(&first);
         let second = first.spawn_beside(|c| c.jwt.algo = Algo::RS256);
         let (_, rs256) = user_token(&second);
         assert_eq!(header_of(&rs256)["alg"], "RS256");
         assert_eq!(second.get("/api/me").bearer(&es256).send().status, 200);
+        // The instance still configured for ES256 signs with the ring's one current key (a rolling
+        // switch of algorithm never leaves an instance without a key).
+        let from_first = token_signed_by_another_key(&first, &email, header_of(&es256)["kid"].as_str().unwrap());
+        assert_eq!(header_of(&from_first)["alg"], "RS256");
+        assert_eq!(first.get("/api/me").bearer(&from_first).send().status, 200);
         let kinds: Vec<String> = states(&second).into_iter().map(|(_, s)| s).collect();
         assert_eq!(kinds, [PREVIOUS, CURRENT]);
     }
@@ -202,6 +234,8 @@ api_tests! {
         let etag = response.header("etag").unwrap().to_owned();
         let again = app.get("/.well-known/jwks.json").header("If-None-Match", &etag).send();
         assert_eq!((again.status, again.text.as_str(), again.header("etag")), (304, "", Some(etag.as_str())));
+        let weak = app.get("/.well-known/jwks.json").header("If-None-Match", &format!("W/{etag}")).send();
+        assert_eq!(weak.status, 304, "a proxy's weak tag matches too");
         let stale = app.get("/.well-known/jwks.json").header("If-None-Match", "\"other\"").send();
         assert_eq!(stale.status, 200);
         // HS256 alone publishes an empty set.
