@@ -23,7 +23,7 @@ pub fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("listening on http://{local}");
     actix_web::rt::System::new()
-        .block_on(async move { startup::run(listener, state)?.await })
+        .block_on(startup::serve_until_signalled(listener, state))
         .map_err(|e| format!("server error: {e}"))
 }
 

@@ -33,6 +33,8 @@ use crate::controllers::{
         well_known_controller::jwks,
         well_known_controller::authorization_server,
         health_controller::show,
+        health_controller::live,
+        health_controller::ready,
     ),
     modifiers(&BearerAuth),
 )]

@@ -212,6 +212,15 @@ pub struct MessageResource {
     pub message: String,
 }
 
+/// `GET /health/live` and `/health/ready`: `{"status":"ok","failing":[]}`, or on 503
+/// `{"status":"unavailable","failing":["database"…]}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProbeResource {
+    pub status: String,
+    /// What is not ready: `database`, `migrations`, `signing_keys`, `shutting_down`.
+    pub failing: Vec<String>,
+}
+
 /// `GET /health`: `{"status":"ok","database":"ok"}`, or on 503 also `error` and `message`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResource {

@@ -72,6 +72,16 @@ fn mounts() -> Vec<Mount> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(DOCUMENT.clone());
     cfg.service(route(&["/health"], &[Method::GET], health_controller::show));
+    cfg.service(route(
+        &["/health/live"],
+        &[Method::GET],
+        health_controller::live,
+    ));
+    cfg.service(route(
+        &["/health/ready"],
+        &[Method::GET],
+        health_controller::ready,
+    ));
     cfg.service(route(&["/api/openapi.json"], &[Method::GET], openapi::show));
     // Registered before the `/api` scope, which would otherwise claim `/api/oauth/…`.
     cfg.service(route(OAUTH_TOKEN, &[Method::POST], oauth_controller::token));

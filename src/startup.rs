@@ -62,6 +62,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     maintenance::spawn(state.clone().into_inner());
     let origins = state.config.cors_allowed_origins.clone();
+    let shutdown_timeout = state.config.shutdown_timeout.as_secs();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(NormalizePath::trim())
@@ -81,9 +82,56 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     })
     // The request head (line and headers) must arrive within 5 s, else 408 and the connection closes.
     .client_request_timeout(HEAD_TIMEOUT)
+    // Signals are handled by `serve_until_signalled` (readiness first, then the stop).
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness answers 503 at once
+/// while the listener keeps serving for SHUTDOWN_DELAY, so load balancers stop sending; then it
+/// stops accepting, the requests in flight finish within SHUTDOWN_TIMEOUT, and it returns.
+pub async fn serve_until_signalled(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let shutting_down = state.shutting_down.clone();
+    let delay = state.config.shutdown_delay;
+    let server = run(listener, state)?;
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        signalled().await;
+        shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            delay_s = delay.as_secs(),
+            "shutting down: not ready any more, still serving"
+        );
+        actix_web::rt::time::sleep(delay).await;
+        tracing::info!("shutting down: no new connections; finishing the requests in flight");
+        handle.stop(true).await;
+    });
+    server.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves at the first SIGTERM or SIGINT (Ctrl-C).
+async fn signalled() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(2);
+    let interrupted = tx.clone();
+    actix_web::rt::spawn(async move {
+        if actix_web::rt::signal::ctrl_c().await.is_ok() {
+            let _ = interrupted.send(()).await;
+        }
+    });
+    #[cfg(unix)]
+    actix_web::rt::spawn(async move {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            terminate.recv().await;
+            let _ = tx.send(()).await;
+        }
+    });
+    rx.recv().await;
 }
 
 /// CORS for SPAs on other origins; without CORS_ALLOWED_ORIGINS the middleware is not installed.

@@ -3,6 +3,8 @@
 //! pool that is already connected and migrated (`startup::connect` does that), so building it
 //! touches no database.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -23,6 +25,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Keys the email digests of audit lines (derived from APP_KEY).
     pub audit_key: Hmac,
+    /// Set on SIGTERM/SIGINT: readiness answers 503 from then on.
+    pub shutting_down: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -40,6 +44,7 @@ impl AppState {
             .map_err(|e| e.to_string())?,
             limits: RateLimits::new(&config.rate_limit, &config.app_key, Instant::now()),
             audit_key: config.app_key.subkey("audit email digests"),
+            shutting_down: Arc::new(AtomicBool::new(false)),
             db,
             config,
         })

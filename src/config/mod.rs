@@ -54,6 +54,11 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// `HASH_QUEUE_TIMEOUT`: how long a request waits to start hashing before 503.
     pub hash_queue_timeout: Duration,
+    /// `SHUTDOWN_DELAY`: after SIGTERM/SIGINT, how long readiness answers 503 while the listener
+    /// still serves, so load balancers stop sending before it closes (0 allowed).
+    pub shutdown_delay: Duration,
+    /// `SHUTDOWN_TIMEOUT`: then how long requests in flight get to finish.
+    pub shutdown_timeout: Duration,
 }
 
 /// Brute-force limits, counted in this process (see README, "Security").
@@ -169,6 +174,8 @@ impl Config {
             rate_limit: rate_limits(&r)?,
             hash_concurrency,
             hash_queue_timeout,
+            shutdown_delay: Duration::from_secs(r.required("SHUTDOWN_DELAY")?),
+            shutdown_timeout: Duration::from_secs(u64::from(r.positive("SHUTDOWN_TIMEOUT")?)),
         })
     }
 }

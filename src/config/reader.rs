@@ -42,6 +42,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("TRUSTED_PROXIES", ""),
     ("HASH_CONCURRENCY", ""),
     ("HASH_QUEUE_TIMEOUT", "2"),
+    ("SHUTDOWN_DELAY", "5"),
+    ("SHUTDOWN_TIMEOUT", "30"),
     ("RUST_LOG", "info"),
 ];
 

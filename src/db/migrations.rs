@@ -54,6 +54,15 @@ pub fn run_pending_until(conn: &mut DbConnection, last: &str) -> Result<Vec<Stri
     ran.map_err(|e| format!("migration failed: {e}"))
 }
 
+/// How many migrations of `conn`'s backend are not applied yet (readiness).
+pub fn pending(conn: &mut DbConnection) -> Result<usize, String> {
+    let pending = match conn {
+        DbConnection::Postgres(pg) => pg.pending_migrations(POSTGRES).map(|v| v.len()),
+        DbConnection::Sqlite(sqlite) => sqlite.pending_migrations(SQLITE).map(|v| v.len()),
+    };
+    pending.map_err(|e| format!("cannot read the applied migrations: {e}"))
+}
+
 fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
     versions.iter().map(ToString::to_string).collect()
 }

@@ -193,6 +193,20 @@ impl DbPool {
         migrations::run_pending(&mut conn.connection)
     }
 
+    /// How many migrations are not applied yet, on the blocking pool.
+    pub async fn pending_migrations(&self) -> AppResult<usize> {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| AppError::Unavailable(Dependency::Database, e.into()))?;
+            migrations::pending(&mut conn.connection)
+                .map_err(|e| AppError::Unavailable(Dependency::Database, e.into()))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    }
+
     /// Runs the pending migrations up to the first whose version contains `last` (tests).
     pub fn run_migrations_until(&self, last: &str) -> Result<Vec<String>, String> {
         let mut conn = self

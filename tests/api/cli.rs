@@ -685,3 +685,106 @@ fn keys_commands_generate_rotate_list_and_retire() {
             && String::from_utf8_lossy(&hs256.stderr).contains("JWT_ALGO is HS256")
     );
 }
+
+/// Issue 13, graceful shutdown: SIGTERM during 20 concurrent logins loses none of them. Readiness
+/// turns 503 at once while the server keeps serving for SHUTDOWN_DELAY; then the logins in flight
+/// finish, new connections are refused, and the process exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_turns_readiness_off_then_finishes_every_login_in_flight() {
+    use std::sync::Barrier;
+    let dir = WorkDir::new();
+    let mut child = command(
+        &dir.0,
+        &[
+            ("APP_ENV", "testing"),
+            ("APP_PORT", "0"),
+            ("DATABASE_URL", "db.sqlite"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_ROUNDS", "10"),
+            ("HASH_CONCURRENCY", "1"),
+            ("HASH_QUEUE_TIMEOUT", "60"),
+            ("RATE_LIMIT_ENABLED", "false"),
+            ("SHUTDOWN_DELAY", "1"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let _ = address_tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let address = address_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the server starts");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |agent: &ureq::Agent, path: &str, body: Value| {
+        agent
+            .post(format!("{address}{path}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .map(|r| r.status().as_u16())
+    };
+    let body =
+        json!({ "name": "N", "email": "term@example.com", "password": "a long enough password" });
+    assert_eq!(post(&agent, "/api/register", body).unwrap(), 201);
+    let barrier = Arc::new(Barrier::new(21));
+    let logins: Vec<_> = (0..20)
+        .map(|_| {
+            let (agent, barrier, address) = (agent.clone(), barrier.clone(), address.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                agent
+                    .post(format!("{address}/api/login"))
+                    .header("Content-Type", "application/json")
+                    .send(json!({ "email": "term@example.com", "password": "a long enough password" }).to_string())
+                    .map(|r| r.status().as_u16())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    barrier.wait();
+    std::thread::sleep(Duration::from_millis(200)); // the logins are queued behind bcrypt
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(200));
+    let ready = agent.get(format!("{address}/health/ready")).call().unwrap();
+    assert_eq!(ready.status().as_u16(), 503, "readiness turns off at once");
+    let live = agent.get(format!("{address}/health/live")).call().unwrap();
+    assert_eq!(
+        live.status().as_u16(),
+        200,
+        "while the listener still serves"
+    );
+    let answers: Vec<Result<u16, String>> = logins.into_iter().map(|l| l.join().unwrap()).collect();
+    assert!(
+        answers.iter().all(|a| *a == Ok(200)),
+        "every login in flight got its answer: {answers:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit {status:?}");
+    assert!(
+        agent.get(format!("{address}/health/live")).call().is_err(),
+        "no new connections after the stop"
+    );
+}

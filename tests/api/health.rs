@@ -16,6 +16,27 @@ api_tests! {
         assert_eq!(response.json(), json!({ "status": "ok", "database": "ok" }));
     }
 
+    // Issue 13: the probes of an orchestrator.
+    fn liveness_and_readiness_probes_answer_and_name_what_is_not_ready(backend) {
+        let app = TestApp::spawn(backend);
+        let live = app.get("/health/live").send();
+        assert_eq!((live.status, live.json()), (200, json!({ "status": "ok", "failing": [] })));
+        let ready = app.get("/health/ready").send();
+        assert_eq!((ready.status, ready.json()), (200, json!({ "status": "ok", "failing": [] })));
+        // With every connection held, the database does not answer within DB_TIMEOUT.
+        let short = TestApp::spawn_with(backend, |c| {
+            c.db_pool_size = 1;
+            c.db_timeout = Duration::from_millis(300);
+        });
+        let held = short.conn();
+        let not_ready = short.get("/health/ready").send();
+        assert_eq!((not_ready.status, not_ready.json()["failing"].clone()), (503, json!(["database"])));
+        assert_eq!(not_ready.header("retry-after"), Some("1"));
+        assert_eq!(short.get("/health/live").send().status, 200, "alive all the same");
+        drop(held);
+        assert_eq!(short.get("/health/ready").send().status, 200);
+    }
+
     fn with_no_connection_free_requests_get_503_within_db_timeout(backend) {
         let app = TestApp::spawn_with(backend, |c| {
             c.db_pool_size = 1;

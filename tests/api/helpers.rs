@@ -166,6 +166,8 @@ pub fn test_config(database_url: String) -> Config {
         },
         hash_concurrency: 2,
         hash_queue_timeout: Duration::from_secs(2),
+        shutdown_delay: Duration::ZERO,
+        shutdown_timeout: Duration::from_secs(30),
     }
 }
 

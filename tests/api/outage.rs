@@ -58,6 +58,11 @@ fn outage_answers_503_within_db_timeout_and_recovers_without_restart() {
         (health.status, health.json()["database"].as_str()),
         (503, Some("unavailable"))
     );
+    let ready = app.get("/health/ready").send();
+    assert_eq!(
+        (ready.status, ready.json()["failing"].clone()),
+        (503, serde_json::json!(["database"]))
+    );
     assert!(
         slowest <= Duration::from_millis(2500),
         "slowest 503 took {slowest:?} (DB_TIMEOUT 2 s)"
