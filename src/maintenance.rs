@@ -114,7 +114,9 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
             - chrono::Duration::seconds(i64::from(config.jwt.keys_reload_seconds)),
         now,
     };
-    prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)
+    let pruned = prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)?;
+    crate::rate_limit::shared::prune(conn, now.and_utc().timestamp_millis())?;
+    Ok(pruned)
 }
 
 /// The label of the AES-256-GCM key (under APP_KEY) that seals the ring's private keys.

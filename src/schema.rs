@@ -107,6 +107,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    /// Shared rate limits: hits per key per fixed window.
+    rate_limit_counters (key, window_index) {
+        key -> Text,
+        window_index -> BigInt,
+        hits -> Integer,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> sessions (session_id));
@@ -116,5 +128,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_clients,
     sessions,
     oauth_refresh_tokens,
-    signing_keys
+    signing_keys,
+    rate_limit_counters
 );

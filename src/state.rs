@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimitStore};
 use crate::crypto::Hmac;
-use crate::db::DbPool;
+use crate::db::{DatabaseUrl, DbPool};
 use crate::hashing::PasswordHasher;
 use crate::jwt::JwtService;
 use crate::rate_limit::RateLimits;
@@ -42,7 +42,18 @@ impl AppState {
                 config.hash_queue_timeout,
             )
             .map_err(|e| e.to_string())?,
-            limits: RateLimits::new(&config.rate_limit, &config.app_key, Instant::now()),
+            limits: {
+                let limits = RateLimits::new(&config.rate_limit, &config.app_key, Instant::now());
+                let on_postgres = matches!(
+                    DatabaseUrl::parse(&config.database_url),
+                    Ok(DatabaseUrl::Postgres(_))
+                );
+                match config.rate_limit.store {
+                    Some(RateLimitStore::Database) => limits.shared(db.clone()),
+                    None if on_postgres => limits.shared(db.clone()),
+                    _ => limits,
+                }
+            },
             audit_key: config.app_key.subkey("audit email digests"),
             shutting_down: Arc::new(AtomicBool::new(false)),
             db,

@@ -21,7 +21,7 @@ pub async fn attempt(
     ip: Option<IpAddr>,
     via: &'static str,
 ) -> AppResult<Option<User>> {
-    let reservation = match state.limits.login_attempt(ip, &email, Instant::now()) {
+    let reservation = match state.limits.login_attempt(ip, &email, Instant::now()).await {
         Ok(reservation) => reservation,
         Err(error) => {
             audit::throttled(via, ip);
@@ -38,12 +38,12 @@ pub async fn attempt(
     let Some(user) = user.filter(|_| matched) else {
         let digest = audit::email_digest(&state.audit_key, &email);
         audit::login_failed(&digest, ip, via);
-        if reservation.failed(Instant::now()) {
+        if reservation.failed(Instant::now()).await {
             audit::locked_out(&digest, ip);
         }
         return Ok(None);
     };
-    reservation.succeeded();
+    reservation.succeeded().await;
     if state.passwords.needs_rehash(&user.password) {
         rehash(state, &user, password).await;
     }

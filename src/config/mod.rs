@@ -66,6 +66,9 @@ pub struct Config {
 pub struct RateLimitConfig {
     /// `RATE_LIMIT_ENABLED` (also on with APP_ENV=testing); false switches every limit off.
     pub enabled: bool,
+    /// `RATE_LIMIT_STORE`: `database` (shared by every instance) or `memory` (this process);
+    /// unset: the database on PostgreSQL, memory on SQLite (one node by definition).
+    pub store: Option<RateLimitStore>,
     /// `RATE_LIMIT_LOGIN_PER_MINUTE`: failed logins per (email, client network) per minute.
     pub login_per_minute: u32,
     /// `RATE_LIMIT_LOGIN_PER_HOUR`: failed logins per account per hour (NIST SP 800-63B).
@@ -78,6 +81,13 @@ pub struct RateLimitConfig {
     pub refresh_ip_per_5_minutes: u32,
     /// `TRUSTED_PROXIES`: IPs or CIDRs whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpNet>,
+}
+
+/// Where the rate limits count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitStore {
+    Database,
+    Memory,
 }
 
 /// Refresh-token lifetimes of the OAuth endpoint (league/oauth2-server's refresh token grant).
@@ -298,8 +308,20 @@ fn rate_limits<F: Fn(&str) -> Option<String>>(
                 format!("{bad:?} is not an IP address or CIDR"),
             )
         })?;
+    let store = match r.text("RATE_LIMIT_STORE").as_deref() {
+        None => None,
+        Some("database") => Some(RateLimitStore::Database),
+        Some("memory") => Some(RateLimitStore::Memory),
+        Some(other) => {
+            return Err(invalid(
+                "RATE_LIMIT_STORE",
+                format!("{other:?} is not database or memory"),
+            ));
+        }
+    };
     Ok(RateLimitConfig {
         enabled: r.flag("RATE_LIMIT_ENABLED")?,
+        store,
         login_per_minute: r.positive("RATE_LIMIT_LOGIN_PER_MINUTE")?,
         login_per_hour: r.positive("RATE_LIMIT_LOGIN_PER_HOUR")?,
         login_ip_per_minute: r.positive("RATE_LIMIT_LOGIN_IP_PER_MINUTE")?,

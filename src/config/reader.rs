@@ -34,6 +34,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("OAUTH_REFRESH_IDLE_TTL", "20160"),
     ("OAUTH_REFRESH_REUSE_INTERVAL", "0"),
     ("RATE_LIMIT_ENABLED", "true"),
+    ("RATE_LIMIT_STORE", ""),
     ("RATE_LIMIT_LOGIN_PER_MINUTE", "5"),
     ("RATE_LIMIT_LOGIN_PER_HOUR", "100"),
     ("RATE_LIMIT_LOGIN_IP_PER_MINUTE", "30"),

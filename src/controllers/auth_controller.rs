@@ -31,7 +31,7 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     Validated(input): Validated<RegisterRequest>,
 ) -> AppResult<RegisteredResource> {
-    state.limits.register_attempt(ip, Instant::now())?;
+    state.limits.register_attempt(ip, Instant::now()).await?;
     let password_hash = state.passwords.hash(input.password.into_text()).await?;
     let new_user = NewUser::new(
         input.name.into_text(),
@@ -121,7 +121,7 @@ pub async fn refresh(
         )
         .into());
     }
-    state.limits.refresh_attempt(ip, Instant::now())?;
+    state.limits.refresh_attempt(ip, Instant::now()).await?;
     if let Some(previous) = &token.previous {
         return refreshed_again(&state, &token, previous, false).await;
     }

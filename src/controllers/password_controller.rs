@@ -32,7 +32,8 @@ pub async fn update(
     let user = auth.user;
     let reservation = state
         .limits
-        .login_attempt(ip, &user.email, Instant::now())?;
+        .login_attempt(ip, &user.email, Instant::now())
+        .await?;
     let current = input.current_password.into_text();
     if !state
         .passwords
@@ -41,7 +42,7 @@ pub async fn update(
     {
         let digest = audit::email_digest(&state.audit_key, &user.email);
         audit::login_failed(&digest, ip, "password_change");
-        if reservation.failed(Instant::now()) {
+        if reservation.failed(Instant::now()).await {
             audit::locked_out(&digest, ip);
         }
         return Err(AppError::validation(
@@ -49,7 +50,7 @@ pub async fn update(
             "The password is incorrect.",
         ));
     }
-    reservation.succeeded();
+    reservation.succeeded().await;
     let hash = state.passwords.hash(input.password.into_text()).await?;
     let (user_id, keep) = (user.id, auth.claims.sid);
     let ended = state

@@ -94,7 +94,7 @@ pub async fn refresh_token(
             "This client may not use the refresh_token grant.",
         ));
     }
-    state.limits.refresh_attempt(ip, Instant::now())?;
+    state.limits.refresh_attempt(ip, Instant::now()).await?;
     let presented = params
         .require("refresh_token", "refresh_token is required.")?
         .to_owned();

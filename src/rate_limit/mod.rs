@@ -1,8 +1,10 @@
-//! Brute-force limits (Laravel: RateLimiter / ThrottleRequests), counted in this process: with
-//! several instances behind a load balancer each counts on its own (see README, "Security").
+//! Brute-force limits (Laravel: RateLimiter / ThrottleRequests): counted in the database when it is
+//! shared by several instances (RATE_LIMIT_STORE=database, the default on PostgreSQL), else in
+//! this process.
 //! Every key is a 16-byte HMAC under APP_KEY of what is counted, so memory per key is fixed; each
 //! window keeps at most [`MAX_KEYS`] keys and is swept by a timer ([`RateLimits::sweep`]).
 
+pub mod shared;
 mod window;
 
 use std::net::IpAddr;
@@ -12,12 +14,15 @@ pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
 use crate::crypto::{AppKey, Hmac};
+use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 
-/// Every limit of the API.
+/// Every limit of the API, counted in this process or, with a shared store, in the database.
 pub struct RateLimits {
     enabled: bool,
     keys: Hmac,
+    /// RATE_LIMIT_STORE=database: the counters live in the database, shared by every instance.
+    shared: Option<DbPool>,
     login_ip: SlidingWindow,
     /// Failures per (email, client network): what locks a guesser out without locking the owner out.
     login_failures_minute: SlidingWindow,
@@ -27,45 +32,81 @@ pub struct RateLimits {
     refresh_ip: SlidingWindow,
 }
 
+/// Where a hit was counted, to give it back: in memory, or in a database window.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Memory,
+    Window(i64),
+}
+
 /// A login attempt that passed the limits and holds its place in them until it is decided:
 /// [`failed`](Self::failed) keeps it as a failure, [`succeeded`](Self::succeeded) gives it back
 /// and clears the pair. Dropped undecided (the database or the hasher failed, the client went
 /// away), it is given back: only a wrong password counts.
 pub struct LoginReservation<'a> {
     limits: &'a RateLimits,
-    pair: Option<Key>,
-    account: Option<Key>,
+    pair: Option<(Key, Slot)>,
+    account: Option<(Key, Slot)>,
 }
 
 impl LoginReservation<'_> {
     /// The password was right: the pair's failures are forgotten and the reservation given back.
-    pub fn succeeded(mut self) {
-        if let Some(pair) = self.pair.take() {
-            self.limits.login_failures_minute.clear(&pair);
+    pub async fn succeeded(mut self) {
+        let limits = self.limits;
+        if let Some((pair, _)) = self.pair.take() {
+            limits.clear(&limits.login_failures_minute, pair).await;
         }
-        if let Some(account) = self.account.take() {
-            self.limits.login_failures_hour.release(&account);
+        if let Some((account, slot)) = self.account.take() {
+            limits
+                .release(&limits.login_failures_hour, account, slot)
+                .await;
         }
     }
 
     /// The password was wrong: the reservation stands as a failure. True when it locked the pair
     /// or the account.
-    pub fn failed(mut self, now: Instant) -> bool {
-        let locked = |window: &SlidingWindow, key: Option<Key>| {
-            key.is_some_and(|key| window.check(&key, now).is_err())
-        };
-        locked(&self.limits.login_failures_minute, self.pair.take())
-            | locked(&self.limits.login_failures_hour, self.account.take())
+    pub async fn failed(mut self, now: Instant) -> bool {
+        let limits = self.limits;
+        let mut locked = false;
+        if let Some((pair, _)) = self.pair.take() {
+            locked |= limits
+                .is_full(&limits.login_failures_minute, pair, now)
+                .await;
+        }
+        if let Some((account, _)) = self.account.take() {
+            locked |= limits
+                .is_full(&limits.login_failures_hour, account, now)
+                .await;
+        }
+        locked
     }
 }
 
 impl Drop for LoginReservation<'_> {
     fn drop(&mut self) {
-        if let Some(pair) = self.pair.take() {
-            self.limits.login_failures_minute.release(&pair);
-        }
-        if let Some(account) = self.account.take() {
-            self.limits.login_failures_hour.release(&account);
+        let limits = self.limits;
+        let undecided = [
+            (&limits.login_failures_minute, self.pair.take()),
+            (&limits.login_failures_hour, self.account.take()),
+        ];
+        for (window, held) in undecided {
+            match held {
+                Some((key, Slot::Memory)) => window.release(&key),
+                Some((key, Slot::Window(index))) => {
+                    if let Some(db) = limits.shared.clone() {
+                        // Dropped in a request's future: give it back without blocking the drop.
+                        actix_web::rt::spawn(async move {
+                            let key = hex(&key);
+                            if let Err(error) =
+                                db.run(move |conn| shared::release(conn, &key, index)).await
+                            {
+                                tracing::warn!(%error, "giving back a rate-limit reservation failed");
+                            }
+                        });
+                    }
+                }
+                None => {}
+            }
         }
     }
 }
@@ -74,12 +115,13 @@ const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl RateLimits {
-    /// The limits RATE_LIMIT_* asks for, keyed under `app_key`.
+    /// The limits RATE_LIMIT_* asks for, keyed under `app_key`, counted in this process.
     pub fn new(config: &RateLimitConfig, app_key: &AppKey, origin: Instant) -> Self {
         let window = |max, window| SlidingWindow::new(Limit { max, window }, origin);
         Self {
             enabled: config.enabled,
             keys: app_key.subkey("rate limit keys"),
+            shared: None,
             login_ip: window(config.login_ip_per_minute, MINUTE),
             login_failures_minute: window(config.login_per_minute, MINUTE),
             login_failures_hour: window(config.login_per_hour, HOUR),
@@ -88,61 +130,68 @@ impl RateLimits {
         }
     }
 
+    /// The same limits counted in `db`'s `rate_limit_counters`, shared by every instance.
+    pub fn shared(mut self, db: DbPool) -> Self {
+        self.shared = Some(db);
+        self
+    }
+
+    /// Whether the counters are in the database.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
     /// Before a password check: charges the client's network, then reserves one failure for the
     /// (email, network) pair and one for the account, so concurrent guesses cannot overshoot a
     /// limit by the depth of the bcrypt queue. The email counts whether or not it is an account,
     /// so a locked account answers exactly like an unknown one.
-    pub fn login_attempt(
+    pub async fn login_attempt(
         &self,
         ip: Option<IpAddr>,
         email: &str,
         now: Instant,
     ) -> AppResult<LoginReservation<'_>> {
+        let mut reservation = LoginReservation {
+            limits: self,
+            pair: None,
+            account: None,
+        };
         if !self.enabled {
-            return Ok(LoginReservation {
-                limits: self,
-                pair: None,
-                account: None,
-            });
+            return Ok(reservation);
         }
         let network = network_text(ip);
-        self.login_ip
-            .attempt(&self.key("ip", &[&network]), now)
-            .map_err(AppError::TooManyRequests)?;
+        let ip_key = self.key("ip", &[&network]);
+        self.attempt(&self.login_ip, ip_key, now).await?;
         let pair = self.key("email+ip", &[email, &network]);
-        self.login_failures_minute
-            .attempt(&pair, now)
-            .map_err(AppError::TooManyRequests)?;
+        let slot = self.attempt(&self.login_failures_minute, pair, now).await?;
+        reservation.pair = Some((pair, slot));
         let account = self.key("email", &[email]);
-        if let Err(retry) = self.login_failures_hour.attempt(&account, now) {
-            self.login_failures_minute.release(&pair);
-            return Err(AppError::TooManyRequests(retry));
-        }
-        Ok(LoginReservation {
-            limits: self,
-            pair: Some(pair),
-            account: Some(account),
-        })
+        let slot = self
+            .attempt(&self.login_failures_hour, account, now)
+            .await?;
+        reservation.account = Some((account, slot));
+        Ok(reservation)
     }
 
     /// A sign-up from `ip`.
-    pub fn register_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
+    pub async fn register_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
         self.per_network(&self.register_ip, "register", ip, now)
+            .await
     }
 
     /// A refresh from `ip` (`/api/refresh` and the OAuth refresh-token grant).
-    pub fn refresh_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
-        self.per_network(&self.refresh_ip, "refresh", ip, now)
+    pub async fn refresh_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
+        self.per_network(&self.refresh_ip, "refresh", ip, now).await
     }
 
-    /// Drops expired keys from every window (the maintenance timer calls it).
+    /// Drops expired keys from every window in memory (the maintenance timer calls it).
     pub fn sweep(&self, now: Instant) {
         for window in self.windows() {
             window.sweep(now);
         }
     }
 
-    /// How many keys all windows hold together.
+    /// How many keys all windows in memory hold together.
     pub fn keys_held(&self) -> usize {
         self.windows().iter().map(|w| w.len()).sum()
     }
@@ -157,7 +206,7 @@ impl RateLimits {
         ]
     }
 
-    fn per_network(
+    async fn per_network(
         &self,
         window: &SlidingWindow,
         label: &str,
@@ -167,9 +216,65 @@ impl RateLimits {
         if !self.enabled {
             return Ok(());
         }
-        window
-            .attempt(&self.key(label, &[&network_text(ip)]), now)
-            .map_err(AppError::TooManyRequests)
+        let key = self.key(label, &[&network_text(ip)]);
+        self.attempt(window, key, now).await.map(drop)
+    }
+
+    /// Charges one hit to `key` in `window` if it allows it; 429 with Retry-After otherwise.
+    async fn attempt(&self, window: &SlidingWindow, key: Key, now: Instant) -> AppResult<Slot> {
+        match &self.shared {
+            None => window
+                .attempt(&key, now)
+                .map(|()| Slot::Memory)
+                .map_err(AppError::TooManyRequests),
+            Some(db) => {
+                let (limit, key) = (window.limit(), hex(&key));
+                let at = wall_clock_millis();
+                db.run(move |conn| shared::attempt(conn, &key, limit, at))
+                    .await?
+                    .map(Slot::Window)
+                    .map_err(AppError::TooManyRequests)
+            }
+        }
+    }
+
+    /// Gives back the hit counted in `slot`; a failure is logged (it only leaves a hit counted).
+    async fn release(&self, window: &SlidingWindow, key: Key, slot: Slot) {
+        match (&self.shared, slot) {
+            (Some(db), Slot::Window(index)) => {
+                let key = hex(&key);
+                if let Err(error) = db.run(move |conn| shared::release(conn, &key, index)).await {
+                    tracing::warn!(%error, "giving back a rate-limit hit failed");
+                }
+            }
+            _ => window.release(&key),
+        }
+    }
+
+    /// Forgets every hit of `key` in `window`.
+    async fn clear(&self, window: &SlidingWindow, key: Key) {
+        match &self.shared {
+            Some(db) => {
+                let key = hex(&key);
+                if let Err(error) = db.run(move |conn| shared::clear(conn, &key)).await {
+                    tracing::warn!(%error, "clearing a rate limit failed");
+                }
+            }
+            None => window.clear(&key),
+        }
+    }
+
+    /// Whether `key` has no room left in `window`.
+    async fn is_full(&self, window: &SlidingWindow, key: Key, now: Instant) -> bool {
+        match &self.shared {
+            Some(db) => {
+                let (limit, key, at) = (window.limit(), hex(&key), wall_clock_millis());
+                db.run(move |conn| shared::is_full(conn, &key, limit, at))
+                    .await
+                    .unwrap_or(false)
+            }
+            None => window.check(&key, now).is_err(),
+        }
     }
 
     /// The fixed-size key of `parts` for one kind of limit: an HMAC over length-prefixed parts,
@@ -182,6 +287,16 @@ impl RateLimits {
         }
         self.keys.short(&input)
     }
+}
+
+/// The wall clock in milliseconds: instances share windows, so they must share a clock.
+fn wall_clock_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A key as the database stores it.
+fn hex(key: &Key) -> String {
+    crate::crypto::hex(key)
 }
 
 /// What a rate limit counts a client as: an IPv4 address as itself (also written as an IPv4-mapped

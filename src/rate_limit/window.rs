@@ -57,6 +57,11 @@ impl SlidingWindow {
         }
     }
 
+    /// The limit this window enforces.
+    pub fn limit(&self) -> Limit {
+        self.limit
+    }
+
     /// `Err(retry_after)` when `key` already has `max` hits in the window; charges nothing.
     pub fn check(&self, key: &Key, now: Instant) -> Result<(), Duration> {
         let now = self.millis(now);

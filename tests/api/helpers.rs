@@ -157,6 +157,7 @@ pub fn test_config(database_url: String) -> Config {
         },
         rate_limit: RateLimitConfig {
             enabled: true,
+            store: None,
             login_per_minute: 5,
             login_per_hour: 100,
             login_ip_per_minute: 30,
@@ -318,6 +319,14 @@ impl TestApp {
     /// Runs SQL on the test database (for states that would otherwise need a sleep).
     pub fn execute(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("sql runs");
+    }
+}
+
+impl TestApp {
+    /// Stops the server as SIGTERM would after SHUTDOWN_DELAY: no new connections, the requests
+    /// in flight finish. Returns once it has stopped.
+    pub fn stop_gracefully(&self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
     }
 }
 

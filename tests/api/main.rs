@@ -31,6 +31,7 @@ macro_rules! api_tests {
 mod cli;
 mod health;
 mod http;
+mod instances;
 mod keys;
 mod login;
 mod logout;

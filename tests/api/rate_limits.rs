@@ -17,7 +17,9 @@ fn assert_throttled(response: &TestResponse) {
         .expect("Retry-After")
         .parse()
         .unwrap();
-    assert!((1..=3600).contains(&retry), "Retry-After {retry}");
+    // At most the longest window (an hour), or two of them with the shared store, whose fixed
+    // windows count the previous one too.
+    assert!((1..=7200).contains(&retry), "Retry-After {retry}");
 }
 
 api_tests! {
