@@ -22,8 +22,17 @@ pub fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", address.0, address.1))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!("listening on http://{local}");
+    let metrics = match state.config.metrics_addr {
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .map_err(|e| format!("cannot listen on METRICS_ADDR {address}: {e}"))?;
+            tracing::info!("metrics on http://{address}/metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     actix_web::rt::System::new()
-        .block_on(startup::serve_until_signalled(listener, state))
+        .block_on(startup::serve_until_signalled(listener, metrics, state))
         .map_err(|e| format!("server error: {e}"))
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod hashing;
 pub mod jwt;
 pub mod maintenance;
+pub mod metrics;
 pub mod models;
 pub mod oauth;
 pub mod openapi;

@@ -7,8 +7,8 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 
 use crate::controllers::{
-    auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
-    spa_demo_controller, well_known_controller,
+    auth_controller, health_controller, metrics_controller, oauth_controller, password_controller,
+    sessions_controller, spa_demo_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 
@@ -122,6 +122,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(route(PASSWORD.0, PASSWORD.1, password_controller::update)),
         );
     }
+}
+
+/// `GET /metrics`, alone on the METRICS_ADDR listener.
+pub fn metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(route(
+        &["/metrics"],
+        &[Method::GET],
+        metrics_controller::show,
+    ));
 }
 
 /// The browser demo at `/` (only with SPA_DEMO=true).

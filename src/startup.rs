@@ -2,7 +2,7 @@
 //! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::maintenance;
+use crate::metrics::Metrics;
 use crate::routes::{self, routes};
 use crate::state::AppState;
 use crate::telemetry::{self, RequestSpan};
@@ -57,14 +58,60 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         }));
 }
 
-/// The HTTP server on `listener`, with the middleware stack; await it to serve.
-pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+/// The servers of one instance: the API, and `GET /metrics` when it has a listener of its own.
+pub struct Servers {
+    pub api: Server,
+    pub metrics: Option<Server>,
+}
+
+impl Servers {
+    /// Serves until the API server stops, then stops the metrics server.
+    pub async fn serve(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|server| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let served = self.api.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        served
+    }
+}
+
+/// The HTTP server on `listener`, with the middleware stack, and the metrics server on
+/// `metrics` if there is one; `.serve()` them.
+pub fn run(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+) -> std::io::Result<Servers> {
     let state = web::Data::new(state);
     maintenance::spawn(state.clone().into_inner());
+    let metrics = metrics
+        .map(|listener| metrics_server(listener, state.clone()))
+        .transpose()?;
     let origins = state.config.cors_allowed_origins.clone();
     let shutdown_timeout = state.config.shutdown_timeout.as_secs();
-    let server = HttpServer::new(move || {
+    let recorder = state.metrics.clone();
+    let api = HttpServer::new(move || {
+        let recorder = recorder.clone();
         App::new()
+            // Innermost but for the routes: it sees the normalised path and the final status.
+            .wrap_fn(move |req, service| {
+                let started = Instant::now();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let method = method_label(req.method());
+                let response = service.call(req);
+                let recorder = recorder.clone();
+                async move {
+                    let response = response.await;
+                    let status = response.as_ref().map_or(500, |r| r.status().as_u16());
+                    record(&recorder, &route, method, status, started);
+                    response
+                }
+            })
             .wrap(NormalizePath::trim())
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
@@ -87,17 +134,64 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
-    Ok(server)
+    Ok(Servers { api, metrics })
+}
+
+/// `GET /metrics` alone, on a listener apart from the API's (a private interface, a sidecar port).
+fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(routes::metrics)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound)
+            }))
+    })
+    .workers(1)
+    .client_request_timeout(HEAD_TIMEOUT)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
+/// A request's method as a label: the ones the API answers, and `other` for the rest, so a
+/// client inventing methods cannot grow the metrics without bound.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "HEAD" => "HEAD",
+        _ => "other",
+    }
+}
+
+fn record(metrics: &Metrics, route: &str, method: &str, status: u16, started: Instant) {
+    let status = status.to_string();
+    metrics
+        .http_requests
+        .with_label_values(&[route, method, &status])
+        .inc();
+    metrics
+        .http_duration
+        .with_label_values(&[route, method])
+        .observe(started.elapsed().as_secs_f64());
 }
 
 /// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness answers 503 at once
 /// while the listener keeps serving for SHUTDOWN_DELAY, so load balancers stop sending; then it
 /// stops accepting, the requests in flight finish within SHUTDOWN_TIMEOUT, and it returns.
-pub async fn serve_until_signalled(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+pub async fn serve_until_signalled(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+) -> std::io::Result<()> {
     let shutting_down = state.shutting_down.clone();
     let delay = state.config.shutdown_delay;
-    let server = run(listener, state)?;
-    let handle = server.handle();
+    let servers = run(listener, metrics, state)?;
+    let handle = servers.api.handle();
     actix_web::rt::spawn(async move {
         signalled().await;
         shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -109,7 +203,7 @@ pub async fn serve_until_signalled(listener: TcpListener, state: AppState) -> st
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
         handle.stop(true).await;
     });
-    server.await?;
+    servers.serve().await?;
     tracing::info!("stopped");
     Ok(())
 }

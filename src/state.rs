@@ -12,6 +12,7 @@ use crate::crypto::Hmac;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::hashing::PasswordHasher;
 use crate::jwt::JwtService;
+use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 
 /// Everything a handler, guard or timer may need, shared by every worker.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub audit_key: Hmac,
     /// Set on SIGTERM/SIGINT: readiness answers 503 from then on.
     pub shutting_down: Arc<AtomicBool>,
+    /// Counters and gauges served on METRICS_ADDR.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             },
             audit_key: config.app_key.subkey("audit email digests"),
             shutting_down: Arc::new(AtomicBool::new(false)),
+            metrics: Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?),
             db,
             config,
         })

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::audit;
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 use crate::models::User;
 use crate::state::AppState;
 
@@ -25,6 +26,7 @@ pub async fn attempt(
         Ok(reservation) => reservation,
         Err(error) => {
             audit::throttled(via, ip);
+            Metrics::count(&state.metrics.logins, "throttled");
             return Err(error);
         }
     };
@@ -38,6 +40,7 @@ pub async fn attempt(
     let Some(user) = user.filter(|_| matched) else {
         let digest = audit::email_digest(&state.audit_key, &email);
         audit::login_failed(&digest, ip, via);
+        Metrics::count(&state.metrics.logins, "failure");
         if reservation.failed(Instant::now()).await {
             audit::locked_out(&digest, ip);
         }
@@ -48,6 +51,7 @@ pub async fn attempt(
         rehash(state, &user, password).await;
     }
     audit::login_succeeded(user.id, ip, via);
+    Metrics::count(&state.metrics.logins, "success");
     Ok(Some(user))
 }
 

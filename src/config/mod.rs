@@ -59,6 +59,9 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// `SHUTDOWN_TIMEOUT`: then how long requests in flight get to finish.
     pub shutdown_timeout: Duration,
+    /// `METRICS_ADDR` (host:port; unset: no metrics listener): where `GET /metrics` is served,
+    /// apart from the API so it can stay on a private interface.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Brute-force limits, counted in this process (see README, "Security").
@@ -186,6 +189,17 @@ impl Config {
             hash_queue_timeout,
             shutdown_delay: Duration::from_secs(r.required("SHUTDOWN_DELAY")?),
             shutdown_timeout: Duration::from_secs(u64::from(r.positive("SHUTDOWN_TIMEOUT")?)),
+            metrics_addr: r
+                .text("METRICS_ADDR")
+                .map(|raw| {
+                    raw.parse().map_err(|_| {
+                        invalid(
+                            "METRICS_ADDR",
+                            format!("{raw:?} is not host:port, e.g. 127.0.0.1:9100"),
+                        )
+                    })
+                })
+                .transpose()?,
         })
     }
 }

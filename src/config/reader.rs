@@ -45,6 +45,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("HASH_QUEUE_TIMEOUT", "2"),
     ("SHUTDOWN_DELAY", "5"),
     ("SHUTDOWN_TIMEOUT", "30"),
+    ("METRICS_ADDR", ""),
     ("RUST_LOG", "info"),
 ];
 

@@ -12,6 +12,7 @@ use crate::db;
 use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::jwt::Claims;
+use crate::metrics::Metrics;
 use crate::models::{
     Added, BlacklistedToken, Ended, NewLogin, NewUser, Session, User, revoke_access_token,
 };
@@ -151,6 +152,7 @@ pub async fn refresh(
     match added {
         Added::New => {
             audit::refreshed(token.user.id, "api");
+            Metrics::count(&state.metrics.refreshes, "api");
             respond_with_token(&state, &successor)
         }
         // A concurrent refresh of the same token won the race: never a replay.
@@ -181,6 +183,7 @@ async fn refreshed_again(
             .await?;
         if ended {
             audit::refresh_reused(token.user.id, sid);
+            Metrics::count(&state.metrics.reuse_detected, "api");
         }
     }
     Err(AuthFailure::TokenBlacklisted.into())
@@ -232,6 +235,8 @@ pub async fn logout(
         .run(move |conn| revoke_access_token(conn, entry, sid, Ended::Logout, everywhere, now))
         .await?;
     audit::logged_out(user_id, everywhere);
+    let scope = if everywhere { "all" } else { "token" };
+    Metrics::count(&state.metrics.logouts, scope);
     Ok(HttpResponse::Ok().json(MessageResource {
         status: "success".into(),
         message: "Successfully logged out".into(),

@@ -2,6 +2,7 @@
 
 pub mod auth_controller;
 pub mod health_controller;
+pub mod metrics_controller;
 pub mod oauth_controller;
 pub mod password_controller;
 pub mod sessions_controller;

@@ -153,6 +153,16 @@ impl DbPool {
         &self.statements
     }
 
+    /// (open connections, idle ones, the most there may be) at this moment.
+    pub fn usage(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
     /// A connection for synchronous callers (CLI commands, tests); waits at most DB_TIMEOUT.
     pub fn get(&self) -> AppResult<PooledConnection<ConnectionManager>> {
         self.pool

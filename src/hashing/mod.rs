@@ -114,6 +114,11 @@ impl PasswordHasher {
         cost_of(hash).is_some_and(|cost| cost != self.cost)
     }
 
+    /// Requests waiting for a hashing slot at this moment.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
     /// Runs one bcrypt job once a slot is free. The slot's permit moves into the job, so it is
     /// released when the job ends, even if this future is dropped first; a job whose requester has
     /// gone before it starts is skipped.

@@ -12,6 +12,7 @@ use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
 use crate::auth::login;
 use crate::db;
+use crate::metrics::Metrics;
 use crate::models::{NewLogin, OAuthClient, OAuthRefreshToken, Rotation, Session};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
@@ -142,10 +143,12 @@ pub async fn refresh_token(
     match rotation {
         Rotation::Rotated | Rotation::Reused => {
             audit::refreshed(session.user_id, "oauth");
+            Metrics::count(&state.metrics.refreshes, "oauth");
             respond(state, &session, &scopes, Some(child))
         }
         Rotation::Replayed => {
             tracing::warn!(session = %session.id, client = %client.id, "refresh token reused: session revoked");
+            Metrics::count(&state.metrics.reuse_detected, "oauth");
             Err(OAuthError::InvalidGrant(
                 "The refresh token has already been used.",
             ))

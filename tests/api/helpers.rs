@@ -169,12 +169,15 @@ pub fn test_config(database_url: String) -> Config {
         hash_queue_timeout: Duration::from_secs(2),
         shutdown_delay: Duration::ZERO,
         shutdown_timeout: Duration::from_secs(30),
+        metrics_addr: None,
     }
 }
 
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of `GET /metrics`, when the config has METRICS_ADDR.
+    pub metrics_address: Option<String>,
     pub config: Config,
     /// The server's own pool, for assertions on the database state.
     pub db: DbPool,
@@ -219,12 +222,18 @@ impl TestApp {
         let db = state.db.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = format!("http://{}", listener.local_addr().unwrap());
+        let metrics = config
+            .metrics_addr
+            .map(|address| TcpListener::bind(address).expect("the metrics address is free"));
+        let metrics_address = metrics
+            .as_ref()
+            .map(|listener| format!("http://{}", listener.local_addr().unwrap()));
         let (started, handle) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = startup::run(listener, state).expect("the server starts");
-                started.send(server.handle()).unwrap();
-                server.await.expect("the server runs");
+                let servers = startup::run(listener, metrics, state).expect("the server starts");
+                started.send(servers.api.handle()).unwrap();
+                servers.serve().await.expect("the server runs");
             })
         });
         let handle = handle.recv().expect("the server thread reports its handle");
@@ -235,6 +244,7 @@ impl TestApp {
             .into();
         Self {
             address,
+            metrics_address,
             config,
             db,
             handle,
@@ -260,6 +270,21 @@ impl TestApp {
 
     pub fn post(&self, path: &str) -> TestRequest<'_> {
         self.request("POST", path)
+    }
+
+    /// `GET path` on the metrics listener (the config must have METRICS_ADDR).
+    pub fn get_metrics(&self, path: &str) -> TestResponse {
+        let base = self.metrics_address.as_ref().expect("a metrics listener");
+        let mut response = self
+            .agent
+            .get(format!("{base}{path}"))
+            .call()
+            .expect("it answers");
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.body_mut().read_to_string().expect("a text body"),
+        }
     }
 
     /// A pooled connection to the test's database.

@@ -36,6 +36,7 @@ mod keys;
 mod login;
 mod logout;
 mod me;
+mod metrics;
 mod migrations;
 mod oauth;
 mod outage;
