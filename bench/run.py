@@ -4,7 +4,8 @@
 Measured in one run: wrk against /api/login, /api/me, /api/refresh, /api/register (a different
 user or token per request), pgbench -S and a one-row-insert pgbench script at the same client
 count, and bcrypt verifications per second on all cores. Prints one table with the ratios the
-project targets (README, "Performance"). Usage: bench/run.sh [--quick]
+project targets (README, "Performance"). Usage: bench/run.sh [--quick] [--stores]
+(`--stores`: only login and refresh with the rate limits counted in memory against the database)
 """
 
 import base64
@@ -269,7 +270,57 @@ def pgbench(database_url, work):
     return tps
 
 
+def rate_limit_stores(work):
+    """/api/login and /api/refresh on PostgreSQL with the rate limits on, counted in memory (one
+    process) and then in the database (shared by every instance); the limits are set high enough
+    never to refuse, so the difference is the cost of counting."""
+    name = f"bench_stores_{os.getpid()}"
+    subprocess.run(["psql", "-q", PG_URL, "-c", f"CREATE DATABASE {name}"], check=True)
+    db = PG_URL.rsplit("/", 1)[0] + "/" + name
+    high = {key: "1000000" for key in ["RATE_LIMIT_LOGIN_PER_MINUTE", "RATE_LIMIT_LOGIN_PER_HOUR",
+                                       "RATE_LIMIT_LOGIN_IP_PER_MINUTE", "RATE_LIMIT_REFRESH_IP_PER_5_MINUTES"]}
+    results = {}
+    try:
+        users = None
+        for store in ["memory", "database"]:
+            server = Server(db, work, RATE_LIMIT_STORE=store, **high)
+            server.env["RATE_LIMIT_ENABLED"] = "true"
+            if users is None:
+                log(f"PostgreSQL: seeding {USERS} users")
+                users = [line.split(",") for line in server.cli("db:seed", "--users", str(USERS), "--password", PASSWORD).split()]
+            now = int(time.time())
+            env = {"RUN_ID": f"{store}{now}"}
+            for key, lines in {"EMAILS": [user[1] for user in users],
+                               "REFRESH_TOKENS": [forge(users[i % len(users)], now) for i in range(150_000 if not QUICK else 30_000)]}.items():
+                path = os.path.join(work, f"{store}-{key.lower()}")
+                with open(path, "w") as f:
+                    f.write("\n".join(lines) + "\n")
+                env[key] = path
+            server.start()
+            try:
+                for scenario in ["login", "refresh"]:
+                    log(f"PostgreSQL, RATE_LIMIT_STORE={store}: {scenario}")
+                    connections = 2 * CORES if scenario == "login" else CLIENTS
+                    results[(store, scenario)] = measure(server, f"{scenario}.lua", env, True, connections)
+            finally:
+                server.stop()
+    finally:
+        subprocess.run(["psql", "-q", PG_URL, "-c", f"DROP DATABASE {name} WITH (FORCE)"], check=True)
+    print(f"\nrate-limit stores on PostgreSQL, rate limits on; rps counts 2xx only\n")
+    print(f"{'route':<17} {'memory rps':>11} {'database rps':>13} {'database/memory':>16} {'p99 ms mem/db':>15}")
+    for scenario, label in [("login", "POST /api/login"), ("refresh", "GET /api/refresh")]:
+        memory, database = results[("memory", scenario)], results[("database", scenario)]
+        print(f"{label:<17} {memory['rps']:>11.0f} {database['rps']:>13.0f} {database['rps'] / max(memory['rps'], 1):>16.2f}"
+              f" {memory['p99']:>7.2f}/{database['p99']:<7.2f}")
+
+
 def main():
+    if "--stores" in sys.argv:
+        if not os.path.exists(BIN):
+            subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+        with tempfile.TemporaryDirectory() as work:
+            rate_limit_stores(work)
+        return
     if not os.path.exists(BIN):
         log("building the release binary")
         subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)

@@ -2,9 +2,12 @@
 //! the `prometheus` crate's registry and encoder. Labels are route patterns, methods, statuses and
 //! outcomes: never an email, a token, an address or a user id.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric of one server: a registry of its own, so two servers in one process never mix.
@@ -22,12 +25,19 @@ pub struct Metrics {
     pub reuse_detected: IntCounterVec,
     /// `auth_logouts_total{scope="token|all"}`.
     pub logouts: IntCounterVec,
+    /// `auth_sessions_ended_total{how="sessions_list|password_change"}`: sessions ended by the user
+    /// from the sessions list, or by a password change (logouts and reuse are counted above).
+    pub sessions_ended: IntCounterVec,
     /// `bcrypt_queue_depth`: requests waiting for a hashing slot (set when scraped).
     pub bcrypt_queue_depth: IntGauge,
     /// `db_pool_connections{state="open|idle"}` (set when scraped).
     pub db_pool: IntGaugeVec,
     /// `db_pool_max_connections`: DB_POOL_SIZE.
     pub db_pool_max: IntGauge,
+    /// `bcrypt_wait_seconds`: how long a request waited for a hashing slot.
+    pub bcrypt_wait: Histogram,
+    /// `db_pool_wait_seconds`: how long a query waited for a pooled connection.
+    pub db_wait: Histogram,
 }
 
 impl Metrics {
@@ -44,14 +54,21 @@ impl Metrics {
             registry.register(Box::new(metric.clone()))?;
             Ok::<_, prometheus::Error>(metric)
         };
+        let seconds = vec![
+            0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+        ];
+        let wait = |name: &str, help: &str| {
+            let metric =
+                Histogram::with_opts(HistogramOpts::new(name, help).buckets(seconds.clone()))?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok::<_, prometheus::Error>(metric)
+        };
         let http_duration = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
                 "Time from request to response.",
             )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            .buckets(seconds.clone()),
             &["route", "method"],
         )?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -85,9 +102,22 @@ impl Metrics {
                 &["via"],
             )?,
             logouts: counter("auth_logouts_total", "Logouts by scope.", &["scope"])?,
+            sessions_ended: counter(
+                "auth_sessions_ended_total",
+                "Sessions ended from the sessions list or by a password change.",
+                &["how"],
+            )?,
             bcrypt_queue_depth: gauge("bcrypt_queue_depth", "Requests waiting for a bcrypt slot.")?,
             db_pool,
             db_pool_max: gauge("db_pool_max_connections", "DB_POOL_SIZE.")?,
+            bcrypt_wait: wait(
+                "bcrypt_wait_seconds",
+                "Time a request waited for a bcrypt slot.",
+            )?,
+            db_wait: wait(
+                "db_pool_wait_seconds",
+                "Time a query waited for a pooled connection.",
+            )?,
             registry,
         })
     }
@@ -97,6 +127,13 @@ impl Metrics {
         counter.with_label_values(&[label]).inc();
     }
 
+    /// `n` more of `counter` with `label` (its only label).
+    pub fn count_by(counter: &IntCounterVec, label: &str, n: usize) {
+        counter
+            .with_label_values(&[label])
+            .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
+    }
+
     /// The whole registry in the Prometheus text format.
     pub fn render(&self) -> String {
         let mut text = Vec::new();
@@ -104,5 +141,66 @@ impl Metrics {
             tracing::warn!(%error, "encoding the metrics failed");
         }
         String::from_utf8(text).unwrap_or_default()
+    }
+}
+
+/// One HTTP request being timed: [`finish`](Self::finish) records its route and status; dropped
+/// unfinished (the client went away, or SHUTDOWN_TIMEOUT ran out) it records `status="cancelled"`,
+/// so the slowest requests do not vanish from the figures.
+pub struct RequestRecording {
+    metrics: Arc<Metrics>,
+    method: &'static str,
+    started: Instant,
+    finished: bool,
+}
+
+impl RequestRecording {
+    pub fn start(metrics: Arc<Metrics>, method: &str) -> Self {
+        Self {
+            metrics,
+            method: method_label(method),
+            started: Instant::now(),
+            finished: false,
+        }
+    }
+
+    /// Records the answer; `route` is the pattern that matched (`None`: no route did).
+    pub fn finish(mut self, route: Option<&str>, status: u16) {
+        self.finished = true;
+        self.record(route, &status.to_string());
+    }
+
+    fn record(&self, route: Option<&str>, status: &str) {
+        let route = route.unwrap_or("unmatched");
+        let metrics = &self.metrics;
+        let requests = [route, self.method, status];
+        metrics.http_requests.with_label_values(&requests).inc();
+        metrics
+            .http_duration
+            .with_label_values(&[route, self.method])
+            .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for RequestRecording {
+    fn drop(&mut self) {
+        if !self.finished {
+            // The route is not known before routing has answered; the method and time are.
+            self.record(None, "cancelled");
+        }
+    }
+}
+
+/// A method as a label: those the API uses, and `other` for the rest, so a client inventing
+/// methods cannot grow the metrics without bound.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "HEAD" => "HEAD",
+        _ => "other",
     }
 }

@@ -2,7 +2,7 @@
 //! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
 use crate::maintenance;
-use crate::metrics::Metrics;
+use crate::metrics::RequestRecording;
 use crate::routes::{self, routes};
 use crate::state::AppState;
 use crate::telemetry::{self, RequestSpan};
@@ -67,14 +67,17 @@ pub struct Servers {
 impl Servers {
     /// Serves until the API server stops, then stops the metrics server.
     pub async fn serve(self) -> std::io::Result<()> {
-        let metrics = self.metrics.map(|server| {
-            let handle = server.handle();
-            actix_web::rt::spawn(server);
-            handle
-        });
+        let metrics = self
+            .metrics
+            .map(|server| (server.handle(), actix_web::rt::spawn(server)));
         let served = self.api.await;
-        if let Some(metrics) = metrics {
-            metrics.stop(true).await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "the metrics server failed"),
+                Err(error) => tracing::warn!(%error, "the metrics server panicked"),
+            }
         }
         served
     }
@@ -98,23 +101,28 @@ pub fn run(
     let api = HttpServer::new(move || {
         let recorder = recorder.clone();
         App::new()
-            // Innermost but for the routes: it sees the normalised path and the final status.
-            .wrap_fn(move |req, service| {
-                let started = Instant::now();
-                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                let method = method_label(req.method());
-                let response = service.call(req);
-                let recorder = recorder.clone();
-                async move {
-                    let response = response.await;
-                    let status = response.as_ref().map_or(500, |r| r.status().as_u16());
-                    record(&recorder, &route, method, status, started);
-                    response
-                }
-            })
             .wrap(NormalizePath::trim())
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            // Outside CORS and the error bodies, so preflights and final statuses count; the
+            // route is read after routing, from the (normalised, decoded) path that matched.
+            .wrap_fn(move |req, service| {
+                let recording = RequestRecording::start(recorder.clone(), req.method().as_str());
+                let response = service.call(req);
+                async move {
+                    let response = response.await;
+                    match &response {
+                        Ok(response) => recording.finish(
+                            response.request().match_pattern().as_deref(),
+                            response.status().as_u16(),
+                        ),
+                        Err(error) => {
+                            recording.finish(None, error.as_response_error().status_code().as_u16())
+                        }
+                    }
+                    response
+                }
+            })
             .wrap_fn(|req, service| {
                 let id = telemetry::request_id(&req);
                 let response = service.call(req);
@@ -139,6 +147,7 @@ pub fn run(
 
 /// `GET /metrics` alone, on a listener apart from the API's (a private interface, a sidecar port).
 fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let state_timeout = state.config.shutdown_timeout.as_secs();
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -150,34 +159,9 @@ fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io:
     .workers(1)
     .client_request_timeout(HEAD_TIMEOUT)
     .disable_signals()
+    .shutdown_timeout(state_timeout)
     .listen(listener)?
     .run())
-}
-
-/// A request's method as a label: the ones the API answers, and `other` for the rest, so a
-/// client inventing methods cannot grow the metrics without bound.
-fn method_label(method: &actix_web::http::Method) -> &'static str {
-    match method.as_str() {
-        "GET" => "GET",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "DELETE" => "DELETE",
-        "OPTIONS" => "OPTIONS",
-        "HEAD" => "HEAD",
-        _ => "other",
-    }
-}
-
-fn record(metrics: &Metrics, route: &str, method: &str, status: u16, started: Instant) {
-    let status = status.to_string();
-    metrics
-        .http_requests
-        .with_label_values(&[route, method, &status])
-        .inc();
-    metrics
-        .http_duration
-        .with_label_values(&[route, method])
-        .observe(started.elapsed().as_secs_f64());
 }
 
 /// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness answers 503 at once

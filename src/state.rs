@@ -35,6 +35,8 @@ pub struct AppState {
 impl AppState {
     /// The state around `db`: token keys, bcrypt threads and rate limits from `config`.
     pub fn new(config: Config, db: DbPool) -> Result<Self, String> {
+        let metrics = Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?);
+        let db = db.observe_waits(metrics.db_wait.clone());
         Ok(Self {
             jwt: JwtService::new(&config.jwt),
             // From APP_KEY, which every instance has whatever the signing algorithm.
@@ -44,7 +46,8 @@ impl AppState {
                 config.hash_concurrency,
                 config.hash_queue_timeout,
             )
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| e.to_string())?
+            .observe_waits(metrics.bcrypt_wait.clone()),
             limits: {
                 let limits = RateLimits::new(&config.rate_limit, &config.app_key, Instant::now());
                 let on_postgres = matches!(
@@ -59,7 +62,7 @@ impl AppState {
             },
             audit_key: config.app_key.subkey("audit email digests"),
             shutting_down: Arc::new(AtomicBool::new(false)),
-            metrics: Arc::new(Metrics::new().map_err(|e| format!("metrics: {e}"))?),
+            metrics,
             db,
             config,
         })

@@ -25,8 +25,11 @@ pub async fn attempt(
     let reservation = match state.limits.login_attempt(ip, &email, Instant::now()).await {
         Ok(reservation) => reservation,
         Err(error) => {
-            audit::throttled(via, ip);
-            Metrics::count(&state.metrics.logins, "throttled");
+            // A store that cannot be read (the database, when shared) is an outage, not an attack.
+            if matches!(error, AppError::TooManyRequests(_)) {
+                audit::throttled(via, ip);
+                Metrics::count(&state.metrics.logins, "throttled");
+            }
             return Err(error);
         }
     };

@@ -59,7 +59,7 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// `SHUTDOWN_TIMEOUT`: then how long requests in flight get to finish.
     pub shutdown_timeout: Duration,
-    /// `METRICS_ADDR` (host:port; unset: no metrics listener): where `GET /metrics` is served,
+    /// `METRICS_ADDR` (IP:port; unset: no metrics listener): where `GET /metrics` is served,
     /// apart from the API so it can stay on a private interface.
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
@@ -195,7 +195,7 @@ impl Config {
                     raw.parse().map_err(|_| {
                         invalid(
                             "METRICS_ADDR",
-                            format!("{raw:?} is not host:port, e.g. 127.0.0.1:9100"),
+                            format!("{raw:?} is not IP:port, e.g. 127.0.0.1:9100"),
                         )
                     })
                 })

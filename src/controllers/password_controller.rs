@@ -10,6 +10,7 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
 use crate::models::{Ended, Session, User};
 use crate::requests::{ClientIp, UpdatePasswordRequest, Validated};
 use crate::resources::StatusResource;
@@ -66,6 +67,7 @@ pub async fn update(
         })
         .await?;
     audit::password_changed(user_id, ended);
+    Metrics::count_by(&state.metrics.sessions_ended, "password_change", ended);
     Ok(StatusResource {
         status: "success".into(),
     })

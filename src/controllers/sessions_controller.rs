@@ -9,6 +9,7 @@ use crate::auth::AuthUser;
 use crate::db::{self, Id};
 use crate::error::responses::{GuardErrors, Unavailable};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::metrics::Metrics;
 use crate::models::{Ended, Session, User};
 use crate::resources::{RevokedResource, SessionResource, SessionsResource};
 use crate::state::AppState;
@@ -65,6 +66,7 @@ pub async fn destroy(
         return Err(not_found());
     }
     audit::sessions_ended(user_id, 1);
+    Metrics::count(&state.metrics.sessions_ended, "sessions_list");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -116,6 +118,7 @@ pub async fn destroy_all(
         })
         .await?;
     audit::sessions_ended(user_id, revoked);
+    Metrics::count_by(&state.metrics.sessions_ended, "sessions_list", revoked);
     Ok(RevokedResource {
         status: "success".into(),
         revoked,

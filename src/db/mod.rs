@@ -129,6 +129,8 @@ fn redact_url(url: &str) -> String {
 pub struct DbPool {
     pool: Pool<ConnectionManager>,
     statements: std::sync::Arc<StatementCounter>,
+    /// Where the wait for a connection is observed (the metrics' `db_pool_wait_seconds`), if anywhere.
+    waits: Option<prometheus::Histogram>,
 }
 
 impl DbPool {
@@ -145,7 +147,18 @@ impl DbPool {
             .error_handler(Box::new(manager::LogConnectionErrors))
             .build(manager)
             .map_err(|e| format!("cannot connect to {}: {e}", url.describe()))?;
-        Ok(Self { pool, statements })
+        Ok(Self {
+            pool,
+            statements,
+            waits: None,
+        })
+    }
+
+    /// Observes each request's wait for a connection into `histogram` (this pool and its clones
+    /// made from now on).
+    pub fn observe_waits(mut self, histogram: prometheus::Histogram) -> Self {
+        self.waits = Some(histogram);
+        self
     }
 
     /// The statements the pool's connections have run (tests count them per request).
@@ -178,10 +191,13 @@ impl DbPool {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let waits = self.waits.clone();
         web::block(move || {
+            let timer = waits.as_ref().map(prometheus::Histogram::start_timer);
             let mut conn = pool
                 .get()
                 .map_err(|e| AppError::Unavailable(Dependency::Database, e.into()))?;
+            drop(timer);
             let result = f(&mut conn.connection);
             match result {
                 Err(error) if is_connection_lost(&error, &mut conn.connection) => {

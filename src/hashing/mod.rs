@@ -43,6 +43,8 @@ pub struct PasswordHasher {
     /// How long the last check at the configured cost took, in µs (0 before the first).
     full_check_micros: Arc<AtomicU64>,
     pool: SyncSender<Job>,
+    /// Where the wait for a slot is observed (the metrics' `bcrypt_wait_seconds`), if anywhere.
+    waits: Option<prometheus::Histogram>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -104,7 +106,14 @@ impl PasswordHasher {
             queue_timeout,
             waiting: Arc::new(AtomicUsize::new(0)),
             full_check_micros: Arc::new(AtomicU64::new(0)),
+            waits: None,
         })
+    }
+
+    /// Observes each wait for a hashing slot into `histogram`.
+    pub fn observe_waits(mut self, histogram: prometheus::Histogram) -> Self {
+        self.waits = Some(histogram);
+        self
     }
 
     /// Whether `hash` was made at another cost than BCRYPT_ROUNDS (then login rehashes it, as
@@ -127,6 +136,7 @@ impl PasswordHasher {
         job: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
         let _waiting = Waiting::enter(&self.waiting)?;
+        let timer = self.waits.as_ref().map(prometheus::Histogram::start_timer);
         let permit =
             actix_web::rt::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
                 .await
@@ -138,6 +148,7 @@ impl PasswordHasher {
                 })?
                 .map_err(|e| AppError::Internal(e.into()))?;
         drop(_waiting);
+        drop(timer);
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool
             .try_send(Box::new(move || {
