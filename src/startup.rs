@@ -5,9 +5,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, Service};
+use actix_web::dev::{Server, Service, ServiceRequest};
 use actix_web::http::header;
-use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath};
+use actix_web::middleware::{Condition, ErrorHandlers, Next, NormalizePath, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
@@ -53,9 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .configure(routes)
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(AppError::NotFound)
-        }));
+        .default_service(not_found());
 }
 
 /// The servers of one instance: the API, and `GET /metrics` when it has a listener of its own.
@@ -98,6 +96,7 @@ pub fn run(
     let origins = state.config.cors_allowed_origins.clone();
     let shutdown_timeout = state.config.shutdown_timeout.as_secs();
     let recorder = state.metrics.clone();
+    let recording = metrics.is_some();
     let api = HttpServer::new(move || {
         let recorder = recorder.clone();
         App::new()
@@ -106,23 +105,26 @@ pub fn run(
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
             // Outside CORS and the error bodies, so preflights and final statuses count; the
             // route is read after routing, from the (normalised, decoded) path that matched.
-            .wrap_fn(move |req, service| {
-                let recording = RequestRecording::start(recorder.clone(), req.method().as_str());
-                let response = service.call(req);
-                async move {
-                    let response = response.await;
-                    match &response {
-                        Ok(response) => recording.finish(
-                            response.request().match_pattern().as_deref(),
-                            response.status().as_u16(),
-                        ),
-                        Err(error) => {
-                            recording.finish(None, error.as_response_error().status_code().as_u16())
+            // Without METRICS_ADDR nothing is scraped, so nothing is recorded.
+            .wrap(Condition::new(
+                recording,
+                from_fn(move |req: ServiceRequest, next: Next<_>| {
+                    let recording =
+                        RequestRecording::start(recorder.clone(), req.method().as_str());
+                    async move {
+                        let response = next.call(req).await;
+                        match &response {
+                            Ok(response) => recording.finish(
+                                response.request().match_pattern().as_deref(),
+                                response.status().as_u16(),
+                            ),
+                            Err(error) => recording
+                                .finish(None, error.as_response_error().status_code().as_u16()),
                         }
+                        response
                     }
-                    response
-                }
-            })
+                }),
+            ))
             .wrap_fn(|req, service| {
                 let id = telemetry::request_id(&req);
                 let response = service.call(req);
@@ -145,6 +147,11 @@ pub fn run(
     Ok(Servers { api, metrics })
 }
 
+/// 404 in our JSON body, for any path no route claims.
+fn not_found() -> actix_web::Route {
+    web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })
+}
+
 /// `GET /metrics` alone, on a listener apart from the API's (a private interface, a sidecar port).
 fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let state_timeout = state.config.shutdown_timeout.as_secs();
@@ -152,9 +159,7 @@ fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io:
         App::new()
             .app_data(state.clone())
             .configure(routes::metrics)
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(AppError::NotFound)
-            }))
+            .default_service(not_found())
     })
     .workers(1)
     .client_request_timeout(HEAD_TIMEOUT)
