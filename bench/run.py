@@ -323,6 +323,7 @@ def main():
     if "--stores" in sys.argv:
         if not os.path.exists(BIN):
             subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+        need("wrk", "wrk")
         with tempfile.TemporaryDirectory() as work:
             rate_limit_stores(work)
         return

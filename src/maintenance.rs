@@ -115,7 +115,7 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
         now,
     };
     let pruned = prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)?;
-    crate::rate_limit::shared::prune(conn, now.and_utc().timestamp_millis())?;
+    crate::models::rate_limit_counter::prune(conn, now.and_utc().timestamp_millis())?;
     Ok(pruned)
 }
 

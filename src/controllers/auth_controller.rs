@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::jwt::Claims;
 use crate::metrics::Metrics;
 use crate::models::{
-    Added, BlacklistedToken, Ended, NewLogin, NewUser, Session, User, revoke_access_token,
+    Added, BlacklistedToken, Ended, NewLogin, NewUser, Refreshed, Session, User, record_refresh,
+    revoke_access_token,
 };
 use crate::requests::{ClientIp, LoginRequest, RegisterRequest, UserAgent, Validated};
 use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
@@ -122,8 +123,9 @@ pub async fn refresh(
         )
         .into());
     }
-    state.limits.refresh_attempt(ip, Instant::now()).await?;
+    let hit = state.limits.refresh_hit(ip, Instant::now())?;
     if let Some(previous) = &token.previous {
+        state.limits.count(hit).await?;
         return refreshed_again(&state, &token, previous, false).await;
     }
     let now = Utc::now();
@@ -138,17 +140,15 @@ pub async fn refresh(
         successor_exp: Some(successor.exp),
         created_at: db::now(),
     };
-    let (sid, seen) = (token.claims.sid, entry.created_at);
-    let added = state
+    let sid = token.claims.sid;
+    let refreshed = state
         .db
-        .run(move |conn| {
-            let added = BlacklistedToken::add(conn, &entry)?;
-            if let (Added::New, Some(sid)) = (&added, sid) {
-                Session::touch(conn, sid, seen)?;
-            }
-            Ok(added)
-        })
+        .run(move |conn| record_refresh(conn, &entry, sid, hit.pending()))
         .await?;
+    let added = match refreshed {
+        Refreshed::Throttled(retry_after) => return Err(AppError::TooManyRequests(retry_after)),
+        Refreshed::Blacklisted(added) => added,
+    };
     match added {
         Added::New => {
             audit::refreshed(token.user.id, "api");

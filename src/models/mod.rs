@@ -3,6 +3,8 @@
 pub mod blacklisted_token;
 pub mod oauth_client;
 pub mod oauth_refresh_token;
+pub mod rate_limit_counter;
+pub mod refresh;
 pub mod session;
 pub mod signing_key;
 pub mod user;
@@ -10,6 +12,8 @@ pub mod user;
 pub use blacklisted_token::{Added, BlacklistedToken};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
+pub use rate_limit_counter::Hit;
+pub use refresh::{Refreshed, record_refresh};
 pub use session::{Ended, NewLogin, Session};
 pub use signing_key::SigningKey;
 pub use user::{EmailsNormalised, NewUser, User, normalise_email};

@@ -12,6 +12,7 @@ use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
 use crate::auth::login;
 use crate::db;
+use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::models::{NewLogin, OAuthClient, OAuthRefreshToken, Rotation, Session};
 use crate::requests::login_email;
@@ -95,7 +96,7 @@ pub async fn refresh_token(
             "This client may not use the refresh_token grant.",
         ));
     }
-    state.limits.refresh_attempt(ip, Instant::now()).await?;
+    let hit = state.limits.refresh_hit(ip, Instant::now())?;
     let presented = params
         .require("refresh_token", "refresh_token is required.")?
         .to_owned();
@@ -103,8 +104,13 @@ pub async fn refresh_token(
     let lookup = token_hash.clone();
     let (token, session) = state
         .db
-        .run(move |conn| OAuthRefreshToken::find_with_session(conn, &lookup))
-        .await?
+        .run(move |conn| {
+            Ok(match hit.count(conn)? {
+                Ok(()) => Ok(OAuthRefreshToken::find_with_session(conn, &lookup)?),
+                Err(retry_after) => Err(AppError::TooManyRequests(retry_after)),
+            })
+        })
+        .await??
         .ok_or(OAuthError::InvalidGrant("The refresh token is invalid."))?;
     let now = db::now();
     let idle = Duration::minutes(i64::from(state.config.oauth.refresh_idle_ttl_minutes));

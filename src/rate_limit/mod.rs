@@ -4,18 +4,21 @@
 //! Every key is a 16-byte HMAC under APP_KEY of what is counted, so memory per key is fixed; each
 //! window keeps at most [`MAX_KEYS`] keys and is swept by a timer ([`RateLimits::sweep`]).
 
-pub mod shared;
 mod window;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use diesel::QueryResult;
+
 pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
 use crate::crypto::{AppKey, Hmac};
-use crate::db::DbPool;
+use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::models::Hit;
+use crate::models::rate_limit_counter as counter;
 
 /// Every limit of the API, counted in this process or, with a shared store, in the database.
 pub struct RateLimits {
@@ -97,8 +100,9 @@ impl Drop for LoginReservation<'_> {
                         // Dropped in a request's future: give it back without blocking the drop.
                         actix_web::rt::spawn(async move {
                             let key = hex(&key);
-                            if let Err(error) =
-                                db.run(move |conn| shared::release(conn, &key, index)).await
+                            if let Err(error) = db
+                                .run(move |conn| counter::release(conn, &key, index))
+                                .await
                             {
                                 tracing::warn!(%error, "giving back a rate-limit reservation failed");
                             }
@@ -107,6 +111,27 @@ impl Drop for LoginReservation<'_> {
                 }
                 None => {}
             }
+        }
+    }
+}
+
+/// A hit still to be counted in the database, or none (counted in memory already, or limits
+/// off). A refresh counts it inside its own statement ([`crate::models::record_refresh`]): one
+/// trip to the database for both.
+#[must_use = "a deferred hit counts nothing until it is counted"]
+pub struct DeferredHit(Option<Hit>);
+
+impl DeferredHit {
+    /// The hit the database must count, if any.
+    pub fn pending(&self) -> Option<&Hit> {
+        self.0.as_ref()
+    }
+
+    /// Counts the hit on its own, outside a transaction: `Err(retry_after)` when refused.
+    pub fn count(self, conn: &mut DbConnection) -> QueryResult<Result<(), Duration>> {
+        match self.0 {
+            None => Ok(Ok(())),
+            Some(hit) => Ok(counter::attempt(conn, &hit)?.map(drop)),
         }
     }
 }
@@ -179,9 +204,21 @@ impl RateLimits {
             .await
     }
 
-    /// A refresh from `ip` (`/api/refresh` and the OAuth refresh-token grant).
-    pub async fn refresh_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
-        self.per_network(&self.refresh_ip, "refresh", ip, now).await
+    /// A refresh from `ip` (`/api/refresh` and the OAuth refresh-token grant), counted at once in
+    /// memory (429 here), or left for the refresh's own trip to the database (see [`DeferredHit`]).
+    pub fn refresh_hit(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<DeferredHit> {
+        self.network_hit(&self.refresh_ip, "refresh", ip, now)
+    }
+
+    /// Counts `hit` on its own trip to the database, when it is still to be counted.
+    pub async fn count(&self, hit: DeferredHit) -> AppResult<()> {
+        match (&self.shared, hit.0.is_some()) {
+            (Some(db), true) => db
+                .run(move |conn| hit.count(conn))
+                .await?
+                .map_err(AppError::TooManyRequests),
+            _ => Ok(()),
+        }
     }
 
     /// Drops expired keys from every window in memory (the maintenance timer calls it).
@@ -213,11 +250,29 @@ impl RateLimits {
         ip: Option<IpAddr>,
         now: Instant,
     ) -> AppResult<()> {
+        let hit = self.network_hit(window, label, ip, now)?;
+        self.count(hit).await
+    }
+
+    /// One hit of the client's network in `window`: counted now in memory, deferred in the database.
+    fn network_hit(
+        &self,
+        window: &SlidingWindow,
+        label: &str,
+        ip: Option<IpAddr>,
+        now: Instant,
+    ) -> AppResult<DeferredHit> {
         if !self.enabled {
-            return Ok(());
+            return Ok(DeferredHit(None));
         }
         let key = self.key(label, &[&network_text(ip)]);
-        self.attempt(window, key, now).await.map(drop)
+        if self.shared.is_some() {
+            return Ok(DeferredHit(Some(db_hit(window, &key))));
+        }
+        window
+            .attempt(&key, now)
+            .map(|()| DeferredHit(None))
+            .map_err(AppError::TooManyRequests)
     }
 
     /// Charges one hit to `key` in `window` if it allows it; 429 with Retry-After otherwise.
@@ -228,9 +283,8 @@ impl RateLimits {
                 .map(|()| Slot::Memory)
                 .map_err(AppError::TooManyRequests),
             Some(db) => {
-                let (limit, key) = (window.limit(), hex(&key));
-                let at = wall_clock_millis();
-                db.run(move |conn| shared::attempt(conn, &key, limit, at))
+                let hit = db_hit(window, &key);
+                db.run(move |conn| counter::attempt(conn, &hit))
                     .await?
                     .map(Slot::Window)
                     .map_err(AppError::TooManyRequests)
@@ -243,7 +297,10 @@ impl RateLimits {
         match (&self.shared, slot) {
             (Some(db), Slot::Window(index)) => {
                 let key = hex(&key);
-                if let Err(error) = db.run(move |conn| shared::release(conn, &key, index)).await {
+                if let Err(error) = db
+                    .run(move |conn| counter::release(conn, &key, index))
+                    .await
+                {
                     tracing::warn!(%error, "giving back a rate-limit hit failed");
                 }
             }
@@ -256,7 +313,7 @@ impl RateLimits {
         match &self.shared {
             Some(db) => {
                 let key = hex(&key);
-                if let Err(error) = db.run(move |conn| shared::clear(conn, &key)).await {
+                if let Err(error) = db.run(move |conn| counter::clear(conn, &key)).await {
                     tracing::warn!(%error, "clearing a rate limit failed");
                 }
             }
@@ -268,8 +325,8 @@ impl RateLimits {
     async fn is_full(&self, window: &SlidingWindow, key: Key, now: Instant) -> bool {
         match &self.shared {
             Some(db) => {
-                let (limit, key, at) = (window.limit(), hex(&key), wall_clock_millis());
-                db.run(move |conn| shared::is_full(conn, &key, limit, at))
+                let hit = db_hit(window, &key);
+                db.run(move |conn| counter::is_full(conn, &hit))
                     .await
                     .unwrap_or(false)
             }
@@ -289,9 +346,16 @@ impl RateLimits {
     }
 }
 
-/// The wall clock in milliseconds: instances share windows, so they must share a clock.
-fn wall_clock_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// A hit of `key` in `window`'s limit, now on the wall clock: instances share windows, so they
+/// must share a clock.
+fn db_hit(window: &SlidingWindow, key: &Key) -> Hit {
+    let limit = window.limit();
+    Hit {
+        key: hex(key),
+        max: limit.max,
+        width_ms: limit.window.as_millis() as i64,
+        now_ms: chrono::Utc::now().timestamp_millis(),
+    }
 }
 
 /// A key as the database stores it.

@@ -7,10 +7,21 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use jwt_auth_server::db::{DatabaseUrl, DbPool};
-use jwt_auth_server::rate_limit::{Limit, shared};
+use jwt_auth_server::models::Hit;
+use jwt_auth_server::models::rate_limit_counter as counter;
 use serde_json::json;
 
 use crate::helpers::{Backend, PASSWORD, TestApp, TestDb, TestResponse, test_config};
+
+/// A hit of `key` at `now_ms` under a limit of 5 per minute.
+fn hit(key: &str, now_ms: i64) -> Hit {
+    Hit {
+        key: key.to_owned(),
+        max: 5,
+        width_ms: 60_000,
+        now_ms,
+    }
+}
 
 fn login(app: &TestApp, email: &str, password: &str) -> TestResponse {
     app.post("/api/login")
@@ -26,30 +37,28 @@ api_tests! {
         let pool = DbPool::connect(&DatabaseUrl::parse(&db.url).unwrap(), 2, Duration::from_secs(5)).unwrap();
         pool.run_migrations().unwrap();
         let mut conn = pool.get().unwrap();
-        let limit = Limit { max: 5, window: Duration::from_secs(60) };
         let minute = 60_000;
         let end_of_window = 1_000 * minute - 1;
         for _ in 0..5 {
-            assert!(shared::attempt(&mut conn.connection, "k", limit, end_of_window).unwrap().is_ok());
+            assert!(counter::attempt(&mut conn.connection, &hit("k", end_of_window)).unwrap().is_ok());
         }
-        let refused = shared::attempt(&mut conn.connection, "k", limit, end_of_window).unwrap();
+        let refused = counter::attempt(&mut conn.connection, &hit("k", end_of_window)).unwrap();
         assert!(refused.is_err());
         // Just across the boundary the five hits are a millisecond old: still refused.
-        assert!(shared::attempt(&mut conn.connection, "k", limit, end_of_window + 2).unwrap().is_err());
-        assert!(shared::is_full(&mut conn.connection, "k", limit, end_of_window + 2).unwrap());
+        assert!(counter::attempt(&mut conn.connection, &hit("k", end_of_window + 2)).unwrap().is_err());
+        assert!(counter::is_full(&mut conn.connection, &hit("k", end_of_window + 2)).unwrap());
         // A full window later they count no more.
-        let window = shared::attempt(&mut conn.connection, "k", limit, end_of_window + 1 + minute).unwrap().unwrap();
-        shared::release(&mut conn.connection, "k", window).unwrap();
-        shared::clear(&mut conn.connection, "k").unwrap();
-        assert!(!shared::is_full(&mut conn.connection, "k", limit, end_of_window).unwrap());
-        assert_eq!(shared::prune(&mut conn.connection, i64::MAX).unwrap(), 0, "cleared rows are gone");
+        let window = counter::attempt(&mut conn.connection, &hit("k", end_of_window + 1 + minute)).unwrap().unwrap();
+        counter::release(&mut conn.connection, "k", window).unwrap();
+        counter::clear(&mut conn.connection, "k").unwrap();
+        assert!(!counter::is_full(&mut conn.connection, &hit("k", end_of_window)).unwrap());
+        assert_eq!(counter::prune(&mut conn.connection, i64::MAX).unwrap(), 0, "cleared rows are gone");
     }
 
     fn concurrent_attempts_on_the_shared_store_admit_exactly_the_limit(backend) {
         let db = TestDb::create(backend);
         let pool = DbPool::connect(&DatabaseUrl::parse(&db.url).unwrap(), 20, Duration::from_secs(10)).unwrap();
         pool.run_migrations().unwrap();
-        let limit = Limit { max: 5, window: Duration::from_secs(60) };
         let barrier = Arc::new(Barrier::new(20));
         let admitted: usize = (0..20)
             .map(|_| {
@@ -58,7 +67,7 @@ api_tests! {
                     let mut conn = pool.get().unwrap();
                     barrier.wait();
                     loop {
-                        match shared::attempt(&mut conn.connection, "busy", limit, 1_000_000) {
+                        match counter::attempt(&mut conn.connection, &hit("busy", 1_000_000)) {
                             Ok(answer) => return answer.is_ok(),
                             // SQLite's one writer at a time: wait and try again.
                             Err(error) if error.to_string().contains("locked") => std::thread::sleep(Duration::from_millis(5)),
@@ -146,6 +155,53 @@ fn concurrent_refreshes_spread_over_three_instances_have_one_winner() {
     assert!(
         answers.iter().all(|s| *s == 200 || *s == 401),
         "{answers:?}"
+    );
+}
+
+#[test]
+fn refreshes_spread_over_three_instances_share_one_limit() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let a = TestApp::spawn_with(backend, |c| c.rate_limit.refresh_ip_per_5_minutes = 2);
+    let (b, c) = (a.spawn_beside(|_| {}), a.spawn_beside(|_| {}));
+    #[derive(QueryableByName)]
+    struct Hits {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let hits = || {
+        a.query(|conn| {
+            diesel::sql_query(
+                "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) AS n FROM rate_limit_counters",
+            )
+            .get_result::<Hits>(conn)
+        })
+        .n
+    };
+    let (_, mut token) = a.user_with_token();
+    let before = hits();
+    for app in [&a, &b] {
+        let refreshed = app.get("/api/refresh").bearer(&token).send();
+        assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+        token = refreshed.json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    c.get("/api/refresh")
+        .bearer(&token)
+        .send()
+        .assert_error(429, "too_many_requests");
+    assert_eq!(
+        hits() - before,
+        2,
+        "two refreshes counted, the refused one not"
+    );
+    assert_eq!(
+        c.get("/api/me").bearer(&token).send().status,
+        200,
+        "the token was not refreshed"
     );
 }
 

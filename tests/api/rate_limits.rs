@@ -1,5 +1,8 @@
 //! Brute-force limits: 429 too_many_requests with Retry-After, per account and per client IP.
 
+use diesel::prelude::*;
+use jwt_auth_server::config::RateLimitStore;
+use jwt_auth_server::schema::blacklisted_tokens;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, TestResponse};
@@ -64,6 +67,24 @@ api_tests! {
             token = response.json()["access_token"].as_str().unwrap().to_owned();
         }
         assert_throttled(&app.get("/api/refresh").bearer(&token).send());
+    }
+
+    fn a_refused_refresh_writes_nothing_in_either_store(backend) {
+        for store in [RateLimitStore::Memory, RateLimitStore::Database] {
+            let app = TestApp::spawn_with(backend, |c| {
+                c.rate_limit.refresh_ip_per_5_minutes = 1;
+                c.rate_limit.store = Some(store);
+            });
+            let (_, token) = app.user_with_token();
+            let refreshed = app.get("/api/refresh").bearer(&token).send();
+            assert_eq!(refreshed.status, 200, "{store:?}: {}", refreshed.text);
+            let successor = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+            let blacklisted = || app.query(|conn| blacklisted_tokens::table.count().get_result::<i64>(conn));
+            assert_eq!(blacklisted(), 1, "{store:?}");
+            assert_throttled(&app.get("/api/refresh").bearer(&successor).send());
+            assert_eq!(blacklisted(), 1, "{store:?}: the refused refresh blacklisted nothing");
+            assert_eq!(app.get("/api/me").bearer(&successor).send().status, 200, "{store:?}");
+        }
     }
 
     fn forwarded_for_counts_only_from_a_trusted_proxy(backend) {
