@@ -130,7 +130,9 @@ impl User {
                 blacklisted_tokens::all_columns.nullable(),
                 sessions::all_columns.nullable(),
             ))
-            .first(conn)
+            // Every join is on a primary key, so one row at most; no `LIMIT ?` (`first`): SQLite
+            // re-prepares a statement whose LIMIT is a bound parameter on every execution.
+            .get_result(conn)
             .optional()
     }
 
