@@ -131,7 +131,8 @@ class Server:
 
 def wrk(port, script, connections, duration, env):
     threads = min(2, connections)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", os.path.join(BENCH, "wrk", script),
+    # --timeout: a login queued behind a flood may take seconds, and wrk's default (2 s) would drop it.
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency", "-s", os.path.join(BENCH, "wrk", script),
            f"http://127.0.0.1:{port}"]
     env = dict(os.environ, BENCH_DIR=BENCH, WRK_THREADS=str(threads), PASSWORD=PASSWORD, **env)
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
@@ -165,9 +166,12 @@ def measure(server, script, env, pg, connections=CLIENTS):
 
 
 def me_under_login_flood(server, env):
+    """/api/me p99 at a steady 4 connections x 100 requests/s (me_paced.lua) while FLOOD connections
+    log in as fast as they are answered: the latency a user of /api/me sees during a login storm,
+    and the login rate the storm still gets."""
     flood = wrk(server.port, "login.lua", FLOOD, DURATION + 2, env)
     time.sleep(1)
-    me = wrk(server.port, "me.lua", 4, DURATION, env).communicate()[0]
+    me = wrk(server.port, "me_paced.lua", 4, DURATION, dict(env, ME_PAUSE_MS="10")).communicate()[0]
     flood_out = flood.communicate()[0]
     return parse_wrk(me), parse_wrk(flood_out)
 
@@ -373,27 +377,34 @@ def report(rows, limits, bcrypt, algos):
     print("\nratios (target):")
     checks = []
     pg, sq = rows.get("PostgreSQL"), rows["SQLite"]
+    # Issue 14's targets, numbered as there.
+    checks.append(("1. server CPU per /api/me, SQLite (ms)", sq["me"]["cpu_ms"], "<= 0.10", sq["me"]["cpu_ms"] <= 0.10))
     if pg and limits:
-        checks.append(("/api/me PG / pgbench -S", pg["me"]["rps"] / limits["select"], ">= 0.4", pg["me"]["rps"] / limits["select"] >= 0.4))
-        checks.append(("/api/me SQLite / PG", sq["me"]["rps"] / pg["me"]["rps"], ">= 1.5", sq["me"]["rps"] / pg["me"]["rps"] >= 1.5))
-        checks.append(("/api/refresh PG / insert tps", pg["refresh"]["rps"] / limits["insert"], ">= 0.5", pg["refresh"]["rps"] / limits["insert"] >= 0.5))
+        checks.append(("1. /api/me SQLite / PG", sq["me"]["rps"] / pg["me"]["rps"], ">= 1.5", sq["me"]["rps"] / pg["me"]["rps"] >= 1.5))
+        checks.append(("2. server + PG CPU per /api/me, PG (ms)", pg["me"]["cpu_ms"], "<= 0.15", pg["me"]["cpu_ms"] <= 0.15))
+        checks.append(("2. /api/me PG / pgbench -S", pg["me"]["rps"] / limits["select"], ">= 0.6", pg["me"]["rps"] / limits["select"] >= 0.6))
+        checks.append(("5. /api/refresh PG / insert tps", pg["refresh"]["rps"] / limits["insert"], ">= 0.5", pg["refresh"]["rps"] / limits["insert"] >= 0.5))
     for backend, r in rows.items():
         for key in ["login", "register"]:
             ratio = r[key]["rps"] / bcrypt
             checks.append((f"{key} {backend} / bcrypt", ratio, ">= 0.9", ratio >= 0.9))
-        checks.append((f"me p99 under {FLOOD} logins, {backend}", r["me_flood"]["p99"], "< 25 ms", r["me_flood"]["p99"] < 25))
+        checks.append((f"3. me p99 under {FLOOD} logins, {backend} (ms)", r["me_flood"]["p99"], "< 25", r["me_flood"]["p99"] < 25))
+        flood = r["flood_login"]["rps"] / bcrypt
+        checks.append((f"3. logins during that flood / bcrypt, {backend}", flood, ">= 0.8", flood >= 0.8))
+        shed = r["flood_login"]["errors"]
+        checks.append((f"4. of {FLOOD} concurrent logins, answers not 2xx, {backend}", shed, "= 0", shed == 0))
         peak = max(r[k]["rss"] for k in ["me", "refresh", "login", "register", "me_1m"])
         checks.append((f"peak RSS {backend}", peak, "< 64 MiB", peak < 64))
         checks.append((f"start to first 200, {backend}", r["start_ms"], "< 300 ms", r["start_ms"] < 300))
         drop = 1 - r["me_1m"]["rps"] / r["me"]["rps"]
-        checks.append((f"me rps drop at 1M rows, {backend}", drop * 100, "< 10 %", drop < 0.10))
+        checks.append((f"6. me rps drop at 1M rows, {backend} (%)", drop * 100, "< 10", drop < 0.10))
         ratio = r["me_prune"]["p99"] / max(r["me_4"]["p99"], 0.001)
-        checks.append((f"me p99 during prune / normal, {backend} ({r['prune_s']:.1f} s prune)", ratio, "<= 2x", ratio <= 2))
+        checks.append((f"6. me p99 during prune / idle, {backend} ({r['prune_s']:.1f} s)", ratio, "<= 2", ratio <= 2))
     for algo in ["ES256", "EdDSA"]:
         ratio = algos[algo]["rps"] / algos["HS256"]["rps"]
-        checks.append((f"/api/me {algo} / HS256, SQLite", ratio, ">= 0.75", ratio >= 0.75))
+        checks.append((f"7. /api/me {algo} / HS256, SQLite", ratio, ">= 0.75", ratio >= 0.75))
     for label, value, target, ok in checks:
-        print(f"  {'ok  ' if ok else 'MISS'} {label:<48} {value:>9.2f}  {target}")
+        print(f"  {'met    ' if ok else 'NOT MET'} {label:<52} {value:>9.2f}  {target}")
 
 
 if __name__ == "__main__":

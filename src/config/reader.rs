@@ -42,7 +42,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("RATE_LIMIT_REFRESH_IP_PER_5_MINUTES", "150"),
     ("TRUSTED_PROXIES", ""),
     ("HASH_CONCURRENCY", ""),
-    ("HASH_QUEUE_TIMEOUT", "2"),
+    ("HASH_QUEUE_TIMEOUT", "10"),
     ("SHUTDOWN_DELAY", "5"),
     ("SHUTDOWN_TIMEOUT", "30"),
     ("METRICS_ADDR", ""),

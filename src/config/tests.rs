@@ -54,7 +54,7 @@ fn defaults_match_the_documentation() {
         (r.register_ip_per_hour, r.refresh_ip_per_5_minutes),
         (10, 150)
     );
-    assert_eq!(c.hash_queue_timeout, Duration::from_secs(2));
+    assert_eq!(c.hash_queue_timeout, Duration::from_secs(10));
     assert!(c.hash_concurrency >= 1);
 }
 
