@@ -13,8 +13,10 @@
 
 use std::time::Duration;
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use crate::db::DbConnection;
 
@@ -48,33 +50,99 @@ impl Hit {
         (self.window() + 2) * self.width()
     }
 
-    /// The hit's values for `$1..$4` of [`counter_upsert_pg`] (key, window, max, expires_at).
-    pub(crate) fn bind_values(&self) -> (&str, i64, i32, i64) {
-        (&self.key, self.window(), self.max(), self.expires_at())
+    /// The hit's values as the PostgreSQL statements bind them ([`HitParams`]).
+    pub(crate) fn params(hit: Option<&Hit>) -> HitParams {
+        match hit {
+            Some(hit) => HitParams {
+                key: hit.key.clone(),
+                window: hit.window(),
+                max: hit.max(),
+                expires_at: hit.expires_at(),
+                counted: true,
+            },
+            None => HitParams {
+                key: String::new(),
+                window: 0,
+                max: 0,
+                expires_at: 0,
+                counted: false,
+            },
+        }
     }
 }
 
-/// The upsert that counts a hit if the limit allows it, on PostgreSQL: `$1` key, `$2` window,
-/// `$3` max, `$4` expires_at; `$from` is an extra FROM clause of its SELECT and `$gate` an extra
-/// condition (both may be empty). It returns the row only when the hit was counted.
+/// A hit's values, bound once each at the head of a PostgreSQL statement as the row `p` (so the
+/// statement can be a query type of its own, whose prepared statement diesel caches: it never
+/// caches a `sql_query`'s, and PostgreSQL would parse and plan it on every request).
+pub(crate) struct HitParams {
+    key: String,
+    window: i64,
+    max: i32,
+    expires_at: i64,
+    /// False: the statement counts nothing (the limits are off or kept in memory).
+    counted: bool,
+}
+
+impl HitParams {
+    /// Writes `p`'s first columns: `key, win, max, expires, counted`.
+    pub(crate) fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_bind_param::<Text, _>(&self.key)?;
+        out.push_sql("::text AS key, ");
+        out.push_bind_param::<BigInt, _>(&self.window)?;
+        out.push_sql("::bigint AS win, ");
+        out.push_bind_param::<Integer, _>(&self.max)?;
+        out.push_sql("::int AS max, ");
+        out.push_bind_param::<BigInt, _>(&self.expires_at)?;
+        out.push_sql("::bigint AS expires, ");
+        out.push_bind_param::<Bool, _>(&self.counted)?;
+        out.push_sql("::bool AS counted");
+        Ok(())
+    }
+}
+
+/// The upsert that counts the hit of row `p` ([`HitParams`]) if `p.counted` and the limit allow
+/// it, on PostgreSQL; `$from` is an extra FROM item of its SELECT (may be empty). It returns the
+/// row only when the hit was counted.
 macro_rules! counter_upsert_pg {
-    ($from:literal, $gate:literal) => {
+    ($from:literal) => {
         concat!(
             "INSERT INTO rate_limit_counters (key, window_index, hits, expires_at) \
-             SELECT $1, $2, 1, $4 ",
+             SELECT p.key, p.win, 1, p.expires FROM p",
             $from,
-            " WHERE ",
-            $gate,
-            " COALESCE((SELECT p.hits FROM rate_limit_counters p \
-                 WHERE p.key = $1 AND p.window_index = $2 - 1), 0) < $3 \
+            " WHERE p.counted AND COALESCE((SELECT c.hits FROM rate_limit_counters c \
+                 WHERE c.key = p.key AND c.window_index = p.win - 1), 0) < p.max \
              ON CONFLICT (key, window_index) DO UPDATE SET hits = rate_limit_counters.hits + 1 \
-             WHERE rate_limit_counters.hits + COALESCE((SELECT p.hits FROM rate_limit_counters p \
-                 WHERE p.key = $1 AND p.window_index = $2 - 1), 0) < $3 \
-             RETURNING CAST(hits AS BIGINT) AS hits"
+             WHERE rate_limit_counters.hits + COALESCE((SELECT c.hits FROM rate_limit_counters c, p \
+                 WHERE c.key = p.key AND c.window_index = p.win - 1), 0) < (SELECT p.max FROM p) \
+             RETURNING CAST(rate_limit_counters.hits AS BIGINT) AS hits"
         )
     };
 }
 pub(crate) use counter_upsert_pg;
+
+/// [`attempt`] on PostgreSQL, committing asynchronously (see the module's comment).
+#[derive(QueryId)]
+struct AttemptPg {
+    hit: HitParams,
+}
+
+impl QueryFragment<Pg> for AttemptPg {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH p AS (SELECT ");
+        self.hit.push(&mut out)?;
+        out.push_sql(") ");
+        out.push_sql(counter_upsert_pg!(
+            ", (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
+        ));
+        Ok(())
+    }
+}
+
+impl Query for AttemptPg {
+    type SqlType = BigInt;
+}
+
+impl RunQueryDsl<PgConnection> for AttemptPg {}
 
 /// The row an admitted hit returns (its count is not needed: that it came back is the answer).
 #[derive(QueryableByName)]
@@ -84,10 +152,6 @@ struct Admitted {
     hits: i64,
 }
 
-const ATTEMPT_PG: &str = counter_upsert_pg!(
-    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit",
-    ""
-);
 const ATTEMPT_SQLITE: &str = "INSERT INTO rate_limit_counters (key, window_index, hits, expires_at) \
      SELECT ?1, ?2, 1, ?4 \
      WHERE COALESCE((SELECT p.hits FROM rate_limit_counters p WHERE p.key = ?1 AND p.window_index = ?2 - 1), 0) < ?3 \
@@ -117,21 +181,27 @@ struct Counted {
 /// whole transaction commit asynchronously.
 pub fn attempt(conn: &mut DbConnection, hit: &Hit) -> QueryResult<Result<i64, Duration>> {
     debug_assert!(!in_transaction(conn), "a rate-limit hit commits on its own");
-    let sql = match conn {
-        DbConnection::Postgres(_) => ATTEMPT_PG,
-        DbConnection::Sqlite(_) => ATTEMPT_SQLITE,
+    let window = hit.window();
+    let admitted = match conn {
+        DbConnection::Postgres(pg) => AttemptPg {
+            hit: Hit::params(Some(hit)),
+        }
+        .get_result::<i64>(pg)
+        .optional()?
+        .is_some(),
+        DbConnection::Sqlite(_) => diesel::sql_query(ATTEMPT_SQLITE)
+            .bind::<Text, _>(&hit.key)
+            .bind::<BigInt, _>(window)
+            .bind::<Integer, _>(hit.max())
+            .bind::<BigInt, _>(hit.expires_at())
+            .get_result::<Admitted>(conn)
+            .optional()?
+            .is_some(),
     };
-    let (key, window, max, expires_at) = hit.bind_values();
-    let admitted: Option<Admitted> = diesel::sql_query(sql)
-        .bind::<Text, _>(key)
-        .bind::<BigInt, _>(window)
-        .bind::<Integer, _>(max)
-        .bind::<BigInt, _>(expires_at)
-        .get_result(conn)
-        .optional()?;
-    match admitted {
-        Some(_) => Ok(Ok(window)),
-        None => retry_after(conn, hit).map(Err),
+    if admitted {
+        Ok(Ok(window))
+    } else {
+        retry_after(conn, hit).map(Err)
     }
 }
 

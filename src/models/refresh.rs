@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
-use super::rate_limit_counter::{self, Hit, counter_upsert_pg};
+use super::rate_limit_counter::{self, Hit, HitParams, counter_upsert_pg};
 use super::{Added, BlacklistedToken, Session};
 use crate::db::sql_types::Uuid;
 use crate::db::{DbConnection, Id};
@@ -22,37 +24,78 @@ pub enum Refreshed {
     Blacklisted(Added),
 }
 
-/// `$1..$4` the hit (unused unless `$13`), `$5..$12` the blacklist row, `$13` whether a hit is
-/// counted, `$14` the session. Each part runs only if the one before it happened; data-modifying
-/// CTEs run once each, whether or not the final SELECT reads them. A refused hit wrote nothing but
-/// a row lock, so its statement commits asynchronously: a client hammering past its limit then
-/// holds the counter's row for a statement, not for a WAL flush each time.
+/// The refresh on PostgreSQL, after the row `p` of its values. Each part runs only if the one
+/// before it happened; data-modifying CTEs run once each, whether or not the final SELECT reads
+/// them. A refused hit wrote nothing but a row lock, so its statement commits asynchronously: a
+/// client hammering past its limit then holds the counter's row for a statement, not for a WAL
+/// flush each time.
 const REFRESH_PG: &str = concat!(
-    "WITH hit AS (",
-    counter_upsert_pg!("", "$13 AND"),
+    "), hit AS (",
+    counter_upsert_pg!(""),
     "), added AS (\
         INSERT INTO blacklisted_tokens (jti, user_id, expires_at, grace_until, successor_jti, \
             successor_iat, successor_exp, created_at) \
-        SELECT $5, $6, $7, $8, $9, $10, $11, $12 \
-        WHERE NOT $13 OR EXISTS (SELECT 1 FROM hit) \
+        SELECT p.jti, p.user_id, p.expires_at, p.grace_until, p.successor_jti, p.successor_iat, \
+            p.successor_exp, p.created_at FROM p \
+        WHERE NOT p.counted OR EXISTS (SELECT 1 FROM hit) \
         ON CONFLICT (jti) DO NOTHING RETURNING jti\
     ), touched AS (\
-        UPDATE sessions SET last_seen_at = $12 \
-        WHERE id = $14 AND EXISTS (SELECT 1 FROM added) RETURNING id\
+        UPDATE sessions SET last_seen_at = p.created_at FROM p \
+        WHERE sessions.id = p.sid AND EXISTS (SELECT 1 FROM added) RETURNING sessions.id\
     ) \
     SELECT o.admitted, o.added, CASE WHEN o.admitted THEN '' \
         ELSE set_config('synchronous_commit', 'off', true) END AS commit_mode \
-    FROM (SELECT (NOT $13 OR EXISTS (SELECT 1 FROM hit)) AS admitted, \
-        EXISTS (SELECT 1 FROM added) AS added) AS o"
+    FROM (SELECT (NOT p.counted OR EXISTS (SELECT 1 FROM hit)) AS admitted, \
+        EXISTS (SELECT 1 FROM added) AS added FROM p) AS o"
 );
 
-#[derive(QueryableByName)]
-struct Outcome {
-    #[diesel(sql_type = Bool)]
-    admitted: bool,
-    #[diesel(sql_type = Bool)]
-    added: bool,
+/// The refresh statement on PostgreSQL, as a query type of its own so that diesel caches its
+/// prepared statement (see [`HitParams`]).
+struct RefreshPg<'a> {
+    hit: HitParams,
+    row: &'a BlacklistedToken,
+    sid: Option<Id>,
 }
+
+impl QueryFragment<Pg> for RefreshPg<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let row = self.row;
+        out.push_sql("WITH p AS (SELECT ");
+        self.hit.push(&mut out)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Uuid, _>(&row.jti)?;
+        out.push_sql("::uuid AS jti, ");
+        out.push_bind_param::<Uuid, _>(&row.user_id)?;
+        out.push_sql("::uuid AS user_id, ");
+        out.push_bind_param::<Timestamp, _>(&row.expires_at)?;
+        out.push_sql("::timestamp AS expires_at, ");
+        out.push_bind_param::<Timestamp, _>(&row.grace_until)?;
+        out.push_sql("::timestamp AS grace_until, ");
+        out.push_bind_param::<Nullable<Uuid>, _>(&row.successor_jti)?;
+        out.push_sql("::uuid AS successor_jti, ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&row.successor_iat)?;
+        out.push_sql("::bigint AS successor_iat, ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&row.successor_exp)?;
+        out.push_sql("::bigint AS successor_exp, ");
+        out.push_bind_param::<Timestamp, _>(&row.created_at)?;
+        out.push_sql("::timestamp AS created_at, ");
+        out.push_bind_param::<Nullable<Uuid>, _>(&self.sid)?;
+        out.push_sql("::uuid AS sid");
+        out.push_sql(REFRESH_PG);
+        Ok(())
+    }
+}
+
+impl QueryId for RefreshPg<'_> {
+    type QueryId = RefreshPg<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for RefreshPg<'_> {
+    type SqlType = (Bool, Bool, Text);
+}
+
+impl RunQueryDsl<PgConnection> for RefreshPg<'_> {}
 
 /// Counts `hit` (the refresh limit, when the database holds it), then blacklists `row` (the old
 /// token, naming its successor), then moves the session `sid`'s `last_seen_at` to the row's
@@ -66,34 +109,16 @@ pub fn record_refresh(
 ) -> QueryResult<Refreshed> {
     let added = match conn {
         DbConnection::Postgres(pg) => {
-            let unused = Hit {
-                key: String::new(),
-                max: 0,
-                width_ms: 1,
-                now_ms: 0,
-            };
-            let (key, window, max, expires_at) = hit.unwrap_or(&unused).bind_values();
-            let outcome: Outcome = diesel::sql_query(REFRESH_PG)
-                .bind::<Text, _>(key)
-                .bind::<BigInt, _>(window)
-                .bind::<Integer, _>(max)
-                .bind::<BigInt, _>(expires_at)
-                .bind::<Uuid, _>(row.jti)
-                .bind::<Uuid, _>(row.user_id)
-                .bind::<Timestamp, _>(row.expires_at)
-                .bind::<Timestamp, _>(row.grace_until)
-                .bind::<Nullable<Uuid>, _>(row.successor_jti)
-                .bind::<Nullable<BigInt>, _>(row.successor_iat)
-                .bind::<Nullable<BigInt>, _>(row.successor_exp)
-                .bind::<Timestamp, _>(row.created_at)
-                .bind::<Bool, _>(hit.is_some())
-                .bind::<Nullable<Uuid>, _>(sid)
-                .get_result::<Outcome>(pg)?;
-            if !outcome.admitted {
-                let hit = hit.unwrap_or(&unused);
+            let (admitted, added, _) = RefreshPg {
+                hit: Hit::params(hit),
+                row,
+                sid,
+            }
+            .get_result::<(bool, bool, String)>(pg)?;
+            if let (false, Some(hit)) = (admitted, hit) {
                 return rate_limit_counter::retry_after(conn, hit).map(Refreshed::Throttled);
             }
-            if outcome.added {
+            if added {
                 Added::New
             } else {
                 Added::Existing(blacklisted_tokens::table.find(row.jti).first(conn)?)
