@@ -1,9 +1,12 @@
-//! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager, `Tymon\JWTAuth\Manager`), HS256 only. Keys and the
-//! `Validation` are built once at start; exp and the refresh window are checked by the guards.
+//! JWT claims, signing and decoding (tymon/jwt-auth's JWT manager, `Tymon\JWTAuth\Manager`):
+//! HS256 under JWT_SECRET or the key ring's ES256/EdDSA/RS256. Keys and the `Validation` are built
+//! once at start; a verified token is remembered ([`VerifiedTokens`]); exp and the refresh window
+//! are checked by the guards.
 //! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
 //! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).
 
 pub mod keys;
+mod verified;
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -19,6 +22,7 @@ use crate::config::{Algo, JwtConfig};
 use crate::error::{AppError, AuthFailure};
 
 pub use keys::KeyRing;
+pub use verified::VerifiedTokens;
 
 /// The claims of every token this server issues. Decoding requires each field with its JSON type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +85,8 @@ pub struct JwtService {
     secret: Option<(EncodingKey, DecodingKey)>,
     /// The asymmetric keys, replaced whole when the ring is read again.
     ring: RwLock<Arc<KeyRing>>,
+    /// Tokens verified already (signature and claims; never their revocation).
+    verified: VerifiedTokens,
     /// One set of rules per algorithm, built once.
     validations: HashMap<Algo, Validation>,
     issuer: String,
@@ -119,6 +125,7 @@ impl JwtService {
             algo: config.algo,
             secret,
             ring: RwLock::new(Arc::new(KeyRing::default())),
+            verified: VerifiedTokens::default(),
             validations: [Algo::HS256, Algo::ES256, Algo::EdDSA, Algo::RS256]
                 .into_iter()
                 .map(validation)
@@ -228,10 +235,31 @@ impl JwtService {
     /// and `aud` agree on the kind of token; not exp (see the guards).
     /// The key is the one the header's `kid` names, and the header's `alg` must be that key's (a
     /// token without `kid` can only be HS256 under JWT_SECRET): no algorithm confusion.
+    /// A token verified before with a key the ring still holds is not verified again.
     pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthFailure> {
+        let ring = self.ring();
+        if let Some(claims) = self.verified.get(token, &ring) {
+            return Ok(claims);
+        }
+        let (claims, kid) = self.verify(token, now, &ring)?;
+        self.verified.insert(token, &claims, kid);
+        Ok(claims)
+    }
+
+    /// How many verified tokens are remembered (see [`VerifiedTokens`]).
+    pub fn verified_tokens(&self) -> usize {
+        self.verified.len()
+    }
+
+    /// [`decode`](Self::decode) without the cache: the claims and the kid they were verified with.
+    fn verify(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        ring: &KeyRing,
+    ) -> Result<(Claims, Option<String>), AuthFailure> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?;
-        let ring = self.ring();
         let (algo, key) = match &header.kid {
             Some(kid) => {
                 let key = ring.verifying.get(kid).ok_or(AuthFailure::TokenInvalid(
@@ -275,7 +303,7 @@ impl JwtService {
                 "Issued At (iat) timestamp cannot be in the future",
             ));
         }
-        Ok(claims)
+        Ok((claims, header.kid))
     }
 
     /// True once `exp` (plus leeway) has passed.

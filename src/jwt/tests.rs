@@ -5,7 +5,11 @@ use crate::config::Secret;
 use jsonwebtoken::Algorithm;
 
 fn service() -> JwtService {
-    JwtService::new(&JwtConfig {
+    JwtService::new(&service_config())
+}
+
+fn service_config() -> JwtConfig {
+    JwtConfig {
         secret: Some(Secret::new("unit-test-secret-unit-test-secret-0123")),
         algo: crate::config::Algo::HS256,
         private_key: None,
@@ -17,7 +21,7 @@ fn service() -> JwtService {
         leeway_seconds: 0,
         blacklist_grace_seconds: 0,
         refresh_race_window_seconds: 10,
-    })
+    }
 }
 
 #[test]
@@ -137,4 +141,59 @@ fn a_token_with_a_future_iat_is_invalid() {
         jwt.decode(&token, Utc::now()),
         Err(AuthFailure::TokenInvalid(_))
     ));
+}
+
+fn es256_service() -> JwtService {
+    let jwt = JwtService::new(&JwtConfig {
+        algo: crate::config::Algo::ES256,
+        ..service_config()
+    });
+    let (pair, _) = keys::KeyPair::generate(crate::config::Algo::ES256).unwrap();
+    jwt.set_ring(KeyRing::new(Some(pair), Vec::new()));
+    jwt
+}
+
+#[test]
+fn a_token_is_verified_once_and_then_remembered() {
+    let jwt = es256_service();
+    let claims = jwt.login_claims(Id::now_v7(), Utc::now());
+    let token = jwt.encode(&claims).unwrap();
+    assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+    assert_eq!(jwt.verified_tokens(), 1);
+    assert_eq!(jwt.decode(&token, Utc::now()).unwrap(), claims);
+    assert_eq!(jwt.verified_tokens(), 1);
+    // A token that fails is not remembered.
+    let mut forged = token.clone();
+    forged.pop();
+    assert!(jwt.decode(&forged, Utc::now()).is_err());
+    assert_eq!(jwt.verified_tokens(), 1);
+}
+
+#[test]
+fn a_remembered_token_is_refused_once_its_key_leaves_the_ring() {
+    let jwt = es256_service();
+    let token = jwt
+        .encode(&jwt.login_claims(Id::now_v7(), Utc::now()))
+        .unwrap();
+    assert!(jwt.decode(&token, Utc::now()).is_ok());
+    let (other, _) = keys::KeyPair::generate(crate::config::Algo::ES256).unwrap();
+    jwt.set_ring(KeyRing::new(Some(other), Vec::new()));
+    assert_eq!(
+        jwt.decode(&token, Utc::now()),
+        Err(AuthFailure::TokenInvalid(
+            "The token's key (kid) is not known"
+        ))
+    );
+}
+
+#[test]
+fn the_verified_tokens_stay_bounded() {
+    let jwt = service();
+    for _ in 0..verified::CAPACITY + 10 {
+        let token = jwt
+            .encode(&jwt.login_claims(Id::now_v7(), Utc::now()))
+            .unwrap();
+        jwt.decode(&token, Utc::now()).unwrap();
+    }
+    assert!(jwt.verified_tokens() <= verified::CAPACITY);
 }
