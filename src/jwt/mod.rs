@@ -5,6 +5,7 @@
 //! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
 //! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).
 
+mod claims;
 pub mod keys;
 mod verified;
 
@@ -14,69 +15,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
 
 use crate::db::Id;
 
 use crate::config::{Algo, JwtConfig};
 use crate::error::{AppError, AuthFailure};
 
+pub use claims::{Claims, OAUTH_ACCESS_TOKEN_TYPE};
 pub use keys::KeyRing;
 pub use verified::VerifiedTokens;
-
-/// The claims of every token this server issues. Decoding requires each field with its JSON type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    pub iss: String,
-    /// The user id.
-    pub sub: Id,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    /// A UUIDv7: unique, and it carries the issue time in milliseconds (see [`Claims::issued_at_ms`]).
-    pub jti: Id,
-    /// When the login that began this refresh chain happened; a token without it falls back to iat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orig_iat: Option<i64>,
-    /// OAuth only: the client the token was issued to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<Id>,
-    /// OAuth only: the audience, the client id again (RFC 9068 §2.2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
-    /// OAuth only: the granted scopes, space-separated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// OAuth only: the session (refresh-token family); revoking it rejects the token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<Id>,
-}
-
-/// The JOSE `typ` of an OAuth access token (RFC 9068 §2.1).
-pub const OAUTH_ACCESS_TOKEN_TYPE: &str = "at+jwt";
-
-impl Claims {
-    /// Whether this is an access token of the OAuth endpoint (it carries a client).
-    pub fn is_oauth(&self) -> bool {
-        self.client_id.is_some()
-    }
-
-    /// The login time of the chain.
-    pub fn orig_iat(&self) -> i64 {
-        self.orig_iat.unwrap_or(self.iat)
-    }
-
-    /// The issue time to the millisecond, from the UUIDv7 jti (iat in ms for any other jti).
-    pub fn issued_at_ms(&self) -> i64 {
-        match self.jti.get_timestamp() {
-            Some(ts) if self.jti.get_version_num() == 7 => {
-                let (secs, nanos) = ts.to_unix();
-                secs as i64 * 1000 + i64::from(nanos / 1_000_000)
-            }
-            _ => self.iat * 1000,
-        }
-    }
-}
 
 /// Signs and verifies tokens with the configured secret or key ring, and lifetimes.
 pub struct JwtService {

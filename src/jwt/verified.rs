@@ -13,13 +13,21 @@ use super::{Claims, KeyRing};
 /// for any sequence of tokens, at worst the cost of having no cache).
 pub const CAPACITY: usize = 8192;
 
-/// Verified tokens (the whole compact token is the key, so no two tokens share an entry).
-#[derive(Debug, Default)]
+/// Verified tokens (the whole compact token is the key, so no two tokens share an entry). Its
+/// `Debug` shows only how many: the keys are live bearer tokens.
+#[derive(Default)]
 pub struct VerifiedTokens {
     entries: Mutex<HashMap<Box<str>, Verified>>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedTokens")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
 struct Verified {
     claims: Claims,
     /// The key it was verified with (`None`: JWT_SECRET, which never changes while we run).

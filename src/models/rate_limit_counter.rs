@@ -9,7 +9,8 @@
 //! for its own transaction only): a hot counter's row lock is then held for the statement, not for
 //! a WAL flush, and a crash can forget at most the last fraction of a second of hits — a few extra
 //! guesses, never a token or a session. A refresh counts its hit inside its own statement instead
-//! (`models::record_refresh`), which commits durably.
+//! (`models::record_refresh`), which commits durably when it refreshes and asynchronously when the
+//! limit refused it (then it wrote nothing but a row lock).
 
 use std::time::Duration;
 
@@ -25,9 +26,13 @@ use crate::db::DbConnection;
 /// instances share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
+    /// What is counted, as a hex HMAC.
     pub key: String,
+    /// The most hits in any window.
     pub max: u32,
+    /// The window's length in milliseconds.
     pub width_ms: i64,
+    /// When the hit happens, in wall-clock milliseconds.
     pub now_ms: i64,
 }
 
@@ -177,10 +182,9 @@ struct Counted {
 }
 
 /// Counts `hit` if the limit allows it: `Ok(window)` with the window it was counted in (to give it
-/// back), or `Err(retry_after)`. Call it outside a transaction: on PostgreSQL it would make the
-/// whole transaction commit asynchronously.
+/// back), or `Err(retry_after)`. Outside a transaction only (see [`outside_a_transaction`]).
 pub fn attempt(conn: &mut DbConnection, hit: &Hit) -> QueryResult<Result<i64, Duration>> {
-    debug_assert!(!in_transaction(conn), "a rate-limit hit commits on its own");
+    outside_a_transaction(conn)?;
     let window = hit.window();
     let admitted = match conn {
         DbConnection::Postgres(pg) => AttemptPg {
@@ -214,11 +218,19 @@ pub fn retry_after(conn: &mut DbConnection, hit: &Hit) -> QueryResult<Duration> 
     Ok(Duration::from_millis((until - hit.now_ms).max(1000) as u64))
 }
 
-fn in_transaction(conn: &mut DbConnection) -> bool {
+/// Refuses to run inside a transaction: a statement that may turn `synchronous_commit` off would
+/// make the caller's whole transaction commit asynchronously (a checked error, not a debug check).
+pub(crate) fn outside_a_transaction(conn: &mut DbConnection) -> QueryResult<()> {
     use diesel::connection::{Connection, TransactionManager};
-    <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .is_ok_and(|depth| depth.is_some())
+    let depth =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()?;
+    match depth {
+        None => Ok(()),
+        Some(_) => Err(diesel::result::Error::QueryBuilderError(
+            "a rate-limit hit commits on its own: count it outside a transaction".into(),
+        )),
+    }
 }
 
 /// (hits in `window`, hits in the window before it).

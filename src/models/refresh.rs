@@ -107,14 +107,21 @@ pub fn record_refresh(
     sid: Option<Id>,
     hit: Option<&Hit>,
 ) -> QueryResult<Refreshed> {
+    // A refused hit commits asynchronously: never a caller's transaction.
+    rate_limit_counter::outside_a_transaction(conn)?;
     let added = match conn {
         DbConnection::Postgres(pg) => {
-            let (admitted, added, _) = RefreshPg {
+            let (admitted, added, commit_mode) = RefreshPg {
                 hit: Hit::params(hit),
                 row,
                 sid,
             }
             .get_result::<(bool, bool, String)>(pg)?;
+            debug_assert_eq!(
+                admitted,
+                commit_mode.is_empty(),
+                "asynchronous only if refused"
+            );
             if let (false, Some(hit)) = (admitted, hit) {
                 return rate_limit_counter::retry_after(conn, hit).map(Refreshed::Throttled);
             }

@@ -96,16 +96,17 @@ pub async fn refresh_token(
             "This client may not use the refresh_token grant.",
         ));
     }
-    let hit = state.limits.refresh_hit(ip, Instant::now())?;
     let presented = params
         .require("refresh_token", "refresh_token is required.")?
         .to_owned();
+    // After the parameter check, so a malformed request counts in neither store.
+    let hit = state.limits.refresh_hit(ip, Instant::now())?;
     let token_hash = hash(&presented);
     let lookup = token_hash.clone();
     let (token, session) = state
         .db
         .run(move |conn| {
-            Ok(match hit.count(conn)? {
+            Ok(match hit.count_on(conn)? {
                 Ok(()) => Ok(OAuthRefreshToken::find_with_session(conn, &lookup)?),
                 Err(retry_after) => Err(AppError::TooManyRequests(retry_after)),
             })

@@ -4,6 +4,7 @@
 //! Every key is a 16-byte HMAC under APP_KEY of what is counted, so memory per key is fixed; each
 //! window keeps at most [`MAX_KEYS`] keys and is swept by a timer ([`RateLimits::sweep`]).
 
+mod reservation;
 mod window;
 
 use std::net::IpAddr;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 
+pub use reservation::LoginReservation;
 pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
@@ -42,79 +44,6 @@ enum Slot {
     Window(i64),
 }
 
-/// A login attempt that passed the limits and holds its place in them until it is decided:
-/// [`failed`](Self::failed) keeps it as a failure, [`succeeded`](Self::succeeded) gives it back
-/// and clears the pair. Dropped undecided (the database or the hasher failed, the client went
-/// away), it is given back: only a wrong password counts.
-pub struct LoginReservation<'a> {
-    limits: &'a RateLimits,
-    pair: Option<(Key, Slot)>,
-    account: Option<(Key, Slot)>,
-}
-
-impl LoginReservation<'_> {
-    /// The password was right: the pair's failures are forgotten and the reservation given back.
-    pub async fn succeeded(mut self) {
-        let limits = self.limits;
-        if let Some((pair, _)) = self.pair.take() {
-            limits.clear(&limits.login_failures_minute, pair).await;
-        }
-        if let Some((account, slot)) = self.account.take() {
-            limits
-                .release(&limits.login_failures_hour, account, slot)
-                .await;
-        }
-    }
-
-    /// The password was wrong: the reservation stands as a failure. True when it locked the pair
-    /// or the account.
-    pub async fn failed(mut self, now: Instant) -> bool {
-        let limits = self.limits;
-        let mut locked = false;
-        if let Some((pair, _)) = self.pair.take() {
-            locked |= limits
-                .is_full(&limits.login_failures_minute, pair, now)
-                .await;
-        }
-        if let Some((account, _)) = self.account.take() {
-            locked |= limits
-                .is_full(&limits.login_failures_hour, account, now)
-                .await;
-        }
-        locked
-    }
-}
-
-impl Drop for LoginReservation<'_> {
-    fn drop(&mut self) {
-        let limits = self.limits;
-        let undecided = [
-            (&limits.login_failures_minute, self.pair.take()),
-            (&limits.login_failures_hour, self.account.take()),
-        ];
-        for (window, held) in undecided {
-            match held {
-                Some((key, Slot::Memory)) => window.release(&key),
-                Some((key, Slot::Window(index))) => {
-                    if let Some(db) = limits.shared.clone() {
-                        // Dropped in a request's future: give it back without blocking the drop.
-                        actix_web::rt::spawn(async move {
-                            let key = hex(&key);
-                            if let Err(error) = db
-                                .run(move |conn| counter::release(conn, &key, index))
-                                .await
-                            {
-                                tracing::warn!(%error, "giving back a rate-limit reservation failed");
-                            }
-                        });
-                    }
-                }
-                None => {}
-            }
-        }
-    }
-}
-
 /// A hit still to be counted in the database, or none (counted in memory already, or limits
 /// off). A refresh counts it inside its own statement ([`crate::models::record_refresh`]): one
 /// trip to the database for both.
@@ -128,7 +57,7 @@ impl DeferredHit {
     }
 
     /// Counts the hit on its own, outside a transaction: `Err(retry_after)` when refused.
-    pub fn count(self, conn: &mut DbConnection) -> QueryResult<Result<(), Duration>> {
+    pub fn count_on(self, conn: &mut DbConnection) -> QueryResult<Result<(), Duration>> {
         match self.0 {
             None => Ok(Ok(())),
             Some(hit) => Ok(counter::attempt(conn, &hit)?.map(drop)),
@@ -214,7 +143,7 @@ impl RateLimits {
     pub async fn count(&self, hit: DeferredHit) -> AppResult<()> {
         match (&self.shared, hit.0.is_some()) {
             (Some(db), true) => db
-                .run(move |conn| hit.count(conn))
+                .run(move |conn| hit.count_on(conn))
                 .await?
                 .map_err(AppError::TooManyRequests),
             _ => Ok(()),

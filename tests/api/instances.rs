@@ -55,6 +55,18 @@ api_tests! {
         assert_eq!(counter::prune(&mut conn.connection, i64::MAX).unwrap(), 0, "cleared rows are gone");
     }
 
+    // It may turn synchronous_commit off, which would make a caller's whole transaction commit
+    // asynchronously: inside one it is an error, and nothing is counted.
+    fn a_shared_hit_refuses_to_run_inside_a_transaction(backend) {
+        let db = TestDb::create(backend);
+        let pool = DbPool::connect(&DatabaseUrl::parse(&db.url).unwrap(), 2, Duration::from_secs(5)).unwrap();
+        pool.run_migrations().unwrap();
+        let mut conn = pool.get().unwrap();
+        let inside = conn.connection.transaction(|c| counter::attempt(c, &hit("t", 1_000_000)));
+        assert!(inside.unwrap_err().to_string().contains("outside a transaction"));
+        assert!(!counter::is_full(&mut conn.connection, &Hit { max: 1, ..hit("t", 1_000_000) }).unwrap());
+    }
+
     fn concurrent_attempts_on_the_shared_store_admit_exactly_the_limit(backend) {
         let db = TestDb::create(backend);
         let pool = DbPool::connect(&DatabaseUrl::parse(&db.url).unwrap(), 20, Duration::from_secs(10)).unwrap();

@@ -1,0 +1,60 @@
+//! The claims of a token (tymon/jwt-auth's `Payload`): what every token this server issues says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::Id;
+
+/// The claims of every token this server issues. Decoding requires each field with its JSON type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    /// The user id.
+    pub sub: Id,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    /// A UUIDv7: unique, and it carries the issue time in milliseconds (see [`Claims::issued_at_ms`]).
+    pub jti: Id,
+    /// When the login that began this refresh chain happened; a token without it falls back to iat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_iat: Option<i64>,
+    /// OAuth only: the client the token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Id>,
+    /// OAuth only: the audience, the client id again (RFC 9068 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// OAuth only: the granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The session (the login, or the OAuth refresh-token family) the token belongs to; ending it
+    /// rejects the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Id>,
+}
+
+/// The JOSE `typ` of an OAuth access token (RFC 9068 §2.1).
+pub const OAUTH_ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+impl Claims {
+    /// Whether this is an access token of the OAuth endpoint (it carries a client).
+    pub fn is_oauth(&self) -> bool {
+        self.client_id.is_some()
+    }
+
+    /// The login time of the chain.
+    pub fn orig_iat(&self) -> i64 {
+        self.orig_iat.unwrap_or(self.iat)
+    }
+
+    /// The issue time to the millisecond, from the UUIDv7 jti (iat in ms for any other jti).
+    pub fn issued_at_ms(&self) -> i64 {
+        match self.jti.get_timestamp() {
+            Some(ts) if self.jti.get_version_num() == 7 => {
+                let (secs, nanos) = ts.to_unix();
+                secs as i64 * 1000 + i64::from(nanos / 1_000_000)
+            }
+            _ => self.iat * 1000,
+        }
+    }
+}
