@@ -121,7 +121,7 @@ impl User {
         jti: Id,
         sid: Option<Id>,
     ) -> QueryResult<Option<TokenOwner>> {
-        users::table
+        let query = users::table
             .left_join(blacklisted_tokens::table.on(blacklisted_tokens::jti.eq(jti)))
             .left_join(sessions::table.on(sessions::id.nullable().eq(sid)))
             .filter(users::id.eq(id))
@@ -129,11 +129,15 @@ impl User {
                 users::all_columns,
                 blacklisted_tokens::all_columns.nullable(),
                 sessions::all_columns.nullable(),
-            ))
-            // Every join is on a primary key, so one row at most; no `LIMIT ?` (`first`): SQLite
-            // re-prepares a statement whose LIMIT is a bound parameter on every execution.
-            .get_result(conn)
-            .optional()
+            ));
+        // Every join is on a primary key, so one row at most; no `LIMIT ?` (`first`): SQLite
+        // re-prepares a statement whose LIMIT is a bound parameter on every execution. Run on the
+        // backend's own connection: through the multi-backend wrapper diesel serialises the query
+        // again on every request.
+        match conn {
+            DbConnection::Postgres(pg) => query.get_result(pg).optional(),
+            DbConnection::Sqlite(sqlite) => query.get_result(sqlite).optional(),
+        }
     }
 
     /// Rewrites stored emails that are not in [`normalise_email`]'s form (rows from before the
