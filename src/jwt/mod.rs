@@ -194,7 +194,8 @@ impl JwtService {
     }
 
     /// How many verified tokens are remembered (see [`VerifiedTokens`]).
-    pub fn verified_tokens(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn verified_tokens(&self) -> usize {
         self.verified.len()
     }
 

@@ -90,11 +90,6 @@ impl RateLimits {
         self
     }
 
-    /// Whether the counters are in the database.
-    pub fn is_shared(&self) -> bool {
-        self.shared.is_some()
-    }
-
     /// Before a password check: charges the client's network, then reserves one failure for the
     /// (email, network) pair and one for the account, so concurrent guesses cannot overshoot a
     /// limit by the depth of the bcrypt queue. The email counts whether or not it is an account,
