@@ -144,6 +144,13 @@ impl Hmac {
         URL_SAFE_NO_PAD.encode(self.sign(data))
     }
 
+    /// Whether `tag` is [`Self::sign_base64url`] of `data`, compared in constant time.
+    pub fn verify_base64url(&self, data: &[u8], tag: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(tag)
+            .is_ok_and(|tag| hmac::verify(&self.0, data, &tag).is_ok())
+    }
+
     /// The 32-byte tag of `data`.
     pub fn sign(&self, data: &[u8]) -> [u8; 32] {
         let tag = hmac::sign(&self.0, data);

@@ -6,7 +6,7 @@
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
@@ -50,6 +50,16 @@ impl Modify for BearerAuth {
             .bearer_format("JWT")
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // SPA cookie mode (REFRESH_COOKIE=true): refresh and logout only, with X-XSRF-TOKEN.
+        let cookie = ApiKeyValue::with_description(
+            "refresh_token",
+            "REFRESH_COOKIE=true: the HttpOnly refresh cookie (its name is REFRESH_COOKIE_NAME); \
+             the request must also send X-XSRF-TOKEN with the XSRF-TOKEN cookie's value",
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(cookie)),
+        );
     }
 }
 

@@ -31,6 +31,19 @@ pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introsp
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 
+/// Every path of the routes that take or set SPA cookie mode's cookies (login, refresh, logout):
+/// where a request from a foreign `Origin` is refused in that mode.
+pub fn cookie_paths() -> Vec<String> {
+    [LOGIN, REFRESH, LOGOUT]
+        .iter()
+        .flat_map(|(aliases, _)| {
+            PREFIXES
+                .iter()
+                .flat_map(move |prefix| aliases.iter().map(move |alias| format!("{prefix}{alias}")))
+        })
+        .collect()
+}
+
 /// The OpenAPI document, widened to every path and method mounted here; built once.
 static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
     LazyLock::new(|| web::Data::new(openapi::document(&mounts())));

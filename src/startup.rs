@@ -1,7 +1,9 @@
 //! Building and running the application (Laravel: bootstrap/app.php and the HTTP kernel's
 //! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
+use std::collections::HashSet;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -11,6 +13,7 @@ use actix_web::middleware::{Condition, ErrorHandlers, Next, NormalizePath, from_
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::refresh_cookie::{self, AllowedOrigins};
 use crate::config::Config;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
@@ -94,14 +97,36 @@ pub fn run(
         .map(|listener| metrics_server(listener, state.clone()))
         .transpose()?;
     let origins = state.config.cors_allowed_origins.clone();
+    let cookie_mode = state.config.refresh_cookie.is_some();
+    let cookie_origins = Arc::new(CookieOrigins {
+        allowed: AllowedOrigins::new(&state.config.app_url, &origins),
+        paths: routes::cookie_paths().into_iter().collect(),
+    });
     let shutdown_timeout = state.config.shutdown_timeout.as_secs();
     let recorder = state.metrics.clone();
     let recording = metrics.is_some();
     let api = HttpServer::new(move || {
         let recorder = recorder.clone();
+        let cookie_origins = cookie_origins.clone();
         App::new()
             .wrap(NormalizePath::trim())
-            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(Condition::new(
+                !origins.is_empty(),
+                cors(&origins, cookie_mode),
+            ))
+            // Outside CORS, so a foreign origin gets cookie mode's 419 rather than CORS's 400.
+            .wrap(Condition::new(
+                cookie_mode,
+                from_fn(move |req: ServiceRequest, next: Next<_>| {
+                    let refused = cookie_origins.refuses(&req);
+                    async move {
+                        if refused {
+                            return Err(AppError::CsrfTokenMismatch.into());
+                        }
+                        next.call(req).await
+                    }
+                }),
+            ))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
             // Outside CORS and the error bodies, so preflights and final statuses count; the
             // route is read after routing, from the (normalised, decoded) path that matched.
@@ -145,6 +170,39 @@ pub fn run(
     .listen(listener)?
     .run();
     Ok(Servers { api, metrics })
+}
+
+/// Cookie mode's origin rule: a request to login, refresh or logout whose `Origin` is present and
+/// neither APP_URL's nor a listed CORS origin is refused before anything else reads it.
+struct CookieOrigins {
+    allowed: AllowedOrigins,
+    paths: HashSet<String>,
+}
+
+impl CookieOrigins {
+    fn refuses(&self, req: &ServiceRequest) -> bool {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .map(|v| v.to_str().unwrap_or("null"));
+        !self.allowed.allow(origin) && self.paths.contains(&routed_path(req))
+    }
+}
+
+/// The path as the router will match it: percent-decoded where the router decodes, repeated
+/// slashes merged and the trailing one dropped (what `NormalizePath::trim` does further in).
+fn routed_path(req: &ServiceRequest) -> String {
+    let decoded = req.match_info().as_str();
+    let mut path = String::with_capacity(decoded.len());
+    for c in decoded.chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    while path.len() > 1 && path.ends_with('/') {
+        path.pop();
+    }
+    path
 }
 
 /// 404 in our JSON body, for any path no route claims.
@@ -218,11 +276,17 @@ async fn signalled() {
 }
 
 /// CORS for SPAs on other origins; without CORS_ALLOWED_ORIGINS the middleware is not installed.
-fn cors(origins: &[String]) -> Cors {
+/// In cookie mode the listed origins may send credentials (the cookies) and `X-XSRF-TOKEN`.
+fn cors(origins: &[String], cookie_mode: bool) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(3600);
+    if cookie_mode {
+        cors = cors
+            .allowed_header(refresh_cookie::XSRF_HEADER)
+            .supports_credentials();
+    }
     for origin in origins {
         cors = if origin == "*" {
             cors.allow_any_origin().send_wildcard()

@@ -26,6 +26,9 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Keys the email digests of audit lines (derived from APP_KEY).
     pub audit_key: Hmac,
+    /// Binds the XSRF-TOKEN cookie to the refresh cookie in SPA cookie mode (derived from APP_KEY,
+    /// so every instance computes the same value).
+    pub xsrf_key: Hmac,
     /// Set on SIGTERM/SIGINT: readiness answers 503 from then on.
     pub shutting_down: Arc<AtomicBool>,
     /// Counters and gauges served on METRICS_ADDR.
@@ -61,6 +64,7 @@ impl AppState {
                 }
             },
             audit_key: config.app_key.subkey("audit email digests"),
+            xsrf_key: config.app_key.subkey("xsrf token of the refresh cookie"),
             shutting_down: Arc::new(AtomicBool::new(false)),
             metrics,
             db,

@@ -1,6 +1,8 @@
 //! The guards, as typed extractors (Laravel: the `auth:api` middleware). A handler's signature names
 //! its guard, so `logout` ([`RefreshableToken`]) and `refresh` ([`TokenToRefresh`]) can never end
-//! up behind the expiry check by mistake. Each guard costs one database round trip.
+//! up behind the expiry check by mistake. Each guard costs one database round trip. Only those two
+//! read the refresh cookie of SPA cookie mode (`refresh_cookie`); every other route takes the
+//! `Authorization` header alone, so a cookie can never stand in for a bearer token.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +12,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::refresh_cookie;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{BlacklistedToken, Session, User};
@@ -38,6 +41,18 @@ pub struct TokenToRefresh {
     pub claims: Claims,
     /// Its blacklist row when it was refreshed (or logged out) already.
     pub previous: Option<BlacklistedToken>,
+}
+
+/// Where a guard takes the token from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `Authorization: Bearer`, always.
+    Header,
+    /// In cookie mode the refresh cookie only (a script that stole the in-memory token cannot
+    /// extend it); otherwise the header.
+    RefreshCookie,
+    /// In cookie mode the refresh cookie when it comes, else the header; otherwise the header.
+    RefreshCookieOrHeader,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,7 +91,7 @@ impl FromRequest for AuthUser {
     type Future = GuardFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pending = authenticate(req, Check::Access);
+        let pending = authenticate(req, Source::Header, Check::Access);
         Box::pin(async move {
             let (user, claims) = pending.await?.not_blacklisted()?;
             Ok(Self { user, claims })
@@ -89,7 +104,7 @@ impl FromRequest for RefreshableToken {
     type Future = GuardFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pending = authenticate(req, Check::Refresh);
+        let pending = authenticate(req, Source::RefreshCookieOrHeader, Check::Refresh);
         Box::pin(async move {
             let (user, claims) = pending.await?.not_blacklisted()?;
             Ok(Self { user, claims })
@@ -102,7 +117,7 @@ impl FromRequest for TokenToRefresh {
     type Future = GuardFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pending = authenticate(req, Check::Refresh);
+        let pending = authenticate(req, Source::RefreshCookie, Check::Refresh);
         Box::pin(async move {
             let Checked {
                 user,
@@ -121,13 +136,30 @@ impl FromRequest for TokenToRefresh {
 /// Everything the guards check, in order of cost: header, signature and claims, times, then one
 /// query for the user (with its tokens_valid_after), its blacklist row and its session. The access
 /// guard also moves the session's `last_seen_at`, at most once a minute (then a second statement).
-fn authenticate(req: &HttpRequest, check: Check) -> GuardFuture<Checked> {
+fn authenticate(req: &HttpRequest, source: Source, check: Check) -> GuardFuture<Checked> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let token = bearer_token(req);
+    let token = state.as_deref().map(|state| token(state, req, source));
     Box::pin(async move {
-        let state = state.ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+        let (Some(state), Some(token)) = (state, token) else {
+            return Err(AppError::Internal("AppState is not registered".into()));
+        };
         verify(&state, &token?, check).await
     })
+}
+
+/// The token a guard checks, from where `source` says.
+fn token(state: &AppState, req: &HttpRequest, source: Source) -> AppResult<String> {
+    let cookie_mode = state.config.refresh_cookie.is_some();
+    match source {
+        Source::RefreshCookie if cookie_mode => {
+            refresh_cookie::token(state, req)?.ok_or(AuthFailure::TokenNotProvided.into())
+        }
+        Source::RefreshCookieOrHeader if cookie_mode => match refresh_cookie::token(state, req)? {
+            Some(token) => Ok(token),
+            None => Ok(bearer_token(req)?),
+        },
+        _ => Ok(bearer_token(req)?),
+    }
 }
 
 /// What `auth:api` would let through for `token`, without a request (RFC 7662 introspection asks

@@ -4,5 +4,6 @@
 
 pub mod guard;
 pub mod login;
+pub mod refresh_cookie;
 
 pub use guard::{AuthUser, RefreshableToken, TokenToRefresh, active_access_token};

@@ -3,6 +3,7 @@
 //! .env.example list the same variables in the same order (tests/docs.rs checks).
 
 mod algo;
+mod cookie;
 mod reader;
 mod secret;
 
@@ -13,6 +14,7 @@ pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, ge
 
 use crate::crypto::AppKey;
 pub use algo::Algo;
+pub use cookie::{RefreshCookieConfig, SameSite};
 use ipnet::IpNet;
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
@@ -46,6 +48,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `SPA_DEMO`: serve the browser demo of examples/ at `/`.
     pub spa_demo: bool,
+    /// `REFRESH_COOKIE=true`: SPA cookie mode and its `REFRESH_COOKIE_*` settings (docs/spa.md).
+    pub refresh_cookie: Option<RefreshCookieConfig>,
     /// The `OAUTH_*` settings of `POST /oauth/token`.
     pub oauth: OAuthConfig,
     /// Brute-force limits: the `RATE_LIMIT_*` settings and `TRUSTED_PROXIES`.
@@ -170,6 +174,7 @@ impl Config {
         let app_url = r.text("APP_URL").unwrap_or_default();
         let (database_url, db_pool_size, db_timeout) = database(&r)?;
         let (bcrypt_rounds, hash_concurrency, hash_queue_timeout) = hashing(&r, app_env)?;
+        let cors_allowed_origins = cors_allowed_origins(&r)?;
         Ok(Self {
             app_env,
             host: r.text("APP_HOST").unwrap_or_default(),
@@ -181,7 +186,8 @@ impl Config {
             db_timeout,
             app_key: resolve_app_key(r.set("APP_KEY"), app_env)?,
             bcrypt_rounds,
-            cors_allowed_origins: cors_allowed_origins(&r)?,
+            refresh_cookie: cookie::refresh_cookie(&r, &cors_allowed_origins)?,
+            cors_allowed_origins,
             spa_demo: r.flag("SPA_DEMO")?,
             oauth: oauth(&r)?,
             rate_limit: rate_limits(&r)?,

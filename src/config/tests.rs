@@ -211,3 +211,83 @@ fn trusted_proxies_are_networks_or_bare_addresses() {
         assert_eq!(error.var, "TRUSTED_PROXIES", "{bad}");
     }
 }
+
+#[test]
+fn cookie_mode_is_off_by_default_and_its_defaults_are_the_safe_ones() {
+    let off = config(&[("JWT_SECRET", SECRET)]).unwrap();
+    assert_eq!(off.refresh_cookie, None);
+    let on = config(&[("JWT_SECRET", SECRET), ("REFRESH_COOKIE", "true")]).unwrap();
+    assert_eq!(
+        on.refresh_cookie,
+        Some(RefreshCookieConfig {
+            name: "refresh_token".into(),
+            path: "/api".into(),
+            domain: None,
+            same_site: SameSite::Strict,
+            secure: true,
+        })
+    );
+}
+
+#[test]
+fn cookie_mode_refuses_a_wildcard_cors_origin_and_says_why() {
+    let error = config(&[
+        ("JWT_SECRET", SECRET),
+        ("REFRESH_COOKIE", "true"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.test,*"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.var, "CORS_ALLOWED_ORIGINS");
+    assert!(error.message.contains("REFRESH_COOKIE"), "{error}");
+    // Without cookie mode `*` stays allowed.
+    assert!(config(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", "*")]).is_ok());
+}
+
+#[test]
+fn cookie_settings_browsers_would_drop_are_refused() {
+    let refused = |vars: &[(&str, &str)]| {
+        let mut all = vec![("JWT_SECRET", SECRET), ("REFRESH_COOKIE", "true")];
+        all.extend_from_slice(vars);
+        config(&all).unwrap_err().var
+    };
+    assert_eq!(
+        refused(&[
+            ("REFRESH_COOKIE_SAMESITE", "none"),
+            ("REFRESH_COOKIE_SECURE", "false")
+        ]),
+        "REFRESH_COOKIE_SAMESITE"
+    );
+    assert_eq!(
+        refused(&[("REFRESH_COOKIE_SAMESITE", "sometimes")]),
+        "REFRESH_COOKIE_SAMESITE"
+    );
+    assert_eq!(
+        refused(&[("REFRESH_COOKIE_NAME", "__Host-jwt")]),
+        "REFRESH_COOKIE_NAME"
+    );
+    assert_eq!(
+        refused(&[("REFRESH_COOKIE_NAME", "bad name;")]),
+        "REFRESH_COOKIE_NAME"
+    );
+    assert_eq!(
+        refused(&[("REFRESH_COOKIE_PATH", "api")]),
+        "REFRESH_COOKIE_PATH"
+    );
+    assert_eq!(
+        refused(&[("REFRESH_COOKIE_DOMAIN", "a.test; Secure")]),
+        "REFRESH_COOKIE_DOMAIN"
+    );
+    let host_only = config(&[
+        ("JWT_SECRET", SECRET),
+        ("REFRESH_COOKIE", "true"),
+        ("REFRESH_COOKIE_NAME", "__Host-jwt"),
+        ("REFRESH_COOKIE_PATH", "/"),
+        ("REFRESH_COOKIE_SAMESITE", "Lax"),
+    ])
+    .unwrap();
+    let cookie = host_only.refresh_cookie.unwrap();
+    assert_eq!(
+        (cookie.path.as_str(), cookie.same_site),
+        ("/", SameSite::Lax)
+    );
+}

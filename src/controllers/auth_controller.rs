@@ -2,14 +2,15 @@
 
 use std::time::Instant;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::SET_COOKIE;
+use actix_web::{CustomizeResponder, HttpResponse, Responder, web};
 use chrono::Utc;
 use serde::Deserialize;
 
 use crate::audit;
-use crate::auth::{AuthUser, RefreshableToken, TokenToRefresh, login};
+use crate::auth::{AuthUser, RefreshableToken, TokenToRefresh, login, refresh_cookie};
 use crate::db;
-use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
+use crate::error::responses::{CsrfErrors, FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
 use crate::jwt::Claims;
 use crate::metrics::Metrics;
@@ -20,6 +21,9 @@ use crate::models::{
 use crate::requests::{ClientIp, LoginRequest, RegisterRequest, UserAgent, Validated};
 use crate::resources::{MessageResource, RegisteredResource, TokenResource, UserResource};
 use crate::state::AppState;
+
+/// A token answer, with SPA cookie mode's cookies when it is on.
+type TokenResponse = CustomizeResponder<TokenResource>;
 
 /// `POST /register`: 201 with the new user, or 422 (also when the email is taken).
 #[utoipa::path(post, path = "/api/register", tag = "auth",
@@ -56,16 +60,16 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/login", tag = "auth",
     request_body(content((LoginRequest = "application/json"), (LoginRequest = "application/x-www-form-urlencoded"))),
     responses(
-    (status = 200, description = "A bearer token (Cache-Control: no-store)", body = TokenResource),
+    (status = 200, description = "A bearer token (Cache-Control: no-store); with REFRESH_COOKIE=true also the refresh and XSRF-TOKEN cookies", body = TokenResource),
     (status = 401, description = "invalid_credentials", body = ErrorBody),
-    FormRequestErrors, Throttled, Unavailable,
+    FormRequestErrors, CsrfErrors, Throttled, Unavailable,
 ))]
 pub async fn login(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     UserAgent(user_agent): UserAgent,
     Validated(input): Validated<LoginRequest>,
-) -> AppResult<TokenResource> {
+) -> AppResult<TokenResponse> {
     let (email, password) = (input.email.into_text(), input.password.into_text());
     let user = login::attempt(&state, email, password, ip, "api")
         .await?
@@ -105,16 +109,17 @@ pub async fn me(auth: AuthUser) -> UserResource {
 /// `GET|POST /refresh`: a new token for a valid or expired (but refreshable) one; the old jti is
 /// blacklisted with its successor, and the session's `last_seen_at` moves. An already refreshed
 /// token presented again is a concurrent request inside JWT_REFRESH_RACE_WINDOW (the same successor
-/// within the grace period, else 401) and a replay after it: 401, and its whole session ends.
-#[utoipa::path(post, path = "/api/refresh", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, description = "A new token; the old one is blacklisted (an OAuth access token is 401 token_invalid)", body = TokenResource),
-    GuardErrors, Throttled, Unavailable,
+/// within the grace period, else 401) and a replay after it: 401, and its whole session ends. In
+/// cookie mode the token comes from the refresh cookie only, and both cookies rotate.
+#[utoipa::path(post, path = "/api/refresh", tag = "auth", security(("bearer" = []), ("refresh_cookie" = [])), responses(
+    (status = 200, description = "A new token; the old one is blacklisted (an OAuth access token is 401 token_invalid); with REFRESH_COOKIE=true both cookies rotate, and the token is taken from the cookie only", body = TokenResource),
+    GuardErrors, CsrfErrors, Throttled, Unavailable,
 ))]
 pub async fn refresh(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     token: TokenToRefresh,
-) -> AppResult<TokenResource> {
+) -> AppResult<TokenResponse> {
     if token.claims.is_oauth() {
         // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
         // offline_access and the idle lifetime all live there.
@@ -168,7 +173,7 @@ async fn refreshed_again(
     token: &TokenToRefresh,
     previous: &BlacklistedToken,
     lost_a_race: bool,
-) -> AppResult<TokenResource> {
+) -> AppResult<TokenResponse> {
     let now = db::now();
     if previous.in_grace(now) {
         return respond_with_successor(state, &token.claims, previous);
@@ -197,14 +202,15 @@ pub struct LogoutQuery {
 
 /// `GET|POST /logout[?scope=all]`: the token (valid, or expired inside its refresh window) is
 /// blacklisted and its session ends, with every token of that login; with `scope=all` every
-/// session of the user ends too.
-#[utoipa::path(post, path = "/api/logout", tag = "auth", security(("bearer" = [])),
+/// session of the user ends too. In cookie mode the refresh cookie may stand in for the header (it
+/// wins when both come), and both cookies are cleared.
+#[utoipa::path(post, path = "/api/logout", tag = "auth", security(("bearer" = []), ("refresh_cookie" = [])),
     params(("scope" = Option<String>, Query, description = "`all`: every token of the user")),
     responses(
-    (status = 200, description = "Logged out", body = MessageResource),
+    (status = 200, description = "Logged out; with REFRESH_COOKIE=true both cookies are cleared", body = MessageResource),
     (status = 400, description = "Malformed query string", body = ErrorBody),
     (status = 422, description = "Unknown scope", body = ErrorBody),
-    GuardErrors, Unavailable,
+    GuardErrors, CsrfErrors, Unavailable,
 ))]
 pub async fn logout(
     state: web::Data<AppState>,
@@ -237,18 +243,27 @@ pub async fn logout(
     audit::logged_out(user_id, everywhere);
     let scope = if everywhere { "all" } else { "token" };
     Metrics::count(&state.metrics.logouts, scope);
-    Ok(HttpResponse::Ok().json(MessageResource {
+    let mut response = HttpResponse::Ok();
+    for cookie in refresh_cookie::clear(&state) {
+        response.cookie(cookie);
+    }
+    Ok(response.json(MessageResource {
         status: "success".into(),
         message: "Successfully logged out".into(),
     }))
 }
 
-/// `expires_in` is the token's lifetime, JWT_TTL × 60, as tymon answers it.
-fn respond_with_token(state: &AppState, claims: &Claims) -> AppResult<TokenResource> {
-    Ok(TokenResource::bearer(
-        state.jwt.encode(claims)?,
-        claims.exp - claims.iat,
-    ))
+/// `expires_in` is the token's lifetime, JWT_TTL × 60, as tymon answers it. In cookie mode the
+/// same token also goes into the refresh cookie, for what is left of its refresh window.
+fn respond_with_token(state: &AppState, claims: &Claims) -> AppResult<TokenResponse> {
+    let token = state.jwt.encode(claims)?;
+    let max_age = state.jwt.refreshable_for(claims, Utc::now());
+    let cookies = refresh_cookie::issue(state, &token, max_age);
+    let mut response = TokenResource::bearer(token, claims.exp - claims.iat).customize();
+    for cookie in cookies {
+        response = response.append_header((SET_COOKIE, cookie.encoded().to_string()));
+    }
+    Ok(response)
 }
 
 /// The successor recorded when `old` was refreshed, if the grace period still runs; otherwise the
@@ -257,7 +272,7 @@ fn respond_with_successor(
     state: &AppState,
     old: &Claims,
     entry: &BlacklistedToken,
-) -> AppResult<TokenResource> {
+) -> AppResult<TokenResponse> {
     match entry.successor() {
         Some((jti, iat, exp)) if entry.in_grace(db::now()) => {
             respond_with_token(state, &state.jwt.recorded_successor(old, jti, iat, exp))

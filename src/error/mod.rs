@@ -97,6 +97,10 @@ pub enum AppError {
     /// The request body did not arrive in time.
     #[error("request timeout")]
     RequestTimeout,
+    /// SPA cookie mode: the refresh cookie came without the matching `X-XSRF-TOKEN`, or from an
+    /// origin that is not allowed (Laravel's 419).
+    #[error("CSRF token mismatch")]
+    CsrfTokenMismatch,
     /// A rate limit; the client may retry after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
@@ -166,6 +170,12 @@ impl AppError {
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
                 "The request body did not arrive in time.".into(),
+            ),
+            Self::CsrfTokenMismatch => (
+                // 419 has no constant: it is Laravel's, not the IANA registry's.
+                StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN),
+                "csrf_token_mismatch",
+                "CSRF token mismatch.".into(),
             ),
             Self::TooManyRequests(_) => (
                 StatusCode::TOO_MANY_REQUESTS,

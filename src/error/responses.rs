@@ -72,6 +72,19 @@ impl IntoResponses for GuardErrors {
     }
 }
 
+/// SPA cookie mode's CSRF rule (419): a foreign `Origin`, or the refresh cookie without the
+/// `X-XSRF-TOKEN` bound to it.
+pub struct CsrfErrors;
+
+impl IntoResponses for CsrfErrors {
+    fn responses() -> Responses {
+        responses(&[(
+            "419",
+            "csrf_token_mismatch (REFRESH_COOKIE=true only): an Origin that is neither APP_URL's nor listed in CORS_ALLOWED_ORIGINS, or the refresh cookie without the X-XSRF-TOKEN bound to it",
+        )])
+    }
+}
+
 /// A rate limit (429 with `Retry-After`).
 pub struct Throttled;
 

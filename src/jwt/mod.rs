@@ -261,10 +261,17 @@ impl JwtService {
 
     /// True while the chain may still be refreshed: now < orig_iat + JWT_REFRESH_TTL (plus leeway).
     pub fn is_refreshable(&self, claims: &Claims, now: DateTime<Utc>) -> bool {
-        now.timestamp()
-            < claims
-                .orig_iat()
-                .saturating_add(self.refresh_ttl + self.leeway)
+        self.refreshable_for(claims, now) > 0
+    }
+
+    /// Seconds left until the chain can no longer be refreshed (0 once it cannot): the refresh
+    /// cookie's `Max-Age`.
+    pub fn refreshable_for(&self, claims: &Claims, now: DateTime<Utc>) -> i64 {
+        claims
+            .orig_iat()
+            .saturating_add(self.refresh_ttl + self.leeway)
+            .saturating_sub(now.timestamp())
+            .max(0)
     }
 
     /// How long a blacklist row must outlive its token: until the token could not be used or

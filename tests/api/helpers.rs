@@ -150,6 +150,7 @@ pub fn test_config(database_url: String) -> Config {
         bcrypt_rounds: 4,
         cors_allowed_origins: vec![],
         spa_demo: false,
+        refresh_cookie: None,
         oauth: OAuthConfig {
             refresh_ttl_minutes: 43200,
             refresh_idle_ttl_minutes: 20160,

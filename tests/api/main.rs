@@ -29,6 +29,7 @@ macro_rules! api_tests {
 }
 
 mod cli;
+mod cookie_mode;
 mod health;
 mod http;
 mod instances;
