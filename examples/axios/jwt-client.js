@@ -4,6 +4,12 @@
 //   (single-flight), then each of those requests is retried once with the new token;
 // - a 401 that no refresh can fix (blacklisted, refresh window over, invalid) clears the token and
 //   rejects, so the app can send the user to the login page.
+// Cookie mode (`cookieMode: true`, in a browser, against a server with REFRESH_COOKIE=true): login
+// also sets an HttpOnly refresh cookie that no script can read, and a readable XSRF-TOKEN cookie.
+// The access token is then kept in memory only (keep the default memoryStorage(), never
+// localStorage); the refresh sends no Authorization header but the cookie, and Axios adds
+// `X-XSRF-TOKEN` from the XSRF-TOKEN cookie. After a page reload, `api.resume()` gets a new access
+// token from the cookie. Log out through the instance: it sends the cookie, and the server clears it.
 import axios from 'axios';
 
 /** Keeps the token in a variable: the default, and right for Node and for tests. */
@@ -28,16 +34,20 @@ export const SIGN_OUT_ERRORS = new Set([
 
 /**
  * Creates the client. `onRefresh(token)` runs after each successful refresh, `onSignOut(code)` when
- * the token had to be dropped.
+ * the token had to be dropped. The instance has one method more, `resume()`: see below.
  */
 export function createClient({
   baseURL = '',
+  cookieMode = false,
   storage = memoryStorage(),
   refreshPath = '/api/refresh',
   onRefresh = () => {},
   onSignOut = () => {},
 } = {}) {
-  const api = axios.create({ baseURL });
+  // Cookie mode: cookies go along (and are accepted) also cross-origin, and so does X-XSRF-TOKEN
+  // (which Axios can read only from a cookie of the page's own site, see REFRESH_COOKIE_DOMAIN).
+  const withCookies = cookieMode ? { withCredentials: true, withXSRFToken: true } : {};
+  const api = axios.create({ baseURL, ...withCookies });
   let refreshing = null; // the refresh in flight, shared by every request that waits for it
 
   const signOut = (code) => {
@@ -46,11 +56,12 @@ export function createClient({
   };
 
   // The refresh itself goes through plain axios: it must not pass through these interceptors.
+  // In cookie mode the cookie is the credential: no Authorization header.
   const refresh = async (token) => {
     try {
       const { data } = await axios.post(refreshPath, null, {
         baseURL,
-        headers: { Authorization: `Bearer ${token}` },
+        ...(cookieMode ? withCookies : { headers: { Authorization: `Bearer ${token}` } }),
       });
       storage.set(data.access_token);
       onRefresh(data.access_token);
@@ -60,6 +71,7 @@ export function createClient({
       throw error;
     }
   };
+  const refreshOnce = (token) => (refreshing ??= refresh(token).finally(() => { refreshing = null; }));
 
   api.interceptors.request.use((config) => {
     const token = storage.get();
@@ -76,7 +88,7 @@ export function createClient({
       // Another request may have refreshed already: then just retry with the token it got.
       const token = current && sent !== `Bearer ${current}`
         ? current
-        : await (refreshing ??= refresh(current).finally(() => { refreshing = null; }));
+        : await refreshOnce(current);
       config.retriedAfterRefresh = true;
       config.headers.set('Authorization', `Bearer ${token}`);
       return api(config);
@@ -84,6 +96,21 @@ export function createClient({
     if (SIGN_OUT_ERRORS.has(code)) signOut(code);
     throw error;
   });
+
+  /**
+   * Refreshes now (joining a refresh in flight) and resolves to whether a fresh token is held: in
+   * cookie mode the way back in after a page reload, since the cookie survived and the memory did
+   * not. In header mode it refreshes the stored token, if there is one.
+   */
+  api.resume = async () => {
+    if (!cookieMode && !storage.get()) return false;
+    try {
+      await refreshOnce(storage.get());
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
   return api;
 }

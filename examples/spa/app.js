@@ -1,20 +1,44 @@
 // The demo page's behaviour: each button calls the API through the Axios client and shows the answer.
-import { createClient, localStorageStorage } from '/jwt-client.js';
+// Two modes, as the server runs: header mode (the default) keeps the Bearer token in localStorage;
+// cookie mode (REFRESH_COOKIE=true) keeps it in memory only, the refresh credential being an HttpOnly
+// cookie. No endpoint says which: a sign-in that sets the readable XSRF-TOKEN cookie means cookie mode.
+import { createClient, localStorageStorage, memoryStorage } from '/jwt-client.js';
 
 const $ = (id) => document.getElementById(id);
-const storage = localStorageStorage('jwt');
 let refreshes = 0;
+let mode;
+let storage;
+let api;
 
-const api = createClient({
-  storage,
-  onRefresh: () => { refreshes += 1; render(); },
-  onSignOut: (code) => { say(`Signed out (${code}): sign in again.`, 'error'); render(); },
-});
+/** The XSRF-TOKEN cookie's value, or null: a cookie-mode server sets it at sign-in and each refresh. */
+const xsrfCookie = () => document.cookie.match(/(?:^|;\s*)XSRF-TOKEN=([^;]*)/)?.[1] ?? null;
+
+/** Switches to `next` ('cookie' or 'header'): a new storage and client. */
+function setMode(next) {
+  mode = next;
+  storage = mode === 'cookie' ? memoryStorage() : localStorageStorage('jwt');
+  if (mode === 'cookie') localStorage.removeItem('jwt'); // nothing of a header-mode session stays behind
+  api = createClient({
+    cookieMode: mode === 'cookie',
+    storage,
+    onRefresh: () => { refreshes += 1; render(); },
+    onSignOut: (code) => { say(`Signed out (${code}): sign in again.`, 'error'); render(); },
+  });
+  // For the browser test (test/browser-cookie.test.mjs), which plants an expired token: in cookie
+  // mode the token lives in this module's memory only, out of reach otherwise. A real app would
+  // not hand it out like this.
+  window.demo = { storage, mode };
+  render();
+}
 
 function render() {
   const token = storage.get();
   $('token-state').textContent = token ? `…${token.slice(-12)}` : 'none';
   $('refresh-count').textContent = String(refreshes);
+  $('mode').textContent = mode;
+  $('mode-help').textContent = mode === 'cookie'
+    ? 'access token in memory only, refresh token in an HttpOnly cookie, X-XSRF-TOKEN on refresh'
+    : 'Bearer token in localStorage';
 }
 
 function say(text, kind = 'ok') {
@@ -48,8 +72,13 @@ const credentials = () => ({ email: $('email').value, password: $('password').va
 $('signup').onclick = () => run('Sign up', () => api.post('/api/register', { name: $('name').value, ...credentials() }));
 
 $('signin').onclick = async () => {
+  const xsrfBefore = xsrfCookie();
   const response = await run('Sign in', () => api.post('/api/login', credentials()));
-  if (response.status === 200) storage.set(response.data.access_token);
+  if (response.status === 200) {
+    const xsrf = xsrfCookie();
+    setMode(xsrf !== null && xsrf !== xsrfBefore ? 'cookie' : 'header');
+    storage.set(response.data.access_token);
+  }
   render();
 };
 
@@ -118,4 +147,9 @@ $('burst').onclick = async () => {
 
 $('email').value = `demo-${Date.now()}@example.com`;
 $('password').value = 'demo password 123';
-render();
+setMode(xsrfCookie() === null ? 'header' : 'cookie');
+// After a reload in cookie mode the memory is empty but the refresh cookie is still there.
+if (mode === 'cookie') {
+  if (await api.resume()) say('Session resumed from the refresh cookie');
+  else setMode('header');
+}

@@ -1,4 +1,5 @@
-// newman runs the Postman collection, unchanged, against a freshly started server.
+// newman runs the Postman collection, unchanged, against freshly started servers: the default
+// folders against a default server, the cookie-mode folder against one with REFRESH_COOKIE=true.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,18 +10,21 @@ import newman from 'newman';
 import { ROOT, startServer } from './server.mjs';
 
 const read = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'postman', file), 'utf8'));
+const COOKIE_FOLDER = 'Cookie mode (REFRESH_COOKIE=true)';
 
-let server;
-before(async () => { server = await startServer(); });
-after(() => server.stop());
-
-test('every request and assertion of the Postman collection passes', async () => {
+/**
+ * Runs `folder` (names of folders or requests) against `server`; fails on any failed assertion and
+ * returns the run's stats. newman keeps a cookie jar for the run (`request.jar()` unless a
+ * `cookieJar` is given), which sends the cookie-mode cookies back like a browser would.
+ */
+async function run(server, folder) {
   const summary = await new Promise((resolve, reject) => {
     newman.run(
       {
         collection: read('jwt-auth-server.postman_collection.json'),
         environment: read('local.postman_environment.json'),
         envVar: [{ key: 'base_url', value: server.baseURL }],
+        folder,
         reporters: ['cli'],
       },
       (error, result) => (error ? reject(error) : resolve(result)),
@@ -29,6 +33,30 @@ test('every request and assertion of the Postman collection passes', async () =>
   const { assertions, requests } = summary.run.stats;
   assert.deepEqual(summary.run.failures.map((f) => `${f.source?.name}: ${f.error?.message}`), []);
   assert.equal(assertions.failed, 0);
+  console.log(`newman (${folder.join(', ')}): ${requests.total} requests, ${assertions.total - assertions.failed}/${assertions.total} assertions passed`);
+  return summary.run.stats;
+}
+
+let server;
+let cookieServer;
+before(async () => {
+  server = await startServer();
+  // Over plain http a cookie jar keeps `Secure` cookies but does not send them back.
+  cookieServer = await startServer({ REFRESH_COOKIE: 'true', REFRESH_COOKIE_SECURE: 'false' });
+});
+after(() => {
+  server?.stop();
+  cookieServer?.stop();
+});
+
+test('every request and assertion of the Postman collection passes (default server)', async () => {
+  const { assertions, requests } = await run(server, ['Bearer tokens', 'Health']);
+  assert.ok(requests.total >= 17, `requests: ${requests.total}`);
   assert.ok(assertions.total >= 25, `assertions: ${assertions.total}`);
-  console.log(`newman: ${requests.total} requests, ${assertions.total - assertions.failed}/${assertions.total} assertions passed`);
+});
+
+test('the cookie-mode folder passes against a server with REFRESH_COOKIE=true', async () => {
+  const { assertions, requests } = await run(cookieServer, [COOKIE_FOLDER]);
+  assert.equal(requests.total, 6);
+  assert.ok(assertions.total >= 20, `assertions: ${assertions.total}`);
 });

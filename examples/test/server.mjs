@@ -2,6 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +12,29 @@ export const SECRET = 'client-tests-secret-client-tests-secret-42';
 export const ISSUER = 'http://jwt-auth-server.test';
 const BINARY = process.env.SERVER_BIN ?? path.join(ROOT, 'target/release/jwt-auth-server');
 
-/** Starts a server with `env` added; resolves once it listens. `stop()` kills it and removes its files. */
-export async function startServer(env = {}) {
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Starts a server with `env` added; resolves once it listens. `stop()` kills it and removes its files.
+ * With `{ localhost: true }` it gets a known port and APP_URL `http://localhost:PORT`, and `baseURL`
+ * is that URL: for a browser, which sends `Origin` (checked against APP_URL in cookie mode) and
+ * treats localhost as a secure context. `listenURL` is always the address it listens on.
+ */
+export async function startServer(env = {}, { localhost = false } = {}) {
+  const port = localhost ? await freePort() : 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwt-auth-server-clients-'));
   const serverEnv = {
     PATH: process.env.PATH,
     APP_ENV: 'testing',
-    APP_PORT: '0',
+    APP_PORT: String(port),
+    ...(localhost ? { APP_URL: `http://localhost:${port}` } : {}),
     DATABASE_URL: path.join(dir, 'database.sqlite'),
     JWT_SECRET: SECRET,
     JWT_ISSUER: ISSUER,
@@ -32,7 +49,7 @@ export async function startServer(env = {}) {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let log = '';
-  const baseURL = await new Promise((resolve, reject) => {
+  const listenURL = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 20_000);
     child.stderr.on('data', (chunk) => {
       log += chunk;
@@ -42,7 +59,8 @@ export async function startServer(env = {}) {
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${log}`)); });
   });
   return {
-    baseURL,
+    baseURL: localhost ? serverEnv.APP_URL : listenURL,
+    listenURL,
     /** Requests to `route` (e.g. `/api/refresh`) that the server answered with `status`, from its log. */
     served: (route, status) => log.split('\n').filter((l) => l.includes(`route=${route} `) && l.includes(`status=${status}`)).length,
     log: () => log,
