@@ -4,7 +4,10 @@
 use std::sync::LazyLock;
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
+
+use crate::auth::refresh_cookie;
 
 use crate::controllers::{
     auth_controller, health_controller, metrics_controller, oauth_controller, password_controller,
@@ -30,19 +33,6 @@ pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
 pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introspect"];
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
-
-/// Every path of the routes that take or set SPA cookie mode's cookies (login, refresh, logout):
-/// where a request from a foreign `Origin` is refused in that mode.
-pub fn cookie_paths() -> Vec<String> {
-    [LOGIN, REFRESH, LOGOUT]
-        .iter()
-        .flat_map(|(aliases, _)| {
-            PREFIXES
-                .iter()
-                .flat_map(move |prefix| aliases.iter().map(move |alias| format!("{prefix}{alias}")))
-        })
-        .collect()
-}
 
 /// The OpenAPI document, widened to every path and method mounted here; built once.
 static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
@@ -118,10 +108,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::scope(prefix)
                 .service(route(REGISTER.0, REGISTER.1, auth_controller::register))
-                .service(route(LOGIN.0, LOGIN.1, auth_controller::login))
+                // The routes that set or read SPA cookie mode's cookies refuse foreign origins.
+                .service(
+                    route(LOGIN.0, LOGIN.1, auth_controller::login)
+                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
+                )
                 .service(route(ME.0, ME.1, auth_controller::me))
-                .service(route(REFRESH.0, REFRESH.1, auth_controller::refresh))
-                .service(route(LOGOUT.0, LOGOUT.1, auth_controller::logout))
+                .service(
+                    route(REFRESH.0, REFRESH.1, auth_controller::refresh)
+                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
+                )
+                .service(
+                    route(LOGOUT.0, LOGOUT.1, auth_controller::logout)
+                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
+                )
                 .service(
                     resource(SESSIONS_INDEX.0, &[Method::GET, Method::DELETE])
                         .route(web::get().to(sessions_controller::index))

@@ -1,9 +1,7 @@
 //! Building and running the application (Laravel: bootstrap/app.php and the HTTP kernel's
 //! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
-use std::collections::HashSet;
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -13,7 +11,7 @@ use actix_web::middleware::{Condition, ErrorHandlers, Next, NormalizePath, from_
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::refresh_cookie::{self, AllowedOrigins};
+use crate::auth::refresh_cookie;
 use crate::config::Config;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::error::{AppError, json_error_body};
@@ -98,34 +96,16 @@ pub fn run(
         .transpose()?;
     let origins = state.config.cors_allowed_origins.clone();
     let cookie_mode = state.config.refresh_cookie.is_some();
-    let cookie_origins = Arc::new(CookieOrigins {
-        allowed: AllowedOrigins::new(&state.config.app_url, &origins),
-        paths: routes::cookie_paths().into_iter().collect(),
-    });
     let shutdown_timeout = state.config.shutdown_timeout.as_secs();
     let recorder = state.metrics.clone();
     let recording = metrics.is_some();
     let api = HttpServer::new(move || {
         let recorder = recorder.clone();
-        let cookie_origins = cookie_origins.clone();
         App::new()
             .wrap(NormalizePath::trim())
             .wrap(Condition::new(
                 !origins.is_empty(),
                 cors(&origins, cookie_mode),
-            ))
-            // Outside CORS, so a foreign origin gets cookie mode's 419 rather than CORS's 400.
-            .wrap(Condition::new(
-                cookie_mode,
-                from_fn(move |req: ServiceRequest, next: Next<_>| {
-                    let refused = cookie_origins.refuses(&req);
-                    async move {
-                        if refused {
-                            return Err(AppError::CsrfTokenMismatch.into());
-                        }
-                        next.call(req).await
-                    }
-                }),
             ))
             .wrap(ErrorHandlers::new().default_handler(json_error_body))
             // Outside CORS and the error bodies, so preflights and final statuses count; the
@@ -170,39 +150,6 @@ pub fn run(
     .listen(listener)?
     .run();
     Ok(Servers { api, metrics })
-}
-
-/// Cookie mode's origin rule: a request to login, refresh or logout whose `Origin` is present and
-/// neither APP_URL's nor a listed CORS origin is refused before anything else reads it.
-struct CookieOrigins {
-    allowed: AllowedOrigins,
-    paths: HashSet<String>,
-}
-
-impl CookieOrigins {
-    fn refuses(&self, req: &ServiceRequest) -> bool {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .map(|v| v.to_str().unwrap_or("null"));
-        !self.allowed.allow(origin) && self.paths.contains(&routed_path(req))
-    }
-}
-
-/// The path as the router will match it: percent-decoded where the router decodes, repeated
-/// slashes merged and the trailing one dropped (what `NormalizePath::trim` does further in).
-fn routed_path(req: &ServiceRequest) -> String {
-    let decoded = req.match_info().as_str();
-    let mut path = String::with_capacity(decoded.len());
-    for c in decoded.chars() {
-        if !(c == '/' && path.ends_with('/')) {
-            path.push(c);
-        }
-    }
-    while path.len() > 1 && path.ends_with('/') {
-        path.pop();
-    }
-    path
 }
 
 /// 404 in our JSON body, for any path no route claims.

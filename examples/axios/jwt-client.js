@@ -45,8 +45,11 @@ export function createClient({
   onSignOut = () => {},
 } = {}) {
   // Cookie mode: cookies go along (and are accepted) also cross-origin, and so does X-XSRF-TOKEN
-  // (which Axios can read only from a cookie of the page's own site, see REFRESH_COOKIE_DOMAIN).
-  const withCookies = cookieMode ? { withCredentials: true, withXSRFToken: true } : {};
+  // (which Axios can read only from a cookie of the page's own site, see REFRESH_COOKIE_DOMAIN) —
+  // but only to this API, never to another host an absolute URL points at.
+  const toThisAPI = (config) => !/^[a-z][a-z\d+.-]*:/i.test(config.url ?? '')
+    || (baseURL !== '' && config.url.startsWith(baseURL));
+  const withCookies = cookieMode ? { withCredentials: true, withXSRFToken: toThisAPI } : {};
   const api = axios.create({ baseURL, ...withCookies });
   let refreshing = null; // the refresh in flight, shared by every request that waits for it
 
@@ -82,7 +85,10 @@ export function createClient({
   api.interceptors.response.use(undefined, async (error) => {
     const { config, response } = error;
     const code = response?.status === 401 ? response.data?.error : undefined;
-    if (code === 'token_expired' && config && !config.retriedAfterRefresh) {
+    // In cookie mode a token another tab's refresh replaced is blacklisted, while the shared cookie
+    // still holds its successor: one refresh by cookie, then the request again.
+    const renewable = code === 'token_expired' || (cookieMode && code === 'token_blacklisted');
+    if (renewable && config && !config.retriedAfterRefresh) {
       const sent = config.headers.get('Authorization');
       const current = storage.get();
       // Another request may have refreshed already: then just retry with the token it got.

@@ -43,7 +43,7 @@ after(async () => {
   attacker?.close();
 });
 
-test('cookie mode: memory-only token, reload, 10 requests after expiry, cross-site post refused, log out', async () => {
+test('cookie mode: memory-only token, reload, 10 requests after expiry, a second tab, cross-site post refused, log out', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const pageErrors = [];
@@ -112,6 +112,18 @@ test('cookie mode: memory-only token, reload, 10 requests after expiry, cross-si
   refreshed = server.served('/api/refresh', 200);
   await click('#burst', '10/10 requests succeeded, 1 refresh call(s)');
   assert.equal(server.served('/api/refresh', 200), refreshed + 1);
+
+  // A second tab resumes from the shared cookie, which blacklists the first tab's token: the first
+  // tab's next request is token_blacklisted, and it recovers with one refresh by cookie.
+  const tab = await context.newPage();
+  await tab.goto(`${server.baseURL}/`);
+  await tab.waitForFunction(() => document.getElementById('status').textContent.startsWith('Session resumed'), null, { timeout: 10_000 });
+  refreshed = server.served('/api/refresh', 200);
+  await click('#whoami', 'Who am I: 200');
+  assert.equal(server.served('/api/refresh', 200), refreshed + 1, 'the first tab refreshed once');
+  await tab.click('#whoami');
+  await tab.waitForFunction(() => document.getElementById('status').textContent.startsWith('Who am I: 200'), null, { timeout: 10_000 });
+  await tab.close();
 
   // Pages of other origins post a form to /api/refresh in this browser: 127.0.0.1 is another site
   // (the SameSite=Strict cookie stays home), localhost:OTHER_PORT the same site (the cookie goes

@@ -138,7 +138,7 @@ impl FromRequest for TokenToRefresh {
 /// guard also moves the session's `last_seen_at`, at most once a minute (then a second statement).
 fn authenticate(req: &HttpRequest, source: Source, check: Check) -> GuardFuture<Checked> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let token = state.as_deref().map(|state| token(state, req, source));
+    let token = state.as_deref().map(|state| token_from(source, state, req));
     Box::pin(async move {
         let (Some(state), Some(token)) = (state, token) else {
             return Err(AppError::Internal("AppState is not registered".into()));
@@ -148,16 +148,17 @@ fn authenticate(req: &HttpRequest, source: Source, check: Check) -> GuardFuture<
 }
 
 /// The token a guard checks, from where `source` says.
-fn token(state: &AppState, req: &HttpRequest, source: Source) -> AppResult<String> {
+fn token_from(source: Source, state: &AppState, req: &HttpRequest) -> AppResult<String> {
     let cookie_mode = state.config.refresh_cookie.is_some();
     match source {
-        Source::RefreshCookie if cookie_mode => {
-            refresh_cookie::token(state, req)?.ok_or(AuthFailure::TokenNotProvided.into())
+        Source::RefreshCookie if cookie_mode => refresh_cookie::checked_token(state, req)?
+            .ok_or_else(|| AuthFailure::TokenNotProvided.into()),
+        Source::RefreshCookieOrHeader if cookie_mode => {
+            match refresh_cookie::checked_token(state, req)? {
+                Some(token) => Ok(token),
+                None => Ok(bearer_token(req)?),
+            }
         }
-        Source::RefreshCookieOrHeader if cookie_mode => match refresh_cookie::token(state, req)? {
-            Some(token) => Ok(token),
-            None => Ok(bearer_token(req)?),
-        },
         _ => Ok(bearer_token(req)?),
     }
 }

@@ -3,13 +3,15 @@
 //! logout read, a readable `XSRF-TOKEN` cookie is bound to it, and a browser request counts only
 //! from an allowed `Origin` with that value echoed in `X-XSRF-TOKEN`.
 
-use std::collections::HashSet;
-
-use actix_web::HttpRequest;
+use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
 use actix_web::cookie::{Cookie, SameSite as CookieSameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, ORIGIN};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, web};
 
-use crate::config::{RefreshCookieConfig, SameSite};
+use crate::config::{RefreshCookieConfig, SameSite, origin_of};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -18,10 +20,40 @@ pub const XSRF_COOKIE: &str = "XSRF-TOKEN";
 /// The header that must echo [`XSRF_COOKIE`].
 pub const XSRF_HEADER: &str = "X-XSRF-TOKEN";
 
+/// Middleware of the routes that set or read the cookies (login, refresh, logout): in cookie mode a
+/// request whose `Origin` is present and neither APP_URL's nor a listed CORS origin is 419 before
+/// anything else reads it. Without `Origin` it is not a browser's cross-site request, and the
+/// XSRF rule of [`checked_token`] decides alone.
+pub async fn allowed_origins_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let settings = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.config.refresh_cookie.as_ref());
+    if let Some(settings) = settings
+        && !origin_allowed(settings, req.headers())
+    {
+        return Err(AppError::CsrfTokenMismatch.into());
+    }
+    next.call(req).await
+}
+
+/// Whether the request's `Origin`, if it has one, may use the cookie (`null` never may).
+fn origin_allowed(settings: &RefreshCookieConfig, headers: &HeaderMap) -> bool {
+    headers.get(ORIGIN).is_none_or(|origin| {
+        origin
+            .to_str()
+            .ok()
+            .and_then(origin_of)
+            .is_some_and(|origin| settings.allowed_origins.contains(&origin))
+    })
+}
+
 /// The token of the refresh cookie, if the request carries one; when it does, its `X-XSRF-TOKEN`
 /// must be the value bound to that cookie (else 419 and nothing happens). `None` outside cookie
 /// mode or without the cookie.
-pub fn token(state: &AppState, req: &HttpRequest) -> AppResult<Option<String>> {
+pub fn checked_token(state: &AppState, req: &HttpRequest) -> AppResult<Option<String>> {
     let Some(settings) = &state.config.refresh_cookie else {
         return Ok(None);
     };
@@ -51,15 +83,8 @@ pub fn issue(state: &AppState, token: &str, max_age: i64) -> Vec<Cookie<'static>
     };
     let xsrf = state.xsrf_key.sign_base64url(token.as_bytes());
     vec![
-        cookie(
-            settings,
-            &settings.name,
-            &settings.path,
-            token.to_owned(),
-            max_age,
-            true,
-        ),
-        cookie(settings, XSRF_COOKIE, "/", xsrf, max_age, false),
+        refresh_cookie(settings, token.to_owned(), max_age),
+        xsrf_cookie(settings, xsrf, max_age),
     ]
 }
 
@@ -70,29 +95,36 @@ pub fn clear(state: &AppState) -> Vec<Cookie<'static>> {
         return vec![];
     };
     vec![
-        cookie(
-            settings,
-            &settings.name,
-            &settings.path,
-            String::new(),
-            0,
-            true,
-        ),
-        cookie(settings, XSRF_COOKIE, "/", String::new(), 0, false),
+        refresh_cookie(settings, String::new(), 0),
+        xsrf_cookie(settings, String::new(), 0),
     ]
 }
 
-fn cookie(
+/// HttpOnly and host-only: no script and no other host ever sees it.
+fn refresh_cookie(settings: &RefreshCookieConfig, value: String, max_age: i64) -> Cookie<'static> {
+    let mut cookie = base(settings, settings.name.clone(), value, max_age);
+    cookie.set_path(settings.path.clone());
+    cookie.set_http_only(true);
+    cookie
+}
+
+/// Readable by the page on every path, and by sibling hosts when REFRESH_COOKIE_DOMAIN says so.
+fn xsrf_cookie(settings: &RefreshCookieConfig, value: String, max_age: i64) -> Cookie<'static> {
+    let mut cookie = base(settings, XSRF_COOKIE.to_owned(), value, max_age);
+    cookie.set_path("/");
+    if let Some(domain) = &settings.domain {
+        cookie.set_domain(domain.clone());
+    }
+    cookie
+}
+
+fn base(
     settings: &RefreshCookieConfig,
-    name: &str,
-    path: &str,
+    name: String,
     value: String,
     max_age: i64,
-    http_only: bool,
 ) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name.to_owned(), value)
-        .path(path.to_owned())
-        .http_only(http_only)
+    Cookie::build(name, value)
         .secure(settings.secure)
         .same_site(match settings.same_site {
             SameSite::Strict => CookieSameSite::Strict,
@@ -100,68 +132,49 @@ fn cookie(
             SameSite::None => CookieSameSite::None,
         })
         .max_age(Duration::seconds(max_age))
-        .finish();
-    if let Some(domain) = &settings.domain {
-        cookie.set_domain(domain.clone());
-    }
-    cookie
-}
-
-/// The origins a browser may call the cookie routes from: APP_URL's and CORS_ALLOWED_ORIGINS,
-/// compared as browsers serialise an `Origin` (scheme and host in lower case, no default port).
-#[derive(Debug, Clone)]
-pub struct AllowedOrigins(HashSet<String>);
-
-impl AllowedOrigins {
-    /// From APP_URL and CORS_ALLOWED_ORIGINS.
-    pub fn new(app_url: &str, cors_allowed_origins: &[String]) -> Self {
-        let listed = cors_allowed_origins.iter().map(String::as_str);
-        Self(
-            std::iter::once(app_url)
-                .chain(listed)
-                .filter_map(serialise)
-                .collect(),
-        )
-    }
-
-    /// Whether a request with this `Origin` header (if any) may use the cookie. Without one it is
-    /// not a browser's cross-site request, and the XSRF header rule decides alone.
-    pub fn allow(&self, origin: Option<&str>) -> bool {
-        origin.is_none_or(|origin| serialise(origin).is_some_and(|o| self.0.contains(&o)))
-    }
-}
-
-/// An origin in its ASCII serialisation; `None` for an opaque one (`null`) or no URL at all.
-fn serialise(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url.trim()).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
+        .finish()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use actix_web::http::header::HeaderValue;
 
-    fn origins(app_url: &str, cors: &[&str]) -> AllowedOrigins {
+    use super::*;
+    use crate::config::allowed_origins;
+
+    fn allowed(app_url: &str, cors: &[&str], origin: Option<&str>) -> bool {
         let cors: Vec<String> = cors.iter().map(|o| o.to_string()).collect();
-        AllowedOrigins::new(app_url, &cors)
+        let settings = RefreshCookieConfig {
+            name: "refresh_token".into(),
+            path: "/api".into(),
+            domain: None,
+            same_site: SameSite::Strict,
+            secure: true,
+            allowed_origins: allowed_origins(app_url, &cors),
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(origin) = origin {
+            headers.insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        origin_allowed(&settings, &headers)
     }
 
     #[test]
     fn an_origin_matches_app_url_as_a_browser_serialises_it() {
-        let allowed = origins("https://App.Example.com:443/some/path", &[]);
-        assert!(allowed.allow(Some("https://app.example.com")));
-        assert!(!allowed.allow(Some("http://app.example.com")));
-        assert!(!allowed.allow(Some("https://app.example.com:8443")));
-        assert!(!allowed.allow(Some("https://evil.example")));
+        let app = "https://App.Example.com:443/some/path";
+        assert!(allowed(app, &[], Some("https://app.example.com")));
+        assert!(!allowed(app, &[], Some("http://app.example.com")));
+        assert!(!allowed(app, &[], Some("https://app.example.com:8443")));
+        assert!(!allowed(app, &[], Some("https://evil.example")));
     }
 
     #[test]
     fn listed_cors_origins_are_allowed_and_null_never_is() {
-        let allowed = origins("http://localhost:8000", &["http://localhost:5173"]);
-        assert!(allowed.allow(Some("http://localhost:5173")));
-        assert!(allowed.allow(Some("http://localhost:8000")));
-        assert!(!allowed.allow(Some("null")));
-        assert!(!allowed.allow(Some("not a url")));
-        assert!(allowed.allow(None));
+        let (app, cors) = ("http://localhost:8000", &["http://localhost:5173"]);
+        assert!(allowed(app, cors, Some("http://localhost:5173")));
+        assert!(allowed(app, cors, Some("http://localhost:8000")));
+        assert!(!allowed(app, cors, Some("null")));
+        assert!(!allowed(app, cors, Some("not a url")));
+        assert!(allowed(app, cors, None));
     }
 }

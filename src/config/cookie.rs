@@ -1,6 +1,8 @@
 //! The `REFRESH_COOKIE*` settings: SPA cookie mode, where the refresh credential travels in an
 //! HttpOnly cookie and refresh/logout are CSRF-checked (Laravel Sanctum's stateful SPA mode).
 
+use std::collections::HashSet;
+
 use super::reader::Reader;
 use super::{ConfigError, invalid};
 
@@ -9,14 +11,19 @@ use super::{ConfigError, invalid};
 pub struct RefreshCookieConfig {
     /// `REFRESH_COOKIE_NAME`: the HttpOnly cookie that carries the token.
     pub name: String,
-    /// `REFRESH_COOKIE_PATH`: where the browser sends it (refresh and logout must be under it).
+    /// `REFRESH_COOKIE_PATH`: `/`, `/api` or `/api/auth` (the browser sends the cookie only to
+    /// refresh and logout under it).
     pub path: String,
-    /// `REFRESH_COOKIE_DOMAIN` (unset: host-only, the usual and safest choice).
+    /// `REFRESH_COOKIE_DOMAIN`: the `Domain` of XSRF-TOKEN, so a page on a sibling host can read
+    /// it (unset: host-only). The refresh cookie stays host-only: only the API reads it.
     pub domain: Option<String>,
     /// `REFRESH_COOKIE_SAMESITE`: strict | lax | none.
     pub same_site: SameSite,
     /// `REFRESH_COOKIE_SECURE`: browsers accept `Secure` on http://localhost too.
     pub secure: bool,
+    /// The origins a browser may use the cookie routes from, as browsers serialise `Origin`:
+    /// APP_URL's and CORS_ALLOWED_ORIGINS.
+    pub allowed_origins: HashSet<String>,
 }
 
 /// The cookie's `SameSite` attribute.
@@ -27,10 +34,14 @@ pub enum SameSite {
     None,
 }
 
+/// The cookie paths that cover refresh and logout under one or both API prefixes.
+const PATHS: [&str; 3] = ["/", "/api", "/api/auth"];
+
 /// Reads the section; `None` unless `REFRESH_COOKIE=true`. `cors_origins` is what
 /// CORS_ALLOWED_ORIGINS listed: credentials need explicit origins.
 pub(super) fn refresh_cookie<F: Fn(&str) -> Option<String>>(
     r: &Reader<F>,
+    app_url: &str,
     cors_origins: &[String],
 ) -> Result<Option<RefreshCookieConfig>, ConfigError> {
     if !r.flag("REFRESH_COOKIE")? {
@@ -51,10 +62,12 @@ pub(super) fn refresh_cookie<F: Fn(&str) -> Option<String>>(
         ));
     }
     let path = r.text("REFRESH_COOKIE_PATH").unwrap_or_default();
-    if !path.starts_with('/') || !path.chars().all(is_attribute_char) {
+    if !PATHS.contains(&path.as_str()) {
         return Err(invalid(
             "REFRESH_COOKIE_PATH",
-            format!("{path:?} is not a path like /api"),
+            format!(
+                "{path:?} must be /, /api or /api/auth: a browser sends the cookie only below its path, and refresh and logout are served under /api and /api/auth"
+            ),
         ));
     }
     let domain = r.text("REFRESH_COOKIE_DOMAIN");
@@ -90,10 +103,10 @@ pub(super) fn refresh_cookie<F: Fn(&str) -> Option<String>>(
         ));
     }
     // Browsers enforce the prefixes; refusing here says why instead of a cookie that never sticks.
-    if name.starts_with("__Host-") && (!secure || path != "/" || domain.is_some()) {
+    if name.starts_with("__Host-") && (!secure || path != "/") {
         return Err(invalid(
             "REFRESH_COOKIE_NAME",
-            "a __Host- cookie needs REFRESH_COOKIE_SECURE=true, REFRESH_COOKIE_PATH=/ and no REFRESH_COOKIE_DOMAIN",
+            "a __Host- cookie needs REFRESH_COOKIE_SECURE=true and REFRESH_COOKIE_PATH=/",
         ));
     }
     if name.starts_with("__Secure-") && !secure {
@@ -102,21 +115,33 @@ pub(super) fn refresh_cookie<F: Fn(&str) -> Option<String>>(
             "a __Secure- cookie needs REFRESH_COOKIE_SECURE=true",
         ));
     }
+    let allowed_origins = allowed_origins(app_url, cors_origins);
     Ok(Some(RefreshCookieConfig {
         name,
         path,
         domain,
         same_site,
         secure,
+        allowed_origins,
     }))
+}
+
+/// APP_URL's origin and CORS_ALLOWED_ORIGINS', serialised by [`origin_of`].
+pub fn allowed_origins(app_url: &str, cors_origins: &[String]) -> HashSet<String> {
+    std::iter::once(app_url)
+        .chain(cors_origins.iter().map(String::as_str))
+        .filter_map(origin_of)
+        .collect()
+}
+
+/// The origin of a URL (or of an `Origin` header's value) as browsers serialise it: scheme and
+/// host in lower case, no default port, no path. `None` for an opaque origin (`null`) or no URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url.trim()).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 /// RFC 6265's cookie-name characters (an RFC 7230 token).
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
-}
-
-/// What may stand in a `Path` attribute: printable ASCII without `;`.
-fn is_attribute_char(c: char) -> bool {
-    c.is_ascii_graphic() && c != ';'
 }

@@ -14,7 +14,7 @@ pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, ge
 
 use crate::crypto::AppKey;
 pub use algo::Algo;
-pub use cookie::{RefreshCookieConfig, SameSite};
+pub use cookie::{RefreshCookieConfig, SameSite, allowed_origins, origin_of};
 use ipnet::IpNet;
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
@@ -175,6 +175,7 @@ impl Config {
         let (database_url, db_pool_size, db_timeout) = database(&r)?;
         let (bcrypt_rounds, hash_concurrency, hash_queue_timeout) = hashing(&r, app_env)?;
         let cors_allowed_origins = cors_allowed_origins(&r)?;
+        let refresh_cookie = cookie::refresh_cookie(&r, &app_url, &cors_allowed_origins)?;
         Ok(Self {
             app_env,
             host: r.text("APP_HOST").unwrap_or_default(),
@@ -186,7 +187,7 @@ impl Config {
             db_timeout,
             app_key: resolve_app_key(r.set("APP_KEY"), app_env)?,
             bcrypt_rounds,
-            refresh_cookie: cookie::refresh_cookie(&r, &cors_allowed_origins)?,
+            refresh_cookie,
             cors_allowed_origins,
             spa_demo: r.flag("SPA_DEMO")?,
             oauth: oauth(&r)?,

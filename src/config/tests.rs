@@ -225,6 +225,7 @@ fn cookie_mode_is_off_by_default_and_its_defaults_are_the_safe_ones() {
             domain: None,
             same_site: SameSite::Strict,
             secure: true,
+            allowed_origins: ["http://localhost:8000".to_owned()].into(),
         })
     );
 }
@@ -269,10 +270,12 @@ fn cookie_settings_browsers_would_drop_are_refused() {
         refused(&[("REFRESH_COOKIE_NAME", "bad name;")]),
         "REFRESH_COOKIE_NAME"
     );
-    assert_eq!(
-        refused(&[("REFRESH_COOKIE_PATH", "api")]),
-        "REFRESH_COOKIE_PATH"
-    );
+    for path in ["api", "/auth", "/api/refresh"] {
+        assert_eq!(
+            refused(&[("REFRESH_COOKIE_PATH", path)]),
+            "REFRESH_COOKIE_PATH"
+        );
+    }
     assert_eq!(
         refused(&[("REFRESH_COOKIE_DOMAIN", "a.test; Secure")]),
         "REFRESH_COOKIE_DOMAIN"

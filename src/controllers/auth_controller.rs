@@ -245,7 +245,7 @@ pub async fn logout(
     Metrics::count(&state.metrics.logouts, scope);
     let mut response = HttpResponse::Ok();
     for cookie in refresh_cookie::clear(&state) {
-        response.cookie(cookie);
+        response.append_header((SET_COOKIE, cookie.encoded().to_string()));
     }
     Ok(response.json(MessageResource {
         status: "success".into(),

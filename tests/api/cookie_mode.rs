@@ -2,27 +2,34 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use diesel::prelude::*;
-use jwt_auth_server::config::{RefreshCookieConfig, SameSite as SameSiteSetting};
+use jwt_auth_server::config::{
+    Config, RefreshCookieConfig, SameSite as SameSiteSetting, allowed_origins,
+};
 use jwt_auth_server::models::BlacklistedToken;
 use jwt_auth_server::schema::{blacklisted_tokens, sessions};
 use serde_json::json;
 
 use crate::helpers::{Backend, ISSUER, PASSWORD, TestApp, TestResponse, claims_of};
 
-const REFRESH_WINDOW_SECONDS: i64 = 20160 * 60;
-
-fn defaults() -> RefreshCookieConfig {
-    RefreshCookieConfig {
+/// Turns cookie mode on with the documented defaults, for the config's APP_URL and CORS origins.
+fn enable(config: &mut Config) {
+    config.refresh_cookie = Some(RefreshCookieConfig {
         name: "refresh_token".into(),
         path: "/api".into(),
         domain: None,
         same_site: SameSiteSetting::Strict,
         secure: true,
-    }
+        allowed_origins: allowed_origins(&config.app_url, &config.cors_allowed_origins),
+    });
 }
 
 fn cookie_app(backend: Backend) -> TestApp {
-    TestApp::spawn_with(backend, |c| c.refresh_cookie = Some(defaults()))
+    TestApp::spawn_with(backend, enable)
+}
+
+/// Seconds a fresh login can be refreshed: the cookies' Max-Age.
+fn refresh_window(app: &TestApp) -> i64 {
+    i64::from(app.config.jwt.refresh_ttl_minutes) * 60
 }
 
 /// What a browser holds after a login or refresh: the refresh cookie and XSRF-TOKEN.
@@ -127,14 +134,14 @@ api_tests! {
         assert_eq!(refresh.same_site(), Some(SameSite::Strict));
         assert_eq!(refresh.path(), Some("/api"));
         assert_eq!(refresh.domain(), None);
-        assert_max_age_near(refresh, REFRESH_WINDOW_SECONDS);
+        assert_max_age_near(refresh, refresh_window(&app));
 
         let xsrf = &jar.xsrf;
         assert_eq!(xsrf.http_only(), None, "page scripts must read it");
         assert_eq!(xsrf.secure(), Some(true));
         assert_eq!(xsrf.same_site(), Some(SameSite::Strict));
         assert_eq!(xsrf.path(), Some("/"));
-        assert_max_age_near(xsrf, REFRESH_WINDOW_SECONDS);
+        assert_max_age_near(xsrf, refresh_window(&app));
         assert_eq!(xsrf.value().len(), 43);
         assert!(xsrf.value().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(app.query(|conn| sessions::table.count().get_result::<i64>(conn)), 1);
@@ -142,20 +149,20 @@ api_tests! {
 
     fn the_cookies_follow_the_refresh_cookie_settings(backend) {
         let app = TestApp::spawn_with(backend, |c| {
-            c.refresh_cookie = Some(RefreshCookieConfig {
-                name: "__Secure-jwt".into(),
-                path: "/api/auth".into(),
-                domain: Some("example.test".into()),
-                same_site: SameSiteSetting::Lax,
-                secure: true,
-            })
+            enable(c);
+            let cookie = c.refresh_cookie.as_mut().unwrap();
+            cookie.name = "__Secure-jwt".into();
+            cookie.path = "/api/auth".into();
+            cookie.domain = Some("example.test".into());
+            cookie.same_site = SameSiteSetting::Lax;
         });
         let (_, response) = login(&app);
         let cookies = set_cookies(&response);
         assert_eq!(cookies.len(), 2, "{cookies:?}");
         let refresh = cookies.iter().find(|c| c.name() == "__Secure-jwt").unwrap();
         assert_eq!(refresh.path(), Some("/api/auth"));
-        assert_eq!(refresh.domain(), Some("example.test"));
+        // The domain widens XSRF-TOKEN only: the credential stays with the API's host.
+        assert_eq!(refresh.domain(), None);
         assert_eq!(refresh.same_site(), Some(SameSite::Lax));
         let xsrf = cookies.iter().find(|c| c.name() == "XSRF-TOKEN").unwrap();
         assert_eq!((xsrf.path(), xsrf.domain()), (Some("/"), Some("example.test")));
@@ -175,7 +182,7 @@ api_tests! {
         assert_ne!(next.refresh.value(), jar.refresh.value());
         assert_ne!(next.xsrf.value(), jar.xsrf.value());
         assert_eq!(next.refresh.http_only(), Some(true));
-        assert_max_age_near(&next.refresh, REFRESH_WINDOW_SECONDS);
+        assert_max_age_near(&next.refresh, refresh_window(&app));
         let rows = blacklist(&app);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].jti.to_string(), claims_of(jar.refresh.value())["jti"].as_str().unwrap());
@@ -205,28 +212,31 @@ api_tests! {
 
     fn a_foreign_origin_is_419_on_login_refresh_and_logout_whatever_else_is_right(backend) {
         let app = TestApp::spawn_with(backend, |c| {
-            c.refresh_cookie = Some(defaults());
             c.cors_allowed_origins = vec!["http://spa.test".into()];
+            enable(c);
         });
         let (_, response) = login(&app);
         let jar = Jar::from(&response);
         let sessions_before = app.query(|conn| sessions::table.count().get_result::<i64>(conn));
 
-        for path in ["/api/refresh", "/api/auth/refresh", "/api/refresh/", "//api/%72efresh", "/api/logout"] {
+        let paths = ["/api/refresh", "/api/auth/refresh", "/api/refresh/", "//api/%72efresh", "/api/logout", "/api/auth/logout"];
+        for (path, method) in paths.iter().flat_map(|p| [(p, "POST"), (p, "GET")]) {
             let response = app
-                .post(path)
+                .request(method, path)
                 .header("Cookie", &jar.header())
                 .header("X-XSRF-TOKEN", jar.xsrf.value())
                 .header("Origin", "https://evil.example")
                 .send();
             assert_csrf_mismatch(&response);
         }
-        let login_elsewhere = app
-            .post("/api/login")
-            .header("Origin", "null")
-            .json(&json!({ "email": "someone@example.com", "password": PASSWORD }))
-            .send();
-        assert_csrf_mismatch(&login_elsewhere);
+        for path in ["/api/login", "/api/signin", "/api/auth/login", "/api/auth/signin"] {
+            let login_elsewhere = app
+                .post(path)
+                .header("Origin", "null")
+                .json(&json!({ "email": "someone@example.com", "password": PASSWORD }))
+                .send();
+            assert_csrf_mismatch(&login_elsewhere);
+        }
         assert!(blacklist(&app).is_empty());
         assert_eq!(revoked_sessions(&app), 0);
         assert_eq!(app.query(|conn| sessions::table.count().get_result::<i64>(conn)), sessions_before);
@@ -250,8 +260,8 @@ api_tests! {
 
     fn cors_lets_a_listed_origin_send_the_cookie_and_the_xsrf_header(backend) {
         let app = TestApp::spawn_with(backend, |c| {
-            c.refresh_cookie = Some(defaults());
             c.cors_allowed_origins = vec!["http://spa.test".into()];
+            enable(c);
         });
         let preflight = app
             .request("OPTIONS", "/api/refresh")
