@@ -54,6 +54,14 @@ pub fn password_changed(user_id: Id, other_sessions_ended: usize) {
     tracing::info!(target: "audit", event = "password_changed", user_id = %user_id, other_sessions_ended);
 }
 
+pub fn password_reset(user_id: Id, sessions_ended: usize) {
+    tracing::info!(target: "audit", event = "password_reset", user_id = %user_id, sessions_ended);
+}
+
+pub fn email_verified(user_id: Id) {
+    tracing::info!(target: "audit", event = "email_verified", user_id = %user_id);
+}
+
 pub fn logged_out(user_id: Id, everywhere: bool) {
     tracing::info!(target: "audit", event = "logout", user_id = %user_id, everywhere);
 }

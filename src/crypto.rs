@@ -11,6 +11,12 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
+/// SHA-1 of `data`, as lowercase hex: only where a Laravel contract names it (the email hash of a
+/// verification link), never to protect a secret.
+pub fn sha1_hex(data: &[u8]) -> String {
+    hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -149,6 +155,24 @@ impl Hmac {
         URL_SAFE_NO_PAD
             .decode(tag)
             .is_ok_and(|tag| hmac::verify(&self.0, data, &tag).is_ok())
+    }
+
+    /// The tag of `data` as lowercase hex (64 characters): Laravel's signed-URL `signature`.
+    pub fn sign_hex(&self, data: &[u8]) -> String {
+        hex(&self.sign(data))
+    }
+
+    /// Whether `tag` is [`Self::sign_hex`] of `data`, compared in constant time.
+    pub fn verify_hex(&self, data: &[u8], tag: &str) -> bool {
+        let bytes: Option<Vec<u8>> = (tag.len() == 64)
+            .then(|| {
+                (0..64)
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(tag.get(i..i + 2)?, 16).ok())
+                    .collect()
+            })
+            .flatten();
+        bytes.is_some_and(|tag| hmac::verify(&self.0, data, &tag).is_ok())
     }
 
     /// The 32-byte tag of `data`.

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod hashing;
 pub mod jwt;
+pub mod mail;
 pub mod maintenance;
 pub mod metrics;
 pub mod models;

@@ -116,6 +116,11 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
     };
     let pruned = prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)?;
     crate::models::rate_limit_counter::prune(conn, now.and_utc().timestamp_millis())?;
+    // Reset tokens past PASSWORD_RESET_EXPIRE can never be used.
+    crate::models::PasswordReset::prune(
+        conn,
+        now - minutes(config.mail.password_reset_expire_minutes),
+    )?;
     Ok(pruned)
 }
 

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
-    auth_controller, health_controller, oauth_controller, password_controller, sessions_controller,
-    well_known_controller,
+    auth_controller, email_verification_controller, health_controller, oauth_controller,
+    password_controller, password_reset_controller, sessions_controller, well_known_controller,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,10 @@ use crate::controllers::{
         sessions_controller::destroy,
         sessions_controller::destroy_all,
         password_controller::update,
+        password_reset_controller::forgot,
+        password_reset_controller::reset,
+        email_verification_controller::notify,
+        email_verification_controller::verify,
         oauth_controller::token,
         oauth_controller::revoke,
         oauth_controller::introspect,

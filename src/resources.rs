@@ -22,6 +22,9 @@ pub struct UserResource {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// When the address was verified; null until then (Laravel's `email_verified_at`).
+    #[schema(format = DateTime)]
+    pub email_verified_at: Option<String>,
 }
 
 impl From<User> for UserResource {
@@ -32,6 +35,7 @@ impl From<User> for UserResource {
             email: user.email,
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
+            email_verified_at: user.email_verified_at.map(rfc3339),
         }
     }
 }
@@ -210,6 +214,14 @@ impl Responder for StatusResource {
 pub struct MessageResource {
     pub status: String,
     pub message: String,
+}
+
+impl Responder for MessageResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().json(&self)
+    }
 }
 
 /// `GET /health/live` and `/health/ready`: `{"status":"ok","failing":[]}`, or on 503

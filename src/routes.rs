@@ -10,8 +10,9 @@ use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use crate::auth::refresh_cookie;
 
 use crate::controllers::{
-    auth_controller, health_controller, metrics_controller, oauth_controller, password_controller,
-    sessions_controller, spa_demo_controller, well_known_controller,
+    auth_controller, email_verification_controller, health_controller, metrics_controller,
+    oauth_controller, password_controller, password_reset_controller, sessions_controller,
+    spa_demo_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 
@@ -27,6 +28,11 @@ pub const SESSIONS_INDEX: (&[&str], &[Method]) = (&["/sessions"], &[Method::GET]
 pub const SESSIONS_DESTROY_ALL: (&[&str], &[Method]) = (&["/sessions"], &[Method::DELETE]);
 pub const SESSIONS_DESTROY: (&[&str], &[Method]) = (&["/sessions/{id}"], &[Method::DELETE]);
 pub const PASSWORD: (&[&str], &[Method]) = (&["/password"], &[Method::PUT]);
+pub const FORGOT_PASSWORD: (&[&str], &[Method]) = (&["/forgot-password"], &[Method::POST]);
+pub const RESET_PASSWORD: (&[&str], &[Method]) = (&["/reset-password"], &[Method::POST]);
+pub const VERIFICATION_NOTIFICATION: (&[&str], &[Method]) =
+    (&["/email/verification-notification"], &[Method::POST]);
+pub const VERIFY_EMAIL: (&[&str], &[Method]) = (&["/email/verify/{id}/{hash}"], &[Method::GET]);
 /// OAuth and the rest: full paths.
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
 pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
@@ -65,6 +71,14 @@ fn mounts() -> Vec<Mount> {
         api("/api/sessions", Method::DELETE, SESSIONS_DESTROY_ALL),
         api("/api/sessions/{id}", Method::DELETE, SESSIONS_DESTROY),
         api("/api/password", Method::PUT, PASSWORD),
+        api("/api/forgot-password", Method::POST, FORGOT_PASSWORD),
+        api("/api/reset-password", Method::POST, RESET_PASSWORD),
+        api(
+            "/api/email/verification-notification",
+            Method::POST,
+            VERIFICATION_NOTIFICATION,
+        ),
+        api("/api/email/verify/{id}/{hash}", Method::GET, VERIFY_EMAIL),
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
         full("/oauth/introspect", OAUTH_INTROSPECT),
@@ -132,7 +146,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     SESSIONS_DESTROY.1,
                     sessions_controller::destroy,
                 ))
-                .service(route(PASSWORD.0, PASSWORD.1, password_controller::update)),
+                .service(route(PASSWORD.0, PASSWORD.1, password_controller::update))
+                .service(route(
+                    FORGOT_PASSWORD.0,
+                    FORGOT_PASSWORD.1,
+                    password_reset_controller::forgot,
+                ))
+                .service(route(
+                    RESET_PASSWORD.0,
+                    RESET_PASSWORD.1,
+                    password_reset_controller::reset,
+                ))
+                .service(route(
+                    VERIFICATION_NOTIFICATION.0,
+                    VERIFICATION_NOTIFICATION.1,
+                    email_verification_controller::notify,
+                ))
+                .service(route(
+                    VERIFY_EMAIL.0,
+                    VERIFY_EMAIL.1,
+                    email_verification_controller::verify,
+                )),
         );
     }
 }

@@ -15,6 +15,18 @@ diesel::table! {
         tokens_valid_after -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    /// Laravel's `password_reset_tokens`: one live reset token per email, as its SHA-256 (hex).
+    password_reset_tokens (email) {
+        email -> Text,
+        token -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -124,6 +136,7 @@ diesel::joinable!(sessions -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    password_reset_tokens,
     blacklisted_tokens,
     oauth_clients,
     sessions,

@@ -12,6 +12,7 @@ use crate::crypto::Hmac;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::hashing::PasswordHasher;
 use crate::jwt::JwtService;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 
@@ -33,6 +34,10 @@ pub struct AppState {
     pub shutting_down: Arc<AtomicBool>,
     /// Counters and gauges served on METRICS_ADDR.
     pub metrics: Arc<Metrics>,
+    /// The queue to the mail thread (MAIL_MAILER).
+    pub mailer: Mailer,
+    /// Signs and checks the email verification links (derived from APP_KEY).
+    pub url_signer: Hmac,
 }
 
 impl AppState {
@@ -65,6 +70,8 @@ impl AppState {
             },
             audit_key: config.app_key.subkey("audit email digests"),
             xsrf_key: config.app_key.subkey("xsrf token of the refresh cookie"),
+            mailer: Mailer::new(&config.mail)?,
+            url_signer: config.app_key.subkey("signed urls"),
             shutting_down: Arc::new(AtomicBool::new(false)),
             metrics,
             db,

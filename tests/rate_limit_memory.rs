@@ -46,6 +46,7 @@ fn fifty_thousand_failed_logins_with_long_distinct_emails_stay_small_and_fast() 
         login_ip_per_minute: u32::MAX,
         register_ip_per_hour: 10,
         refresh_ip_per_5_minutes: 150,
+        mail_per_hour: 5,
         trusted_proxies: vec![],
     };
     let start = Instant::now();

@@ -2,6 +2,7 @@
 //! of a login (login.rs). Laravel: config/auth.php's `api` guard with tymon/jwt-auth's driver. The
 //! tokens themselves are `crate::jwt`'s, the password hashes `crate::hashing`'s.
 
+pub mod email_verification;
 pub mod guard;
 pub mod login;
 pub mod refresh_cookie;

@@ -4,6 +4,7 @@
 
 mod algo;
 mod cookie;
+mod mail;
 mod reader;
 mod secret;
 
@@ -16,6 +17,7 @@ use crate::crypto::AppKey;
 pub use algo::Algo;
 pub use cookie::{RefreshCookieConfig, SameSite, allowed_origins, origin_of};
 use ipnet::IpNet;
+pub use mail::{Encryption, MAIL_DIR, MailConfig, MailerConfig, SmtpConfig};
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
 use secret::{resolve_app_key, resolve_secret};
@@ -50,6 +52,8 @@ pub struct Config {
     pub spa_demo: bool,
     /// `REFRESH_COOKIE=true`: SPA cookie mode and its `REFRESH_COOKIE_*` settings (docs/spa.md).
     pub refresh_cookie: Option<RefreshCookieConfig>,
+    /// The `MAIL_*` settings, `FRONTEND_URL` and the account e-mails' rules.
+    pub mail: MailConfig,
     /// The `OAUTH_*` settings of `POST /oauth/token`.
     pub oauth: OAuthConfig,
     /// Brute-force limits: the `RATE_LIMIT_*` settings and `TRUSTED_PROXIES`.
@@ -86,6 +90,8 @@ pub struct RateLimitConfig {
     pub register_ip_per_hour: u32,
     /// `RATE_LIMIT_REFRESH_IP_PER_5_MINUTES`: refreshes per client network per 5 minutes.
     pub refresh_ip_per_5_minutes: u32,
+    /// `RATE_LIMIT_MAIL_PER_HOUR`: reset and verification mails per address per hour.
+    pub mail_per_hour: u32,
     /// `TRUSTED_PROXIES`: IPs or CIDRs whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -176,6 +182,8 @@ impl Config {
         let (bcrypt_rounds, hash_concurrency, hash_queue_timeout) = hashing(&r, app_env)?;
         let cors_allowed_origins = cors_allowed_origins(&r)?;
         let refresh_cookie = cookie::refresh_cookie(&r, &app_url, &cors_allowed_origins)?;
+        // Read after the secrets below, whose errors a first production start meets first.
+        let mail_app_url = app_url.clone();
         Ok(Self {
             app_env,
             host: r.text("APP_HOST").unwrap_or_default(),
@@ -186,6 +194,7 @@ impl Config {
             db_pool_size,
             db_timeout,
             app_key: resolve_app_key(r.set("APP_KEY"), app_env)?,
+            mail: mail::mail(&r, app_env, &mail_app_url)?,
             bcrypt_rounds,
             refresh_cookie,
             cors_allowed_origins,
@@ -348,6 +357,7 @@ fn rate_limits<F: Fn(&str) -> Option<String>>(
         login_ip_per_minute: r.positive("RATE_LIMIT_LOGIN_IP_PER_MINUTE")?,
         register_ip_per_hour: r.positive("RATE_LIMIT_REGISTER_IP_PER_HOUR")?,
         refresh_ip_per_5_minutes: r.positive("RATE_LIMIT_REFRESH_IP_PER_5_MINUTES")?,
+        mail_per_hour: r.positive("RATE_LIMIT_MAIL_PER_HOUR")?,
         trusted_proxies,
     })
 }

@@ -178,6 +178,7 @@ fn production_requires_an_app_key_and_reads_laravels_format() {
             ("APP_ENV", "production"),
             ("JWT_SECRET", SECRET),
             ("APP_KEY", value),
+            ("MAIL_MAILER", "none"),
         ]);
         assert!(c.is_ok(), "{value}");
     }
@@ -293,4 +294,84 @@ fn cookie_settings_browsers_would_drop_are_refused() {
         (cookie.path.as_str(), cookie.same_site),
         ("/", SameSite::Lax)
     );
+}
+
+#[test]
+fn production_needs_a_mailer_chosen_and_elsewhere_mail_goes_to_files() {
+    let production = [
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", SECRET),
+        (
+            "APP_KEY",
+            "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+    ];
+    let error = config(&production).unwrap_err();
+    assert_eq!(error.var, "MAIL_MAILER");
+    let local = config(&[("JWT_SECRET", SECRET)]).unwrap();
+    assert!(
+        matches!(&local.mail.mailer, MailerConfig::File(dir) if dir.as_path() == std::path::Path::new(MAIL_DIR))
+    );
+    assert_eq!(local.mail.frontend_url, "http://localhost:8000");
+    assert!(local.mail.verify_on_register && !local.mail.must_verify);
+    assert_eq!(local.mail.password_reset_expire_minutes, 60);
+    assert_eq!(local.rate_limit.mail_per_hour, 5);
+}
+
+#[test]
+fn smtp_reads_laravels_mail_settings_and_ssl_means_tls() {
+    let smtp = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![
+            ("JWT_SECRET", SECRET),
+            ("MAIL_MAILER", "smtp"),
+            ("MAIL_HOST", "mail.example.com"),
+            ("MAIL_USERNAME", "postmaster"),
+            ("MAIL_PASSWORD", "mail-password-value"),
+        ];
+        vars.extend_from_slice(extra);
+        config(&vars)
+    };
+    let c = smtp(&[]).unwrap();
+    let MailerConfig::Smtp(settings) = &c.mail.mailer else {
+        panic!("smtp")
+    };
+    assert_eq!(
+        (settings.host.as_str(), settings.port),
+        ("mail.example.com", 587)
+    );
+    assert_eq!(settings.encryption, Encryption::StartTls);
+    assert!(!format!("{c:?}").contains("mail-password-value"));
+    for (value, expected) in [
+        ("tls", Encryption::Tls),
+        ("SSL", Encryption::Tls),
+        ("none", Encryption::None),
+    ] {
+        let c = smtp(&[("MAIL_ENCRYPTION", value)]).unwrap();
+        assert!(
+            matches!(&c.mail.mailer, MailerConfig::Smtp(s) if s.encryption == expected),
+            "{value}"
+        );
+    }
+    assert_eq!(
+        smtp(&[("MAIL_ENCRYPTION", "maybe")]).unwrap_err().var,
+        "MAIL_ENCRYPTION"
+    );
+    assert_eq!(
+        smtp(&[("MAIL_FROM_ADDRESS", "not an address")])
+            .unwrap_err()
+            .var,
+        "MAIL_FROM_ADDRESS"
+    );
+    assert_eq!(
+        config(&[("JWT_SECRET", SECRET), ("MAIL_MAILER", "pigeon")])
+            .unwrap_err()
+            .var,
+        "MAIL_MAILER"
+    );
+    let frontend = config(&[
+        ("JWT_SECRET", SECRET),
+        ("FRONTEND_URL", "https://app.example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(frontend.mail.frontend_url, "https://app.example.com");
 }

@@ -8,7 +8,9 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::audit;
-use crate::auth::{AuthUser, RefreshableToken, TokenToRefresh, login, refresh_cookie};
+use crate::auth::{
+    AuthUser, RefreshableToken, TokenToRefresh, email_verification, login, refresh_cookie,
+};
 use crate::db;
 use crate::error::responses::{CsrfErrors, FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, AuthFailure, ErrorBody};
@@ -49,6 +51,11 @@ pub async fn register(
         .run(move |conn| User::create(conn, new_user))
         .await?
         .ok_or_else(|| AppError::validation("email", "The email has already been taken."))?;
+    if state.config.mail.verify_on_register {
+        state
+            .mailer
+            .send(email_verification::mail(&state, &user, Utc::now()));
+    }
     Ok(RegisteredResource {
         status: "success".into(),
         data: UserResource::from(user),
@@ -62,6 +69,7 @@ pub async fn register(
     responses(
     (status = 200, description = "A bearer token (Cache-Control: no-store); with REFRESH_COOKIE=true also the refresh and XSRF-TOKEN cookies", body = TokenResource),
     (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 403, description = "email_not_verified (MUST_VERIFY_EMAIL=true, after the password check)", body = ErrorBody),
     FormRequestErrors, CsrfErrors, Throttled, Unavailable,
 ))]
 pub async fn login(
@@ -74,6 +82,10 @@ pub async fn login(
     let user = login::attempt(&state, email, password, ip, "api")
         .await?
         .ok_or(AppError::InvalidCredentials)?;
+    // After the password check, so it tells a guesser nothing.
+    if state.config.mail.must_verify && user.email_verified_at.is_none() {
+        return Err(AppError::EmailNotVerified);
+    }
     // The session lives as long as the chain can be refreshed (JWT_REFRESH_TTL, plus the leeway).
     let lifetime = chrono::Duration::minutes(i64::from(state.config.jwt.refresh_ttl_minutes))
         + chrono::Duration::seconds(i64::from(state.config.jwt.leeway_seconds));

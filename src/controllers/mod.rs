@@ -1,10 +1,12 @@
 //! Controllers (Laravel: app/Http/Controllers): thin handlers that read like the API contract.
 
 pub mod auth_controller;
+pub mod email_verification_controller;
 pub mod health_controller;
 pub mod metrics_controller;
 pub mod oauth_controller;
 pub mod password_controller;
+pub mod password_reset_controller;
 pub mod sessions_controller;
 pub mod spa_demo_controller;
 pub mod well_known_controller;

@@ -97,6 +97,12 @@ pub enum AppError {
     /// The request body did not arrive in time.
     #[error("request timeout")]
     RequestTimeout,
+    /// MUST_VERIFY_EMAIL: the right password of an account whose address is not verified.
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// A signed link (email verification) whose signature is wrong or whose time is up.
+    #[error("invalid signature")]
+    InvalidSignature,
     /// SPA cookie mode: the refresh cookie came without the matching `X-XSRF-TOKEN`, or from an
     /// origin that is not allowed (Laravel's 419).
     #[error("CSRF token mismatch")]
@@ -170,6 +176,16 @@ impl AppError {
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
                 "The request body did not arrive in time.".into(),
+            ),
+            Self::EmailNotVerified => (
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Your email address is not verified.".into(),
+            ),
+            Self::InvalidSignature => (
+                StatusCode::FORBIDDEN,
+                "invalid_signature",
+                "Invalid signature.".into(),
             ),
             Self::CsrfTokenMismatch => (
                 // 419 has no constant: it is Laravel's, not the IANA registry's.

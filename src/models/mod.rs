@@ -3,6 +3,7 @@
 pub mod blacklisted_token;
 pub mod oauth_client;
 pub mod oauth_refresh_token;
+pub mod password_reset;
 pub mod rate_limit_counter;
 pub mod refresh;
 pub mod session;
@@ -12,6 +13,7 @@ pub mod user;
 pub use blacklisted_token::{Added, BlacklistedToken};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
+pub use password_reset::PasswordReset;
 pub use rate_limit_counter::Hit;
 pub use refresh::{Refreshed, record_refresh};
 pub use session::{Ended, NewLogin, Session};

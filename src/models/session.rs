@@ -50,6 +50,8 @@ pub enum Ended {
     Deleted,
     /// The user changed the password in another session.
     PasswordChanged,
+    /// The password was reset with an emailed link: every session ends.
+    PasswordReset,
     /// A refresh token or an already refreshed access token was presented again: a replay.
     RefreshReuse,
     /// RFC 7009 revocation of one of its tokens.
@@ -64,6 +66,7 @@ impl Ended {
             Self::LogoutEverywhere => "logout_everywhere",
             Self::Deleted => "deleted",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
             Self::RefreshReuse => "refresh_reuse",
             Self::Revoked => "revoked",
         }

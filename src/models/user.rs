@@ -18,6 +18,8 @@ pub struct User {
     pub tokens_valid_after: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the address was proven by its verification link (Laravel's MustVerifyEmail).
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 /// A user to insert; the id and timestamps are made here, never taken from input.
@@ -94,6 +96,7 @@ impl User {
                 tokens_valid_after: None,
                 created_at: new.created_at,
                 updated_at: new.updated_at,
+                email_verified_at: None,
             })),
             Err(error) if is_unique_violation(&error) => Ok(None),
             Err(error) => Err(error),
@@ -106,6 +109,23 @@ impl User {
             .filter(users::email.eq(email))
             .first(conn)
             .optional()
+    }
+
+    /// Records that the address was proven, once: true when this call did it (false when it was
+    /// verified already, or there is no such user).
+    pub fn mark_email_verified(
+        conn: &mut DbConnection,
+        id: Id,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(now))
+        .execute(conn)
+        .map(|updated| updated == 1)
     }
 
     /// The user with this id.

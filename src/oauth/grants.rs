@@ -46,6 +46,12 @@ pub async fn password(
         .ok_or(OAuthError::InvalidGrant(
             "The user credentials were incorrect.",
         ))?;
+    // After the password check, so it tells a guesser nothing.
+    if state.config.mail.must_verify && user.email_verified_at.is_none() {
+        return Err(OAuthError::InvalidGrant(
+            "The email address is not verified.",
+        ));
+    }
 
     let now = db::now();
     let login = NewLogin {

@@ -35,6 +35,8 @@ pub struct RateLimits {
     login_failures_hour: SlidingWindow,
     register_ip: SlidingWindow,
     refresh_ip: SlidingWindow,
+    /// Account e-mails (reset links, verification links) per address: no one is mail-bombed.
+    mail_per_address: SlidingWindow,
 }
 
 /// Where a hit was counted, to give it back: in memory, or in a database window.
@@ -81,6 +83,7 @@ impl RateLimits {
             login_failures_hour: window(config.login_per_hour, HOUR),
             register_ip: window(config.register_ip_per_hour, HOUR),
             refresh_ip: window(config.refresh_ip_per_5_minutes, 5 * MINUTE),
+            mail_per_address: window(config.mail_per_hour, HOUR),
         }
     }
 
@@ -128,6 +131,35 @@ impl RateLimits {
             .await
     }
 
+    /// A reset or verification link asked for `email` from `ip`: the client's network is charged
+    /// as for a login attempt (one budget for both), and the address its own hourly budget of
+    /// mails. Counted whether or not the address is an account, so a 429 tells nothing.
+    pub async fn mail_request(
+        &self,
+        ip: Option<IpAddr>,
+        email: &str,
+        now: Instant,
+    ) -> AppResult<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let ip_key = self.key("ip", &[&network_text(ip)]);
+        self.attempt(&self.login_ip, ip_key, now).await?;
+        let address = self.key("mail", &[email]);
+        self.attempt(&self.mail_per_address, address, now).await?;
+        Ok(())
+    }
+
+    /// An attempt of the client's network that is not a login but guesses like one (a reset
+    /// token): the login budget of the network.
+    pub async fn network_attempt(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let ip_key = self.key("ip", &[&network_text(ip)]);
+        self.attempt(&self.login_ip, ip_key, now).await.map(drop)
+    }
+
     /// A refresh from `ip` (`/api/refresh` and the OAuth refresh-token grant), counted at once in
     /// memory (429 here), or left for the refresh's own trip to the database (see [`DeferredHit`]).
     pub fn refresh_hit(&self, ip: Option<IpAddr>, now: Instant) -> AppResult<DeferredHit> {
@@ -157,13 +189,14 @@ impl RateLimits {
         self.windows().iter().map(|w| w.len()).sum()
     }
 
-    fn windows(&self) -> [&SlidingWindow; 5] {
+    fn windows(&self) -> [&SlidingWindow; 6] {
         [
             &self.login_ip,
             &self.login_failures_minute,
             &self.login_failures_hour,
             &self.register_ip,
             &self.refresh_ip,
+            &self.mail_per_address,
         ]
     }
 

@@ -28,6 +28,7 @@ fn config() -> RateLimitConfig {
         login_ip_per_minute: 1000,
         register_ip_per_hour: 10,
         refresh_ip_per_5_minutes: 150,
+        mail_per_hour: 5,
         trusted_proxies: vec![],
     }
 }

@@ -5,6 +5,8 @@
 mod client_ip;
 mod input;
 mod login_request;
+mod new_password;
+mod password_reset_requests;
 mod register_request;
 mod update_password_request;
 mod user_agent;
@@ -22,6 +24,7 @@ use validator::{Validate, ValidationErrors};
 pub use client_ip::{ClientIp, client_ip};
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
+pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use register_request::RegisterRequest;
 pub use update_password_request::UpdatePasswordRequest;
 pub use user_agent::UserAgent;

@@ -6,11 +6,12 @@ use validator::Validate;
 
 use super::FormRequest;
 use super::input::{
-    StringInput, at_most_72_bytes, confirmed, no_control_characters, not_common, required_text,
-    text_if_present, valid_email,
+    StringInput, confirmed, no_control_characters, required_text, text_if_present, valid_email,
 };
+use super::new_password::with_new_password;
 use crate::error::FieldErrors;
 
+with_new_password! {
 /// `name`, `email`, `password`, optional `password_confirmation`; any other field is ignored.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RegisterRequest {
@@ -30,21 +31,10 @@ pub struct RegisterRequest {
     #[schema(value_type = String, format = Email, max_length = 255)]
     pub email: StringInput,
     #[serde(default)]
-    #[validate(
-        custom(function = "required_text"),
-        length(
-            min = 8,
-            message = "The :attribute field must be at least 8 characters."
-        ),
-        custom(function = "at_most_72_bytes"),
-        custom(function = "not_common")
-    )]
-    #[schema(value_type = String, format = Password, min_length = 8, max_length = 72)]
-    pub password: StringInput,
-    #[serde(default)]
     #[validate(custom(function = "text_if_present"))]
     #[schema(value_type = Option<String>, format = Password)]
     pub password_confirmation: StringInput,
+}
 }
 
 impl FormRequest for RegisterRequest {

@@ -5,9 +5,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::FormRequest;
-use super::input::{StringInput, at_most_72_bytes, confirmed, not_common, required_text};
+use super::input::{StringInput, confirmed, required_text};
+use super::new_password::with_new_password;
 use crate::error::FieldErrors;
 
+with_new_password! {
 /// `current_password`, `password` and `password_confirmation`, all required; the new password
 /// follows the sign-up's rules.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -17,21 +19,10 @@ pub struct UpdatePasswordRequest {
     #[schema(value_type = String, format = Password)]
     pub current_password: StringInput,
     #[serde(default)]
-    #[validate(
-        custom(function = "required_text"),
-        length(
-            min = 8,
-            message = "The :attribute field must be at least 8 characters."
-        ),
-        custom(function = "at_most_72_bytes"),
-        custom(function = "not_common")
-    )]
-    #[schema(value_type = String, format = Password, min_length = 8, max_length = 72)]
-    pub password: StringInput,
-    #[serde(default)]
     #[validate(custom(function = "required_text"))]
     #[schema(value_type = String, format = Password)]
     pub password_confirmation: StringInput,
+}
 }
 
 impl FormRequest for UpdatePasswordRequest {

@@ -114,6 +114,7 @@ impl Server {
     ) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .build()
             .into();
         let mut request = ureq::http::Request::builder()
@@ -128,10 +129,9 @@ impl Server {
         }
         let mut response = agent.run(request.body(body).unwrap()).unwrap();
         let status = response.status().as_u16();
-        (
-            status,
-            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap(),
-        )
+        let text = response.body_mut().read_to_string().unwrap();
+        // A redirect (email verification) has no body.
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 }
 
@@ -174,6 +174,62 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         200
     );
     assert_eq!(server.call("GET", "/api/me", Some(&new_token), None).0, 401);
+
+    // Password reset and email verification, with the default file mailer (storage/mail).
+    let mails = |count: usize| -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let texts: Vec<String> = std::fs::read_dir(dir.0.join("storage/mail"))
+                .map(|dir| {
+                    dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if texts.len() >= count || Instant::now() > deadline {
+                return texts;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let line = |mails: &[String], prefix: &str| -> String {
+        mails
+            .iter()
+            .flat_map(|m| m.lines())
+            .find(|l| l.starts_with(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    let forgot = json!({ "email": "smoke@example.com" });
+    assert_eq!(
+        server
+            .call("POST", "/api/forgot-password", None, Some(forgot))
+            .0,
+        200
+    );
+    let mails = mails(2);
+    let reset_link = line(&mails, "http://localhost:8000/reset-password?");
+    let reset_token = reset_link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let verify_link = line(&mails, "http://localhost:8000/api/email/verify/");
+    let new_password = "smoke-new-password-value";
+    let reset = json!({
+        "token": reset_token, "email": "smoke@example.com",
+        "password": new_password, "password_confirmation": new_password,
+    });
+    assert_eq!(
+        server
+            .call("POST", "/api/reset-password", None, Some(reset))
+            .0,
+        200
+    );
+    let verify_path = verify_link.strip_prefix("http://localhost:8000").unwrap();
+    assert_eq!(server.call("GET", verify_path, None, None).0, 302);
     assert!(
         dir.0.join("storage/database.sqlite").exists(),
         "the SQLite file and its folder are created"
@@ -192,7 +248,13 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
     };
     // The log is read on another thread: wait until the last request's line has arrived.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.log.lock().unwrap().matches("route=/api/me").count() < 3
+    while server
+        .log
+        .lock()
+        .unwrap()
+        .matches("route=/api/email/verify")
+        .count()
+        < 1
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(20));
@@ -206,11 +268,18 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         log.contains("latency_ms=") && log.contains("request_id="),
         "{log}"
     );
+    assert_eq!(
+        log.matches("mail written").count(),
+        2,
+        "one line per mail, naming its file:\n{log}"
+    );
     for event in [
         "event=\"login_failed\"",
         "event=\"login\"",
         "event=\"refresh\"",
         "event=\"logout\"",
+        "event=\"password_reset\"",
+        "event=\"email_verified\"",
     ] {
         assert!(log.contains(event), "no audit line {event}:\n{log}");
     }
@@ -223,6 +292,14 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         ("hash", &hash),
         ("JWT secret", SECRET),
         ("email", "smoke@example.com"),
+        ("new password", new_password),
+        ("reset token", &reset_token),
+        ("reset link", &reset_link),
+        ("verification link", &verify_link),
+        (
+            "verification signature",
+            verify_link.rsplit('=').next().unwrap(),
+        ),
     ] {
         assert!(!log.contains(secret), "the log shows the {what}:\n{log}");
     }
@@ -488,7 +565,7 @@ fn blacklist_prune_deletes_only_expired_entries() {
         SqliteConnection::establish(&dir.0.join("db.sqlite").display().to_string()).unwrap();
     let user = "01900000-0000-7000-8000-000000000001";
     let mut sql = format!(
-        "INSERT INTO users VALUES ('{user}', 'N', 'n@example.com', 'x', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');"
+        "INSERT INTO users (id, name, email, password, created_at, updated_at) VALUES ('{user}', 'N', 'n@example.com', 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00');"
     );
     for i in 0..2500 {
         let expires = if i < 2400 {

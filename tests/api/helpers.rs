@@ -14,7 +14,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::PooledConnection;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_auth_server::config::{AppEnv, Config, JwtConfig, OAuthConfig, RateLimitConfig, Secret};
+use jwt_auth_server::config::{
+    AppEnv, Config, JwtConfig, MailConfig, MailerConfig, OAuthConfig, RateLimitConfig, Secret,
+};
 use jwt_auth_server::crypto::AppKey;
 use jwt_auth_server::db::{ConnectionManager, DbConnection, DbPool};
 use jwt_auth_server::startup;
@@ -151,6 +153,20 @@ pub fn test_config(database_url: String) -> Config {
         cors_allowed_origins: vec![],
         spa_demo: false,
         refresh_cookie: None,
+        mail: MailConfig {
+            // A folder of this test's own: its mails are the only ones there.
+            mailer: MailerConfig::File(
+                std::env::temp_dir()
+                    .join("jwt-auth-server-tests")
+                    .join(format!("mail-{}", uuid::Uuid::now_v7().simple())),
+            ),
+            from_address: "hello@example.com".into(),
+            from_name: "jwt-auth-server".into(),
+            frontend_url: "http://spa.test".into(),
+            verify_on_register: true,
+            must_verify: false,
+            password_reset_expire_minutes: 60,
+        },
         oauth: OAuthConfig {
             refresh_ttl_minutes: 43200,
             refresh_idle_ttl_minutes: 20160,
@@ -164,6 +180,7 @@ pub fn test_config(database_url: String) -> Config {
             login_ip_per_minute: 30,
             register_ip_per_hour: 10,
             refresh_ip_per_5_minutes: 150,
+            mail_per_hour: 5,
             trusted_proxies: vec![],
         },
         hash_concurrency: 2,
@@ -240,6 +257,8 @@ impl TestApp {
         let handle = handle.recv().expect("the server thread reports its handle");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is an answer to assert on (email verification), not to follow.
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
@@ -342,6 +361,28 @@ impl TestApp {
         f(&mut self.conn()).expect("the query runs")
     }
 
+    /// The mails the file mailer wrote so far, as (headers and body) text, in no set order (files
+    /// written in the same clock tick tie). The mail thread writes them after the answer: this
+    /// waits until at least `count` are there (5 s at most).
+    pub fn mails(&self, count: usize) -> Vec<String> {
+        let MailerConfig::File(dir) = &self.config.mail.mailer else {
+            panic!("the test app writes mail to files");
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let files: Vec<_> = std::fs::read_dir(dir)
+                .map(|entries| entries.filter_map(|e| e.ok()).collect())
+                .unwrap_or_default();
+            if files.len() >= count || std::time::Instant::now() > deadline {
+                return files
+                    .iter()
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                    .collect();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Runs SQL on the test database (for states that would otherwise need a sleep).
     pub fn execute(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("sql runs");
@@ -362,7 +403,42 @@ impl Drop for TestApp {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        if let (Some(_), MailerConfig::File(dir)) = (&self.database, &self.config.mail.mailer) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// Every link of `mails` that starts with `prefix`, alone on its line.
+pub fn links_in(mails: &[String], prefix: &str) -> Vec<String> {
+    mails
+        .iter()
+        .flat_map(|mail| mail.lines())
+        .filter(|line| line.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The one link of `mails` that starts with `prefix`.
+pub fn link_in(mails: &[String], prefix: &str) -> String {
+    let links = links_in(mails, prefix);
+    assert_eq!(
+        links.len(),
+        1,
+        "one link starting with {prefix} in {mails:#?}"
+    );
+    links[0].clone()
+}
+
+/// The value of `name` in a link's query string (percent-decoded).
+pub fn query_value(link: &str, name: &str) -> String {
+    let query = link.split_once('?').map_or("", |(_, q)| q);
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap()
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .unwrap_or_else(|| panic!("no {name} in {link}"))
+        .1
 }
 
 pub fn now() -> i64 {

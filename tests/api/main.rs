@@ -30,6 +30,7 @@ macro_rules! api_tests {
 
 mod cli;
 mod cookie_mode;
+mod email_verification;
 mod health;
 mod http;
 mod instances;
@@ -41,6 +42,7 @@ mod metrics;
 mod migrations;
 mod oauth;
 mod outage;
+mod password_reset;
 mod rate_limits;
 mod refresh;
 mod register;

@@ -113,6 +113,21 @@ fn setup(app: &TestApp, kind: Kind) -> String {
 }
 
 api_tests! {
+    fn with_must_verify_email_the_password_grant_refuses_an_unverified_address(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.mail.must_verify = true);
+        let client_id = setup(&app, FIRST_PARTY);
+
+        let response = password_grant(&app, &client_id, "read");
+
+        assert_eq!(response.status, 400, "{}", response.text);
+        assert_eq!(response.json()["error"], "invalid_grant");
+        assert_eq!(response.json()["error_description"], "The email address is not verified.");
+        let sessions: i64 = app.query(|conn| jwt_auth_server::schema::sessions::table.count().get_result(conn));
+        assert_eq!(sessions, 0);
+        let wrong = token(&app, &[("grant_type", "password"), ("username", EMAIL), ("password", "wrong password"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        assert_eq!(wrong.json()["error_description"], "The user credentials were incorrect.");
+    }
+
     fn the_password_grant_answers_rfc_6749_tokens(backend) {
         let app = TestApp::spawn(backend);
         let client_id = setup(&app, FIRST_PARTY);

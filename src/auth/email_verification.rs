@@ -1,0 +1,47 @@
+//! Email verification links (Laravel: MustVerifyEmail's VerifyEmail notification and its
+//! temporary signed route): `{APP_URL}/api/email/verify/{id}/{hash}?expires=…&signature=…`, where
+//! `hash` is the SHA-1 of the address and `signature` the hex HMAC-SHA256 of the path and expiry
+//! under APP_KEY. A link proves the address for as long as the address stays the same.
+
+use chrono::{DateTime, Utc};
+
+use crate::crypto::sha1_hex;
+use crate::db::Id;
+use crate::mail::{self, Mail};
+use crate::models::User;
+use crate::state::AppState;
+
+/// How long a verification link works (Laravel's `auth.verification.expire`).
+pub const EXPIRE_MINUTES: u32 = 60;
+
+/// The verification mail for `user`, its link valid [`EXPIRE_MINUTES`] from `now`.
+pub fn mail(state: &AppState, user: &User, now: DateTime<Utc>) -> Mail {
+    let expires = now.timestamp() + i64::from(EXPIRE_MINUTES) * 60;
+    let signed = signed_part(user.id, &sha1_hex(user.email.as_bytes()), expires);
+    let signature = state.url_signer.sign_hex(signed.as_bytes());
+    let app_url = state.config.app_url.trim_end_matches('/');
+    let link = format!("{app_url}{signed}&signature={signature}");
+    mail::verify_email(&user.email, &link, EXPIRE_MINUTES)
+}
+
+/// Whether a link's parts carry a valid signature that has not expired at `now`. The address
+/// itself is checked against `hash` by the caller, with the user in hand.
+pub fn is_signed(
+    state: &AppState,
+    (id, hash, expires, signature): (Id, &str, i64, &str),
+    now: DateTime<Utc>,
+) -> bool {
+    let signed = signed_part(id, hash, expires);
+    now.timestamp() <= expires && state.url_signer.verify_hex(signed.as_bytes(), signature)
+}
+
+/// Whether `hash` is the hash of `user`'s current address.
+pub fn is_for(user: &User, hash: &str) -> bool {
+    sha1_hex(user.email.as_bytes()) == hash
+}
+
+/// What the signature covers: the path under `/api` (whichever prefix the link is followed
+/// under) and the expiry.
+fn signed_part(id: Id, hash: &str, expires: i64) -> String {
+    format!("/api/email/verify/{id}/{hash}?expires={expires}")
+}

@@ -1,0 +1,128 @@
+//! Email verification (Laravel: EmailVerificationNotificationController and
+//! VerifyEmailController): a new link on request, and the signed link itself.
+
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::audit;
+use crate::auth::{AuthUser, email_verification};
+use crate::db::{self, Id};
+use crate::error::responses::{GuardErrors, Throttled, Unavailable};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::models::User;
+use crate::requests::ClientIp;
+use crate::resources::MessageResource;
+use crate::state::AppState;
+
+/// `POST /email/verification-notification`: a new verification link for the caller's address,
+/// unless it is verified already (then the same 200 says so and nothing is sent).
+#[utoipa::path(post, path = "/api/email/verification-notification", tag = "email verification",
+    security(("bearer" = [])), responses(
+    (status = 200, description = "Sent, or already verified", body = MessageResource),
+    GuardErrors, Throttled, Unavailable,
+))]
+pub async fn notify(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: AuthUser,
+) -> AppResult<MessageResource> {
+    let user = auth.user;
+    if user.email_verified_at.is_some() {
+        return Ok(message("Your email address is already verified."));
+    }
+    state
+        .limits
+        .mail_request(ip, &user.email, Instant::now())
+        .await?;
+    state
+        .mailer
+        .send(email_verification::mail(&state, &user, Utc::now()));
+    Ok(message(
+        "A new verification link has been sent to your email address.",
+    ))
+}
+
+/// The verification link's query: its expiry and signature.
+#[derive(Debug, Deserialize)]
+pub struct SignedQuery {
+    expires: Option<String>,
+    signature: Option<String>,
+}
+
+/// `GET /email/verify/{id}/{hash}?expires=…&signature=…`: marks the address verified (again is
+/// fine) and redirects to `{FRONTEND_URL}/email-verified`, or answers 200 JSON to a client that
+/// asks for JSON. A wrong or expired signature, or an address that changed since: 403.
+#[utoipa::path(get, path = "/api/email/verify/{id}/{hash}", tag = "email verification",
+    params(
+        ("id" = String, Path, description = "The user's id"),
+        ("hash" = String, Path, description = "SHA-1 of the address, hex"),
+        ("expires" = i64, Query, description = "Unix time the link stops working"),
+        ("signature" = String, Query, description = "HMAC-SHA256 of the path and expiry, hex"),
+    ),
+    responses(
+    (status = 200, description = "Verified (Accept: application/json)", body = MessageResource),
+    (status = 302, description = "Verified: to {FRONTEND_URL}/email-verified"),
+    (status = 400, description = "Malformed query string", body = ErrorBody),
+    (status = 403, description = "invalid_signature", body = ErrorBody),
+    Unavailable,
+))]
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<SignedQuery>,
+) -> AppResult<HttpResponse> {
+    let (id, hash) = path.into_inner();
+    let id = uuid::Uuid::parse_str(&id)
+        .map(Id)
+        .map_err(|_| AppError::InvalidSignature)?;
+    let expires = query
+        .expires
+        .as_deref()
+        .and_then(|e| e.parse::<i64>().ok())
+        .ok_or(AppError::InvalidSignature)?;
+    let signature = query.signature.as_deref().unwrap_or_default();
+    if !email_verification::is_signed(&state, (id, &hash, expires, signature), Utc::now()) {
+        return Err(AppError::InvalidSignature);
+    }
+    let now = db::now();
+    let newly = state
+        .db
+        .run(move |conn| {
+            let Some(user) = User::find(conn, id)? else {
+                return Ok(None);
+            };
+            if !email_verification::is_for(&user, &hash) {
+                return Ok(None);
+            }
+            User::mark_email_verified(conn, id, now).map(Some)
+        })
+        .await?
+        .ok_or(AppError::InvalidSignature)?;
+    if newly {
+        audit::email_verified(id);
+    }
+    let wants_json = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("json"));
+    if wants_json {
+        return Ok(HttpResponse::Ok().json(message("Your email address has been verified.")));
+    }
+    let to = format!("{}/email-verified", state.config.mail.frontend_url);
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, to))
+        .finish())
+}
+
+fn message(text: &str) -> MessageResource {
+    MessageResource {
+        status: "success".into(),
+        message: text.into(),
+    }
+}

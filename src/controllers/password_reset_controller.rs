@@ -1,0 +1,130 @@
+//! The password broker (Laravel Breeze: PasswordResetLinkController and NewPasswordController):
+//! a reset link by mail, then a new password with its token. Neither answer tells whether an
+//! address is registered.
+
+use std::time::Instant;
+
+use actix_web::web;
+
+use crate::audit;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db;
+use crate::error::responses::{FormRequestErrors, Throttled, Unavailable};
+use crate::error::{AppError, AppResult};
+use crate::mail;
+use crate::metrics::Metrics;
+use crate::models::{Ended, PasswordReset, Session, User};
+use crate::requests::{ClientIp, ForgotPasswordRequest, ResetPasswordRequest, Validated};
+use crate::resources::{MessageResource, StatusResource};
+use crate::state::AppState;
+
+/// The one answer of forgot-password, registered address or not.
+pub const LINK_SENT: &str = "If that address is registered, a reset link has been sent.";
+
+/// `POST /forgot-password`: for a registered address a new reset token (the earlier one stops
+/// working) and a mail with the link; the same 200, in about the same time, for any address.
+#[utoipa::path(post, path = "/api/forgot-password", tag = "password reset",
+    request_body(content((ForgotPasswordRequest = "application/json"), (ForgotPasswordRequest = "application/x-www-form-urlencoded"))),
+    responses(
+    (status = 200, description = "The same answer for every address", body = MessageResource),
+    FormRequestErrors, Throttled, Unavailable,
+))]
+pub async fn forgot(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    Validated(input): Validated<ForgotPasswordRequest>,
+) -> AppResult<MessageResource> {
+    let email = input.email.into_text();
+    state
+        .limits
+        .mail_request(ip, &email, Instant::now())
+        .await?;
+    let token = random_token().map_err(|e| AppError::Internal(e.into()))?;
+    let token_hash = sha256_hex(token.as_bytes());
+    let address = email.clone();
+    // The same statements for any address: an unknown one gets a token too, which no mail carries
+    // and no one can use (the prune drops it), so the two cannot be told apart by their time.
+    let registered = state
+        .db
+        .run(move |conn| {
+            let registered = User::find_by_email(conn, &address)?.is_some();
+            PasswordReset::replace(conn, &address, &token_hash, db::now())?;
+            Ok(registered)
+        })
+        .await?;
+    if registered {
+        let config = &state.config.mail;
+        let link = format!(
+            "{}/reset-password?token={token}&email={}",
+            config.frontend_url,
+            percent_encoding::utf8_percent_encode(&email, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let expire = config.password_reset_expire_minutes;
+        state
+            .mailer
+            .send(mail::password_reset(&email, &link, expire));
+    }
+    Ok(MessageResource {
+        status: "success".into(),
+        message: LINK_SENT.into(),
+    })
+}
+
+/// `POST /reset-password`: the token of the link, the address and a new password. The token is
+/// used up; the password is re-hashed, and every session and token of the user ends. A wrong,
+/// used or expired token is a 422 on `email`, as Laravel answers it.
+#[utoipa::path(post, path = "/api/reset-password", tag = "password reset",
+    request_body(content((ResetPasswordRequest = "application/json"), (ResetPasswordRequest = "application/x-www-form-urlencoded"))),
+    responses(
+    (status = 200, description = "Reset; every session of the user ended", body = StatusResource),
+    FormRequestErrors, Throttled, Unavailable,
+))]
+pub async fn reset(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    Validated(input): Validated<ResetPasswordRequest>,
+) -> AppResult<StatusResource> {
+    state.limits.network_attempt(ip, Instant::now()).await?;
+    let invalid = || AppError::validation("email", "This password reset token is invalid.");
+    let email = input.email.into_text();
+    let token_hash = sha256_hex(input.token.into_text().as_bytes());
+    let lifetime =
+        chrono::Duration::minutes(i64::from(state.config.mail.password_reset_expire_minutes));
+    let not_before = db::now() - lifetime;
+    // A look first, so a wrong token costs no bcrypt work; the transaction below decides.
+    let (address, hash) = (email.clone(), token_hash.clone());
+    let live = state
+        .db
+        .run(move |conn| PasswordReset::is_live(conn, &address, &hash, not_before))
+        .await?;
+    if !live {
+        return Err(invalid());
+    }
+    let password_hash = state.passwords.hash(input.password.into_text()).await?;
+    let reset = state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                if !PasswordReset::consume(conn, &email, &token_hash, not_before)? {
+                    return Ok(None);
+                }
+                let Some(user) = User::find_by_email(conn, &email)? else {
+                    return Ok(None);
+                };
+                let now = db::now();
+                User::update_password(conn, user.id, &password_hash, now)?;
+                // Tokens from before sessions (no sid) are reached by time, as by logout?scope=all.
+                User::revoke_tokens_issued_before(conn, user.id, now)?;
+                let ended =
+                    Session::revoke_all_of_user(conn, user.id, None, Ended::PasswordReset, now)?;
+                Ok(Some((user.id, ended)))
+            })
+        })
+        .await?;
+    let (user_id, ended) = reset.ok_or_else(invalid)?;
+    audit::password_reset(user_id, ended);
+    Metrics::count_by(&state.metrics.sessions_ended, "password_reset", ended);
+    Ok(StatusResource {
+        status: "success".into(),
+    })
+}

@@ -1,0 +1,42 @@
+//! The account e-mails (Laravel: the ResetPassword and VerifyEmail notifications), in plain
+//! 7-bit text with each link alone on its line. Nothing the user typed goes into them but the
+//! address they are sent to.
+
+use super::Mail;
+
+/// The reset link of forgot-password, valid `expire_minutes`.
+pub fn password_reset(to: &str, link: &str, expire_minutes: u32) -> Mail {
+    Mail {
+        kind: "password_reset",
+        to: to.to_owned(),
+        subject: "Reset Password Notification".into(),
+        text: format!(
+            "You are receiving this email because we received a password reset request for your account.\r\n\
+             \r\n\
+             Reset your password:\r\n\
+             {link}\r\n\
+             \r\n\
+             This password reset link will expire in {expire_minutes} minutes.\r\n\
+             \r\n\
+             If you did not request a password reset, no further action is required.\r\n"
+        ),
+    }
+}
+
+/// The signed verification link of a sign-up or of verification-notification.
+pub fn verify_email(to: &str, link: &str, expire_minutes: u32) -> Mail {
+    Mail {
+        kind: "verify_email",
+        to: to.to_owned(),
+        subject: "Verify Email Address".into(),
+        text: format!(
+            "Please click the link below to verify your email address.\r\n\
+             \r\n\
+             {link}\r\n\
+             \r\n\
+             This link will expire in {expire_minutes} minutes.\r\n\
+             \r\n\
+             If you did not create an account, no further action is required.\r\n"
+        ),
+    }
+}

@@ -1,0 +1,201 @@
+//! Outgoing mail (Laravel: the Mail facade, its mailers and a queued Mailable): MAIL_MAILER=file
+//! writes each message as an `.eml` file, smtp sends it through lettre, none drops it. Messages
+//! go to one thread of their own, so a request never waits for a mail server, never holds a
+//! transaction while one answers, and its answer never depends on whether the send worked.
+
+mod messages;
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::time::Duration;
+
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+
+pub use messages::{password_reset, verify_email};
+
+use crate::config::{Encryption, MailConfig, MailerConfig, SmtpConfig};
+
+/// Messages waiting for the mail thread at most; past that a message is dropped and logged
+/// rather than held in memory without bound.
+const QUEUE: usize = 1024;
+/// The pauses before the second and third try of a message that failed to send.
+const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(10)];
+/// How long the mail thread waits before it works on a message: the request that queued it has
+/// answered by then, so the building and writing never lengthen that answer, and forgot-password
+/// takes as long for a registered address as for an unknown one.
+const SETTLE: Duration = Duration::from_millis(20);
+/// How long one SMTP conversation may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One message: plain text, so a link stands on one line as written.
+#[derive(Clone)]
+pub struct Mail {
+    /// What it is, for the log (`password_reset`, `verify_email`); never the address or the text.
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mail({})", self.kind)
+    }
+}
+
+/// The queue to the mail thread.
+pub struct Mailer {
+    queue: Option<SyncSender<Mail>>,
+}
+
+impl Mailer {
+    /// Starts the mail thread for MAIL_MAILER (none: no thread, messages are dropped).
+    pub fn new(config: &MailConfig) -> Result<Self, String> {
+        let outbox = match &config.mailer {
+            MailerConfig::None => return Ok(Self { queue: None }),
+            MailerConfig::File(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create the mail folder {}: {e}", dir.display()))?;
+                Outbox::File(FileTransport::new(dir), dir.clone())
+            }
+            MailerConfig::Smtp(smtp) => Outbox::Smtp(smtp_transport(smtp)?),
+        };
+        let from = Mailbox::new(
+            Some(config.from_name.clone()).filter(|n| !n.is_empty()),
+            config
+                .from_address
+                .parse()
+                .map_err(|e| format!("MAIL_FROM_ADDRESS: {e}"))?,
+        );
+        let (queue, inbox) = sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("mail".into())
+            .spawn(move || deliver_all(inbox, &outbox, &from))
+            .map_err(|e| format!("cannot start the mail thread: {e}"))?;
+        Ok(Self { queue: Some(queue) })
+    }
+
+    /// Hands `mail` to the mail thread and returns at once.
+    pub fn send(&self, mail: Mail) {
+        let Some(queue) = &self.queue else {
+            tracing::debug!(kind = mail.kind, "mail dropped (MAIL_MAILER=none)");
+            return;
+        };
+        match queue.try_send(mail) {
+            Ok(()) => {}
+            Err(TrySendError::Full(mail)) => {
+                tracing::warn!(kind = mail.kind, "mail dropped: the queue is full")
+            }
+            Err(TrySendError::Disconnected(mail)) => {
+                tracing::error!(
+                    kind = mail.kind,
+                    "mail dropped: the mail thread has stopped"
+                )
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mailer")
+    }
+}
+
+/// Where messages go.
+enum Outbox {
+    File(FileTransport, PathBuf),
+    Smtp(SmtpTransport),
+}
+
+/// The mail thread: each message in turn, tried up to three times; ends with the last sender.
+fn deliver_all(inbox: Receiver<Mail>, outbox: &Outbox, from: &Mailbox) {
+    for mail in inbox {
+        std::thread::sleep(SETTLE);
+        let message = match build(&mail, from) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::error!(kind = mail.kind, %error, "mail not built");
+                continue;
+            }
+        };
+        for attempt in 1..=RETRY_AFTER.len() + 1 {
+            match deliver(outbox, &message) {
+                // The file's name only: the link and its token stay in the file.
+                Ok(Some(file)) => {
+                    tracing::info!(kind = mail.kind, file = %file.display(), "mail written");
+                    break;
+                }
+                Ok(None) => {
+                    tracing::info!(kind = mail.kind, attempt, "mail sent");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(kind = mail.kind, attempt, %error, "mail not sent");
+                    if let Some(pause) = RETRY_AFTER.get(attempt - 1) {
+                        std::thread::sleep(*pause);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn build(mail: &Mail, from: &Mailbox) -> Result<Message, String> {
+    let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
+    // 7bit as RFC 5322 allows it (ASCII, lines up to 998 bytes), not lettre's choice, which
+    // folds lines of 76 with quoted-printable soft breaks and would cut a link in two.
+    let seven_bit = mail.text.is_ascii() && mail.text.split("\r\n").all(|line| line.len() <= 998);
+    if !seven_bit {
+        return Err("the text is not 7-bit ASCII in lines of at most 998 bytes".into());
+    }
+    let body = Body::dangerous_pre_encoded(
+        mail.text.clone().into_bytes(),
+        ContentTransferEncoding::SevenBit,
+    );
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| e.to_string())
+}
+
+/// Sends `message`; the file it was written to, for the file mailer.
+fn deliver(outbox: &Outbox, message: &Message) -> Result<Option<PathBuf>, String> {
+    match outbox {
+        Outbox::File(transport, dir) => {
+            let id = transport.send(message).map_err(|e| e.to_string())?;
+            Ok(Some(dir.join(format!("{id}.eml"))))
+        }
+        Outbox::Smtp(transport) => transport
+            .send(message)
+            .map(|_| None)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// lettre's SMTP client for MAIL_HOST…: STARTTLS that must succeed, TLS from the first byte, or
+/// none; rustls with Mozilla's roots.
+fn smtp_transport(config: &SmtpConfig) -> Result<SmtpTransport, String> {
+    let builder = match config.encryption {
+        Encryption::StartTls => SmtpTransport::starttls_relay(&config.host),
+        Encryption::Tls => SmtpTransport::relay(&config.host),
+        Encryption::None => Ok(SmtpTransport::builder_dangerous(&config.host)),
+    }
+    .map_err(|e| format!("MAIL_HOST: {e}"))?;
+    let mut builder = builder.port(config.port).timeout(Some(SMTP_TIMEOUT));
+    if let Some(username) = &config.username {
+        let password = config
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
+        builder = builder.credentials(Credentials::new(username.clone(), password));
+    }
+    Ok(builder.build())
+}

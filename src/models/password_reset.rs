@@ -1,0 +1,76 @@
+//! Laravel's `password_reset_tokens` (the password broker's token repository): one live token per
+//! email, stored as the SHA-256 of the token the mail carries, so a database leak resets nothing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::schema::password_reset_tokens;
+
+/// The reset tokens of the password broker.
+pub struct PasswordReset;
+
+impl PasswordReset {
+    /// Makes `token_hash` the one live token of `email` (an earlier one stops working).
+    pub fn replace(
+        conn: &mut DbConnection,
+        email: &str,
+        token_hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        conn.write_transaction(|conn| {
+            diesel::delete(password_reset_tokens::table.find(email)).execute(conn)?;
+            diesel::insert_into(password_reset_tokens::table)
+                .values((
+                    password_reset_tokens::email.eq(email),
+                    password_reset_tokens::token.eq(token_hash),
+                    password_reset_tokens::created_at.eq(now),
+                ))
+                .execute(conn)
+                .map(drop)
+        })
+    }
+
+    /// Whether `token_hash` is the live token of `email`, made after `not_before` (a look before
+    /// the bcrypt work; [`Self::consume`] decides).
+    pub fn is_live(
+        conn: &mut DbConnection,
+        email: &str,
+        token_hash: &str,
+        not_before: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            password_reset_tokens::table
+                .filter(password_reset_tokens::email.eq(email))
+                .filter(password_reset_tokens::token.eq(token_hash))
+                .filter(password_reset_tokens::created_at.gt(not_before)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Uses up the token of `email` if it is `token_hash` and was made after `not_before`: true
+    /// when it was (the row is gone, so it never works twice, even for two requests at once).
+    pub fn consume(
+        conn: &mut DbConnection,
+        email: &str,
+        token_hash: &str,
+        not_before: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::delete(
+            password_reset_tokens::table
+                .filter(password_reset_tokens::email.eq(email))
+                .filter(password_reset_tokens::token.eq(token_hash))
+                .filter(password_reset_tokens::created_at.gt(not_before)),
+        )
+        .execute(conn)
+        .map(|deleted| deleted == 1)
+    }
+
+    /// Deletes the tokens made before `not_before` (they can never be used): the hourly prune.
+    pub fn prune(conn: &mut DbConnection, not_before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(
+            password_reset_tokens::table.filter(password_reset_tokens::created_at.le(not_before)),
+        )
+        .execute(conn)
+    }
+}
