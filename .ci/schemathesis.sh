@@ -12,7 +12,7 @@ fi
 
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-APP_ENV=testing APP_PORT=$port BCRYPT_ROUNDS=4 RATE_LIMIT_ENABLED=false JWT_SECRET=schemathesis-secret-schemathesis-secret \
+APP_ENV=testing APP_PORT=$port BCRYPT_ROUNDS=4 RATE_LIMIT_ENABLED=false MAIL_MAILER=none JWT_SECRET=schemathesis-secret-schemathesis-secret \
   DATABASE_URL="$work/database.sqlite" target/release/jwt-auth-server 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT

@@ -48,4 +48,5 @@ mod refresh;
 mod register;
 mod security;
 mod sessions;
+mod smtp;
 mod spa_demo;
