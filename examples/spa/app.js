@@ -2,6 +2,9 @@
 // Two modes, as the server runs: header mode (the default) keeps the Bearer token in localStorage;
 // cookie mode (REFRESH_COOKIE=true) keeps it in memory only, the refresh credential being an HttpOnly
 // cookie. No endpoint says which: a sign-in that sets the readable XSRF-TOKEN cookie means cookie mode.
+// The mails of password reset and email verification (docs/mail.md): a "Forgot password?" button, a
+// banner while the address is unverified, and a new-password form when the page is opened from a
+// reset link rewritten to it (`/?token=…&email=…`: the server serves this page at / only).
 import { createClient, localStorageStorage, memoryStorage } from '/jwt-client.js';
 
 const $ = (id) => document.getElementById(id);
@@ -22,7 +25,7 @@ function setMode(next) {
     cookieMode: mode === 'cookie',
     storage,
     onRefresh: () => { refreshes += 1; render(); },
-    onSignOut: (code) => { say(`Signed out (${code}): sign in again.`, 'error'); render(); },
+    onSignOut: (code) => { say(`Signed out (${code}): sign in again.`, 'error'); showVerification(null); render(); },
   });
   // For the browser test (test/browser-cookie.test.mjs), which plants an expired token: in cookie
   // mode the token lives in this module's memory only, out of reach otherwise. A real app would
@@ -50,6 +53,11 @@ function show(label, response) {
   $('output').textContent = `${label}: ${response.status}\n${JSON.stringify(response.data, null, 2)}`;
 }
 
+/** Shows the banner when `user` (as /api/me gives it) has not verified the address; no user hides it. */
+function showVerification(user) {
+  $('verify-banner').hidden = !user || user.email_verified_at !== null;
+}
+
 /** Runs one API call, showing its answer or its error body; never throws. */
 async function run(label, call) {
   try {
@@ -67,6 +75,13 @@ async function run(label, call) {
   }
 }
 
+/** As run(), and a 200's `message` becomes the status line. */
+async function tell(label, call) {
+  const response = await run(label, call);
+  if (response.status === 200) say(`${label}: ${response.data.message}`);
+  return response;
+}
+
 const credentials = () => ({ email: $('email').value, password: $('password').value });
 
 $('signup').onclick = () => run('Sign up', () => api.post('/api/register', { name: $('name').value, ...credentials() }));
@@ -78,11 +93,44 @@ $('signin').onclick = async () => {
     const xsrf = xsrfCookie();
     setMode(xsrf !== null && xsrf !== xsrfBefore ? 'cookie' : 'header');
     storage.set(response.data.access_token);
+    // The token says nothing of the address: ask who signed in, quietly (the status stays).
+    showVerification((await api.get('/api/me').catch(() => null))?.data);
   }
   render();
 };
 
-$('whoami').onclick = () => run('Who am I', () => api.get('/api/me'));
+$('whoami').onclick = async () => {
+  const response = await run('Who am I', () => api.get('/api/me'));
+  showVerification(response.status === 200 ? response.data : null);
+};
+
+// The same answer for every address: whether one is registered shows only in its mailbox.
+$('forgot').onclick = () => tell('Forgot password', () => api.post('/api/forgot-password', { email: $('email').value }));
+
+$('resend-verification').onclick = () => tell('Resend verification link', () => api.post('/api/email/verification-notification'));
+
+// The reset link's token and address; the form shows only when both are there.
+const resetLink = new URLSearchParams(location.search);
+const fromResetLink = resetLink.has('token') && resetLink.has('email');
+
+$('reset-password').onclick = async () => {
+  const password = $('new-password').value;
+  const response = await run('Reset password', () => api.post('/api/reset-password', {
+    token: resetLink.get('token'),
+    email: resetLink.get('email'),
+    password,
+    password_confirmation: password,
+  }));
+  if (response.status === 200) {
+    // Every session of the user ended, this browser's too, and the token is used up.
+    storage.clear();
+    showVerification(null);
+    history.replaceState(null, '', '/');
+    $('reset-form').hidden = true;
+    say('Reset password: 200, every session ended: sign in with the new password');
+  }
+  render();
+};
 
 $('refresh').onclick = async () => {
   const response = await run('Refresh', () => api.post('/api/refresh'));
@@ -95,7 +143,10 @@ $('refresh').onclick = async () => {
 
 $('logout').onclick = async () => {
   const response = await run('Log out', () => api.post('/api/logout'));
-  if (response.status === 200) storage.clear();
+  if (response.status === 200) {
+    storage.clear();
+    showVerification(null);
+  }
   render();
 };
 
@@ -145,9 +196,15 @@ $('burst').onclick = async () => {
   render();
 };
 
-$('email').value = `demo-${Date.now()}@example.com`;
+$('email').value = fromResetLink ? resetLink.get('email') : `demo-${Date.now()}@example.com`;
 $('password').value = 'demo password 123';
 setMode(xsrfCookie() === null ? 'header' : 'cookie');
+if (fromResetLink) {
+  $('reset-form').hidden = false;
+  say(`Choose a new password for ${resetLink.get('email')}`);
+}
+// Where the server's redirect lands after a verification link (FRONTEND_URL/email-verified).
+if (location.pathname === '/email-verified') say('Your email address has been verified.');
 // After a reload in cookie mode the memory is empty but the refresh cookie is still there.
 if (mode === 'cookie') {
   if (await api.resume()) say('Session resumed from the refresh cookie');

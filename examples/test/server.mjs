@@ -40,6 +40,9 @@ export async function startServer(env = {}, { localhost = false } = {}) {
     JWT_ISSUER: ISSUER,
     BCRYPT_ROUNDS: '4',
     SPA_DEMO: 'true',
+    // Mail would land in the checkout's storage/mail (the server runs from the repository root);
+    // a test that reads mail asks for MAIL_MAILER=file.
+    MAIL_MAILER: 'none',
     RUST_LOG: 'info',
     ...env,
   };

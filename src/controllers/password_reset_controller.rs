@@ -18,6 +18,13 @@ use crate::requests::{ClientIp, ForgotPasswordRequest, ResetPasswordRequest, Val
 use crate::resources::{MessageResource, StatusResource};
 use crate::state::AppState;
 
+/// What a query value must escape: everything but RFC 3986's unreserved characters.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// The one answer of forgot-password, registered address or not.
 pub const LINK_SENT: &str = "If that address is registered, a reset link has been sent.";
 
@@ -57,7 +64,7 @@ pub async fn forgot(
         let link = format!(
             "{}/reset-password?token={token}&email={}",
             config.frontend_url,
-            percent_encoding::utf8_percent_encode(&email, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(&email, QUERY_VALUE)
         );
         let expire = config.password_reset_expire_minutes;
         state

@@ -1,6 +1,8 @@
 //! The browser demo (SPA_DEMO=true): the page of examples/spa, the Axios client of examples/axios
 //! and Axios itself from examples/node_modules, served from the same origin so it needs no CORS.
-//! Only these four files can be served: the path never becomes a file name.
+//! The page also answers where the account mails point (FRONTEND_URL defaults to APP_URL):
+//! `/reset-password` and `/email-verified`. Only these files can be served: the path never
+//! becomes a file name.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,8 +10,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::{AppError, AppResult};
 
 /// URL path -> (file under the working directory, content type).
-const ASSETS: [(&str, &str, &str); 4] = [
+const ASSETS: [(&str, &str, &str); 6] = [
     ("/", "examples/spa/index.html", "text/html; charset=utf-8"),
+    (
+        "/reset-password",
+        "examples/spa/index.html",
+        "text/html; charset=utf-8",
+    ),
+    (
+        "/email-verified",
+        "examples/spa/index.html",
+        "text/html; charset=utf-8",
+    ),
     (
         "/app.js",
         "examples/spa/app.js",
@@ -32,7 +44,8 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
     ASSETS.iter().map(|(path, _, _)| *path)
 }
 
-/// `GET /`, `/app.js`, `/jwt-client.js`, `/vendor/axios.js`.
+/// `GET /` (also `/reset-password` and `/email-verified`), `/app.js`, `/jwt-client.js`,
+/// `/vendor/axios.js`.
 pub async fn asset(req: HttpRequest) -> AppResult<HttpResponse> {
     let (_, file, content_type) = *ASSETS
         .iter()

@@ -18,6 +18,11 @@ api_tests! {
         let client = app.get("/jwt-client.js").send();
         assert_eq!((client.status, client.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
         assert!(client.text.contains("export function createClient"));
+        for page in ["/reset-password?token=t&email=e%40example.com", "/email-verified"] {
+            let response = app.get(page).send();
+            assert_eq!(response.status, 200, "{page}");
+            assert!(response.text.contains(r#"src="/app.js""#), "{page}");
+        }
         app.get("/../Cargo.toml").send().assert_error(404, "not_found");
         app.get("/examples/spa/index.html").send().assert_error(404, "not_found");
     }
