@@ -162,9 +162,11 @@ impl Hmac {
         hex(&self.sign(data))
     }
 
-    /// Whether `tag` is [`Self::sign_hex`] of `data`, compared in constant time.
+    /// Whether `tag` is [`Self::sign_hex`] of `data` (64 lowercase hex digits, nothing else),
+    /// compared in constant time.
     pub fn verify_hex(&self, data: &[u8], tag: &str) -> bool {
-        let bytes: Option<Vec<u8>> = (tag.len() == 64)
+        let lowercase_hex = tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let bytes: Option<Vec<u8>> = (tag.len() == 64 && lowercase_hex)
             .then(|| {
                 (0..64)
                     .step_by(2)
@@ -200,6 +202,18 @@ impl std::fmt::Debug for Hmac {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hex_tag_is_accepted_only_in_its_one_lowercase_form() {
+        let key = Hmac::from_bytes(b"key");
+        let tag = key.sign_hex(b"data");
+        assert!(key.verify_hex(b"data", &tag));
+        assert!(!key.verify_hex(b"data", &tag.to_ascii_uppercase()));
+        assert!(!key.verify_hex(b"other", &tag));
+        assert!(!key.verify_hex(b"data", &format!("+{}", &tag[1..])));
+        assert!(!key.verify_hex(b"data", &tag[..62]));
+        assert!(!key.verify_hex(b"data", ""));
+    }
 
     #[test]
     fn sha256_is_the_standard_one() {

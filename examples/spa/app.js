@@ -4,7 +4,7 @@
 // cookie. No endpoint says which: a sign-in that sets the readable XSRF-TOKEN cookie means cookie mode.
 // The mails of password reset and email verification (docs/mail.md): a "Forgot password?" button, a
 // banner while the address is unverified, and a new-password form when the page is opened from a
-// reset link rewritten to it (`/?token=…&email=…`: the server serves this page at / only).
+// reset link (`/reset-password?token=…&email=…`, also served by the demo, as is `/email-verified`).
 import { createClient, localStorageStorage, memoryStorage } from '/jwt-client.js';
 
 const $ = (id) => document.getElementById(id);

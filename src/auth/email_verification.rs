@@ -3,6 +3,9 @@
 //! `hash` is the SHA-1 of the address and `signature` the hex HMAC-SHA256 of the path and expiry
 //! under APP_KEY. A link proves the address for as long as the address stays the same.
 
+use std::net::IpAddr;
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 
 use crate::crypto::sha1_hex;
@@ -22,6 +25,20 @@ pub fn mail(state: &AppState, user: &User, now: DateTime<Utc>) -> Mail {
     let app_url = state.config.app_url.trim_end_matches('/');
     let link = format!("{app_url}{signed}&signature={signature}");
     mail::verify_email(&user.email, &link, EXPIRE_MINUTES)
+}
+
+/// MUST_VERIFY_EMAIL refused `user` (whose password was right): a fresh link goes out with the
+/// refusal, within the address's mail budget, so an expired or lost first link never locks the
+/// owner out (the resend route needs a token that such a user cannot get).
+pub async fn resend_after_refusal(state: &AppState, user: &User, ip: Option<IpAddr>) {
+    if state
+        .limits
+        .mail_request(ip, &user.email, Instant::now())
+        .await
+        .is_ok()
+    {
+        state.mailer.send(mail(state, user, Utc::now()));
+    }
 }
 
 /// Whether a link's parts carry a valid signature that has not expired at `now`. The address

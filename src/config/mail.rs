@@ -93,15 +93,33 @@ pub(super) fn mail<F: Fn(&str) -> Option<String>>(
             format!("{from_address:?} is not an email address"),
         ));
     }
+    let frontend_url = r
+        .text("FRONTEND_URL")
+        .unwrap_or_else(|| app_url.to_owned())
+        .trim_end_matches('/')
+        .to_owned();
+    // It starts every reset link and the verification redirect's Location: an absolute ASCII
+    // http(s) URL with nothing after its path.
+    let usable = url::Url::parse(&frontend_url).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && frontend_url.is_ascii()
+            && !frontend_url.contains(char::is_whitespace)
+    });
+    if !usable {
+        return Err(invalid(
+            "FRONTEND_URL",
+            format!(
+                "{frontend_url:?} (or APP_URL, its default) is not an http(s) URL like https://app.example.com"
+            ),
+        ));
+    }
     Ok(MailConfig {
         mailer,
         from_address,
         from_name: r.text("MAIL_FROM_NAME").unwrap_or_default(),
-        frontend_url: r
-            .text("FRONTEND_URL")
-            .unwrap_or_else(|| app_url.to_owned())
-            .trim_end_matches('/')
-            .to_owned(),
+        frontend_url,
         verify_on_register: r.flag("MAIL_VERIFY")?,
         must_verify: r.flag("MUST_VERIFY_EMAIL")?,
         password_reset_expire_minutes: r.positive("PASSWORD_RESET_EXPIRE")?,

@@ -368,6 +368,15 @@ fn smtp_reads_laravels_mail_settings_and_ssl_means_tls() {
             .var,
         "MAIL_MAILER"
     );
+    for bad in [
+        "app.example.com",
+        "ftp://app.example.com",
+        "https://app.example.com/?a=b",
+        "https://äpp.example.com",
+    ] {
+        let error = config(&[("JWT_SECRET", SECRET), ("FRONTEND_URL", bad)]).unwrap_err();
+        assert_eq!(error.var, "FRONTEND_URL", "{bad}");
+    }
     let frontend = config(&[
         ("JWT_SECRET", SECRET),
         ("FRONTEND_URL", "https://app.example.com/"),

@@ -69,7 +69,7 @@ pub async fn register(
     responses(
     (status = 200, description = "A bearer token (Cache-Control: no-store); with REFRESH_COOKIE=true also the refresh and XSRF-TOKEN cookies", body = TokenResource),
     (status = 401, description = "invalid_credentials", body = ErrorBody),
-    (status = 403, description = "email_not_verified (MUST_VERIFY_EMAIL=true, after the password check)", body = ErrorBody),
+    (status = 403, description = "email_not_verified (MUST_VERIFY_EMAIL=true, after the password check; a fresh verification link is mailed)", body = ErrorBody),
     FormRequestErrors, CsrfErrors, Throttled, Unavailable,
 ))]
 pub async fn login(
@@ -84,6 +84,7 @@ pub async fn login(
         .ok_or(AppError::InvalidCredentials)?;
     // After the password check, so it tells a guesser nothing.
     if state.config.mail.must_verify && user.email_verified_at.is_none() {
+        email_verification::resend_after_refusal(&state, &user, ip).await;
         return Err(AppError::EmailNotVerified);
     }
     // The session lives as long as the chain can be refreshed (JWT_REFRESH_TTL, plus the leeway).

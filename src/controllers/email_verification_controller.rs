@@ -77,12 +77,16 @@ pub async fn verify(
     query: web::Query<SignedQuery>,
 ) -> AppResult<HttpResponse> {
     let (id, hash) = path.into_inner();
-    let id = uuid::Uuid::parse_str(&id)
+    // Each part in the one form the link was made with: the hyphenated id, the expiry in digits.
+    let id = uuid::Uuid::try_parse(&id)
+        .ok()
+        .filter(|uuid| uuid.hyphenated().to_string() == id)
         .map(Id)
-        .map_err(|_| AppError::InvalidSignature)?;
+        .ok_or(AppError::InvalidSignature)?;
     let expires = query
         .expires
         .as_deref()
+        .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|e| e.parse::<i64>().ok())
         .ok_or(AppError::InvalidSignature)?;
     let signature = query.signature.as_deref().unwrap_or_default();

@@ -120,6 +120,8 @@ pub async fn reset(
                 };
                 let now = db::now();
                 User::update_password(conn, user.id, &password_hash, now)?;
+                // The link came to that inbox: the address is proven as well.
+                User::mark_email_verified(conn, user.id, now)?;
                 // Tokens from before sessions (no sid) are reached by time, as by logout?scope=all.
                 User::revoke_tokens_issued_before(conn, user.id, now)?;
                 let ended =

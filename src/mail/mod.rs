@@ -23,9 +23,10 @@ use crate::config::{Encryption, MailConfig, MailerConfig, SmtpConfig};
 const QUEUE: usize = 1024;
 /// The pauses before the second and third try of a message that failed to send.
 const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(10)];
-/// How long the mail thread waits before it works on a message: the request that queued it has
-/// answered by then, so the building and writing never lengthen that answer, and forgot-password
-/// takes as long for a registered address as for an unknown one.
+/// How long the mail thread waits before it works on a message: long enough for the request that
+/// queued it to have answered on a machine that is not overloaded, so building and writing the
+/// message do not lengthen that answer, and forgot-password takes as long for a registered
+/// address as for an unknown one (docs/performance.md).
 const SETTLE: Duration = Duration::from_millis(20);
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,7 +62,14 @@ impl Mailer {
                     .map_err(|e| format!("cannot create the mail folder {}: {e}", dir.display()))?;
                 Outbox::File(FileTransport::new(dir), dir.clone())
             }
-            MailerConfig::Smtp(smtp) => Outbox::Smtp(smtp_transport(smtp)?),
+            MailerConfig::Smtp(smtp) => {
+                if smtp.username.is_some() && smtp.encryption == Encryption::None {
+                    tracing::warn!(
+                        "MAIL_ENCRYPTION=none with MAIL_USERNAME: the SMTP password travels in clear text"
+                    );
+                }
+                Outbox::Smtp(smtp_transport(smtp)?)
+            }
         };
         let from = Mailbox::new(
             Some(config.from_name.clone()).filter(|n| !n.is_empty()),
@@ -133,10 +141,12 @@ fn deliver_all(inbox: Receiver<Mail>, outbox: &Outbox, from: &Mailbox) {
                     tracing::info!(kind = mail.kind, attempt, "mail sent");
                     break;
                 }
-                Err(error) => {
-                    tracing::warn!(kind = mail.kind, attempt, %error, "mail not sent");
-                    if let Some(pause) = RETRY_AFTER.get(attempt - 1) {
-                        std::thread::sleep(*pause);
+                Err(Failure { why, permanent }) => {
+                    tracing::warn!(kind = mail.kind, attempt, error = %why, permanent, "mail not sent");
+                    // A refusal (5xx) will not change; the queue behind it should not wait.
+                    match RETRY_AFTER.get(attempt - 1) {
+                        Some(pause) if !permanent => std::thread::sleep(*pause),
+                        _ => break,
                     }
                 }
             }
@@ -165,17 +175,47 @@ fn build(mail: &Mail, from: &Mailbox) -> Result<Message, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Why a message was not sent, fit for the log.
+struct Failure {
+    why: String,
+    /// The server refused it for good (a 5xx reply): trying again cannot help.
+    permanent: bool,
+}
+
 /// Sends `message`; the file it was written to, for the file mailer.
-fn deliver(outbox: &Outbox, message: &Message) -> Result<Option<PathBuf>, String> {
+fn deliver(outbox: &Outbox, message: &Message) -> Result<Option<PathBuf>, Failure> {
     match outbox {
         Outbox::File(transport, dir) => {
-            let id = transport.send(message).map_err(|e| e.to_string())?;
+            let id = transport.send(message).map_err(|e| Failure {
+                why: e.to_string(),
+                permanent: false,
+            })?;
             Ok(Some(dir.join(format!("{id}.eml"))))
         }
-        Outbox::Smtp(transport) => transport
-            .send(message)
-            .map(|_| None)
-            .map_err(|e| e.to_string()),
+        Outbox::Smtp(transport) => transport.send(message).map(|_| None).map_err(|e| Failure {
+            why: smtp_failure(&e),
+            permanent: e.is_permanent(),
+        }),
+    }
+}
+
+/// The kind of an SMTP failure and the server's reply code, never the reply's text: servers echo
+/// the recipient's address in it ("550 <ann@example.com>: Recipient address rejected").
+fn smtp_failure(error: &lettre::transport::smtp::Error) -> String {
+    let kind = if error.is_permanent() {
+        "refused"
+    } else if error.is_transient() {
+        "deferred"
+    } else if error.is_timeout() {
+        "timed out"
+    } else if error.is_tls() {
+        "TLS failed"
+    } else {
+        "connection failed"
+    };
+    match error.status() {
+        Some(code) => format!("{kind} ({code})"),
+        None => kind.to_owned(),
     }
 }
 

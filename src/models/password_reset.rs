@@ -11,24 +11,31 @@ use crate::schema::password_reset_tokens;
 pub struct PasswordReset;
 
 impl PasswordReset {
-    /// Makes `token_hash` the one live token of `email` (an earlier one stops working).
+    /// Makes `token_hash` the one live token of `email` (an earlier one stops working): one
+    /// upsert, so two requests at once for one address cannot collide on its key.
     pub fn replace(
         conn: &mut DbConnection,
         email: &str,
         token_hash: &str,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        conn.write_transaction(|conn| {
-            diesel::delete(password_reset_tokens::table.find(email)).execute(conn)?;
-            diesel::insert_into(password_reset_tokens::table)
-                .values((
-                    password_reset_tokens::email.eq(email),
-                    password_reset_tokens::token.eq(token_hash),
-                    password_reset_tokens::created_at.eq(now),
-                ))
-                .execute(conn)
-                .map(drop)
-        })
+        let upsert = diesel::insert_into(password_reset_tokens::table)
+            .values((
+                password_reset_tokens::email.eq(email),
+                password_reset_tokens::token.eq(token_hash),
+                password_reset_tokens::created_at.eq(now),
+            ))
+            .on_conflict(password_reset_tokens::email)
+            .do_update()
+            .set((
+                password_reset_tokens::token.eq(token_hash),
+                password_reset_tokens::created_at.eq(now),
+            ));
+        match conn {
+            DbConnection::Postgres(pg) => upsert.execute(pg),
+            DbConnection::Sqlite(sqlite) => upsert.execute(sqlite),
+        }
+        .map(drop)
     }
 
     /// Whether `token_hash` is the live token of `email`, made after `not_before` (a look before

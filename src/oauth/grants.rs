@@ -10,7 +10,7 @@ use super::params::OAuthParams;
 use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::audit;
-use crate::auth::login;
+use crate::auth::{email_verification, login};
 use crate::db;
 use crate::error::AppError;
 use crate::metrics::Metrics;
@@ -48,6 +48,7 @@ pub async fn password(
         ))?;
     // After the password check, so it tells a guesser nothing.
     if state.config.mail.must_verify && user.email_verified_at.is_none() {
+        email_verification::resend_after_refusal(state, &user, ip).await;
         return Err(OAuthError::InvalidGrant(
             "The email address is not verified.",
         ));

@@ -222,14 +222,14 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         "token": reset_token, "email": "smoke@example.com",
         "password": new_password, "password_confirmation": new_password,
     });
+    let verify_path = verify_link.strip_prefix("http://localhost:8000").unwrap();
+    assert_eq!(server.call("GET", verify_path, None, None).0, 302);
     assert_eq!(
         server
             .call("POST", "/api/reset-password", None, Some(reset))
             .0,
         200
     );
-    let verify_path = verify_link.strip_prefix("http://localhost:8000").unwrap();
-    assert_eq!(server.call("GET", verify_path, None, None).0, 302);
     assert!(
         dir.0.join("storage/database.sqlite").exists(),
         "the SQLite file and its folder are created"
@@ -252,7 +252,7 @@ fn the_binary_serves_the_whole_flow_and_logs_no_secret() {
         .log
         .lock()
         .unwrap()
-        .matches("route=/api/email/verify")
+        .matches("route=/api/reset-password")
         .count()
         < 1
         && Instant::now() < deadline

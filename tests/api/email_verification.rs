@@ -104,6 +104,9 @@ api_tests! {
             format!("{path}?expires={expires}"),
             format!("{other_user}?expires={expires}&signature={signature}"),
             format!("{path}?expires=soon&signature={signature}"),
+            format!("{path}?expires=+{expires}&signature={signature}"),
+            format!("{path}?expires={expires}&signature={}", signature.to_ascii_uppercase()),
+            format!("/api/email/verify/{}/{}?expires={expires}&signature={signature}", id.replace('-', ""), sha1_hex(b"ann@example.com")),
             stale,
         ] {
             let response = app.get(&tampered).header("Accept", "application/json").send();
@@ -146,6 +149,8 @@ api_tests! {
         assert_eq!(refused.json()["message"], "Your email address is not verified.");
         let sessions: i64 = app.query(|conn| jwt_auth_server::schema::sessions::table.count().get_result(conn));
         assert_eq!(sessions, 0);
+        // The refusal mails a fresh link: a lost or expired first one never locks the owner out.
+        assert_eq!(links_in(&app.mails(2), LINK_PREFIX).len(), 2);
 
         assert_eq!(follow(&app, &link, None).status, 302);
         assert_eq!(app.post("/api/login").json(&json!({ "email": "ann@example.com", "password": PASSWORD })).send().status, 200);

@@ -370,14 +370,17 @@ impl TestApp {
         };
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         loop {
-            let files: Vec<_> = std::fs::read_dir(dir)
-                .map(|entries| entries.filter_map(|e| e.ok()).collect())
+            // A message ends with a line break: a file without one is still being written.
+            let mails: Vec<String> = std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                        .filter(|text| text.ends_with("\r\n"))
+                        .collect()
+                })
                 .unwrap_or_default();
-            if files.len() >= count || std::time::Instant::now() > deadline {
-                return files
-                    .iter()
-                    .map(|e| std::fs::read_to_string(e.path()).unwrap())
-                    .collect();
+            if mails.len() >= count || std::time::Instant::now() > deadline {
+                return mails;
             }
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -122,6 +122,7 @@ api_tests! {
         assert_eq!(response.status, 400, "{}", response.text);
         assert_eq!(response.json()["error"], "invalid_grant");
         assert_eq!(response.json()["error_description"], "The email address is not verified.");
+        assert_eq!(app.mails(2).len(), 2, "the sign-up's link and a fresh one");
         let sessions: i64 = app.query(|conn| jwt_auth_server::schema::sessions::table.count().get_result(conn));
         assert_eq!(sessions, 0);
         let wrong = token(&app, &[("grant_type", "password"), ("username", EMAIL), ("password", "wrong password"), ("client_id", &client_id), ("client_secret", SECRET)]);
