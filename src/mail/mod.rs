@@ -239,3 +239,45 @@ fn smtp_transport(config: &SmtpConfig) -> Result<SmtpTransport, String> {
     }
     Ok(builder.build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smtp(encryption: Encryption) -> SmtpConfig {
+        SmtpConfig {
+            host: "mail.example.com".into(),
+            port: 587,
+            username: Some("postmaster".into()),
+            password: Some(crate::config::Secret::new("mail-password-value")),
+            encryption,
+        }
+    }
+
+    #[test]
+    fn every_encryption_builds_its_transport_without_touching_the_network() {
+        // rustls needs its crypto provider (aws-lc-rs) when the TLS settings are made: a start
+        // with MAIL_ENCRYPTION=starttls or tls would fail here if it were missing.
+        for encryption in [Encryption::StartTls, Encryption::Tls, Encryption::None] {
+            assert!(smtp_transport(&smtp(encryption)).is_ok(), "{encryption:?}");
+        }
+    }
+
+    #[test]
+    fn a_link_longer_than_76_characters_stays_on_its_line() {
+        let from: Mailbox = "hello@example.com".parse().unwrap();
+        let link = format!(
+            "https://app.example.com/reset-password?token={}&email=ann%40example.com",
+            "x".repeat(43)
+        );
+        let message = build(&password_reset("ann@example.com", &link, 60), &from).unwrap();
+        let text = String::from_utf8(message.formatted()).unwrap();
+        assert!(text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
+        assert!(text.lines().any(|line| line == link), "{text}");
+        let non_ascii = Mail {
+            text: "caf\u{e9}\r\n".into(),
+            ..password_reset("ann@example.com", &link, 60)
+        };
+        assert!(build(&non_ascii, &from).is_err());
+    }
+}
