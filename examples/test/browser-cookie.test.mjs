@@ -8,11 +8,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { demo, launchChromium } from './browser.mjs';
 import { ROOT, expiredToken, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'target', 'spa-demo-cookie.png');
 
 let server;
@@ -20,13 +18,7 @@ let browser;
 let attacker;
 before(async () => {
   server = await startServer({ REFRESH_COOKIE: 'true', JWT_BLACKLIST_GRACE_PERIOD: '0' }, { localhost: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Root in CI needs --no-sandbox; the rest keeps Chromium off the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   // A page of another origin that posts a form to the refresh route as soon as it loads, the
   // classic CSRF. Reached as 127.0.0.1 it is another site too; as localhost, the same site.
   attacker = http.createServer((request, response) => {
@@ -46,18 +38,7 @@ after(async () => {
 test('cookie mode: memory-only token, reload, 10 requests after expiry, a second tab, cross-site post refused, log out', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  const status = () => page.locator('#status').textContent();
-  const waitForStatus = (expected, when) => page.waitForFunction(
-    (text) => document.getElementById('status').textContent.startsWith(text),
-    expected,
-    { timeout: 10_000 },
-  ).catch(async () => assert.fail(`${when}: expected "${expected}", got "${await status()}"`));
-  const click = async (button, expected) => {
-    await page.click(button);
-    await waitForStatus(expected, `after ${button}`);
-  };
+  const { pageErrors, waitForStatus, click } = demo(page);
   const cookie = async (name) => (await context.cookies()).find((c) => c.name === name);
   const memoryToken = () => page.evaluate(() => window.demo.storage.get());
 
@@ -116,13 +97,13 @@ test('cookie mode: memory-only token, reload, 10 requests after expiry, a second
   // A second tab resumes from the shared cookie, which blacklists the first tab's token: the first
   // tab's next request is token_blacklisted, and it recovers with one refresh by cookie.
   const tab = await context.newPage();
+  const inTab = demo(tab);
   await tab.goto(`${server.baseURL}/`);
-  await tab.waitForFunction(() => document.getElementById('status').textContent.startsWith('Session resumed'), null, { timeout: 10_000 });
+  await inTab.waitForStatus('Session resumed', 'opening a second tab');
   refreshed = server.served('/api/refresh', 200);
   await click('#whoami', 'Who am I: 200');
   assert.equal(server.served('/api/refresh', 200), refreshed + 1, 'the first tab refreshed once');
-  await tab.click('#whoami');
-  await tab.waitForFunction(() => document.getElementById('status').textContent.startsWith('Who am I: 200'), null, { timeout: 10_000 });
+  await inTab.click('#whoami', 'Who am I: 200');
   await tab.close();
 
   // Pages of other origins post a form to /api/refresh in this browser: 127.0.0.1 is another site

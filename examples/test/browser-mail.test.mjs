@@ -7,11 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { demo, launchChromium } from './browser.mjs';
 import { ROOT, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'target', 'spa-demo-reset.png');
 const MAIL_DIR = path.join(ROOT, 'storage', 'mail');
 
@@ -46,13 +44,7 @@ let server;
 let browser;
 before(async () => {
   server = await startServer({ JWT_BLACKLIST_GRACE_PERIOD: '0', MAIL_MAILER: 'file' }, { localhost: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Root in CI needs --no-sandbox; the rest keeps Chromium off the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -62,18 +54,7 @@ after(async () => {
 
 test('mail: verification banner, resend, forgot password, reset from the mailed link, verify from the mailed link', async () => {
   const page = await browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  const status = () => page.locator('#status').textContent();
-  const waitForStatus = (expected, when) => page.waitForFunction(
-    (text) => document.getElementById('status').textContent.startsWith(text),
-    expected,
-    { timeout: 10_000 },
-  ).catch(async () => assert.fail(`${when}: expected "${expected}", got "${await status()}"`));
-  const click = async (button, expected) => {
-    await page.click(button);
-    await waitForStatus(expected, `after ${button}`);
-  };
+  const { pageErrors, waitForStatus, click } = demo(page);
   const banner = page.locator('#verify-banner');
   const api = (route, init) => fetch(`${server.listenURL}${route}`, init);
 

@@ -4,24 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
+import { demo, launchChromium } from './browser.mjs';
 import { ROOT, expiredToken, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'target', 'spa-demo.png');
 
 let server;
 let browser;
 before(async () => {
   server = await startServer({ JWT_BLACKLIST_GRACE_PERIOD: '0' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Root in CI needs --no-sandbox; the rest keeps Chromium off the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -30,17 +22,7 @@ after(async () => {
 
 test('sign up, sign in, who am I, sessions, 10 requests after expiry, log out, who am I fails', async () => {
   const page = await browser.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  const status = () => page.locator('#status').textContent();
-  const click = async (button, expected) => {
-    await page.click(button);
-    await page.waitForFunction(
-      (text) => document.getElementById('status').textContent.startsWith(text),
-      expected,
-      { timeout: 10_000 },
-    ).catch(async () => assert.fail(`after ${button}: expected "${expected}", got "${await status()}"`));
-  };
+  const { pageErrors, click } = demo(page);
 
   await page.goto(`${server.baseURL}/`);
   const email = `browser-${Date.now()}@example.com`;
