@@ -4,13 +4,14 @@
 use std::net::TcpListener;
 use std::path::Path;
 
+use crate::auth::sessions::{self, Audience, Device};
 use crate::config::{Config, generate_app_key, generate_secret};
 use crate::crypto::sha256_hex;
 use crate::db::{self, DatabaseUrl, DbPool, Id};
 use crate::jwt::JwtService;
 use crate::maintenance;
 use crate::models::signing_key::{self, SigningKey};
-use crate::models::{NewLogin, NewUser, OAuthClient, Session, User};
+use crate::models::{NewUser, OAuthClient, Session, User};
 use crate::oauth::scopes::Scopes;
 use crate::startup;
 
@@ -89,20 +90,13 @@ pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), S
         })
         .collect();
     let now = db::now();
-    let lifetime = chrono::Duration::minutes(i64::from(config.jwt.refresh_ttl_minutes));
+    let device = Device {
+        user_agent: Some("db:seed".into()),
+        ip: None,
+    };
     let sessions: Vec<Session> = users
         .iter()
-        .map(|user| {
-            let login = NewLogin {
-                user_id: user.id,
-                client_id: None,
-                scopes: String::new(),
-                user_agent: Some("db:seed".into()),
-                ip: None,
-                lifetime,
-            };
-            Session::start(login, now)
-        })
+        .map(|user| sessions::new_session(config, user.id, Audience::Api, &device, now))
         .collect();
     // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
     conn.write_transaction(|conn| {
@@ -118,8 +112,7 @@ pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), S
     jwt.set_ring(maintenance::load_keys_at_start(&mut conn, config)?);
     let issued = chrono::Utc::now();
     for (user, session) in users.iter().zip(&sessions) {
-        let mut claims = jwt.login_claims(user.id, issued);
-        claims.sid = Some(session.id);
+        let claims = sessions::access_claims(&jwt, session, issued);
         let token = jwt.encode(&claims).map_err(|e| e.to_string())?;
         println!("{},{},{},{token}", user.id, user.email, session.id);
     }
@@ -349,16 +342,23 @@ pub fn rotate_keys(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// `keys:retire KID`: a previous key stops verifying (its tokens answer 401).
+/// `keys:retire KID`: a key that does not sign stops verifying (its tokens answer 401): any but
+/// the current one, or under JWT_ALGO=HS256 (which signs with the secret) any.
 pub fn retire_key(config: &Config, kid: &str) -> Result<(), String> {
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    match SigningKey::retire(&mut conn, kid, db::now()).map_err(|e| e.to_string())? {
+    let current_signs = config.jwt.algo.is_asymmetric();
+    match SigningKey::retire(&mut conn, kid, current_signs, db::now()).map_err(|e| e.to_string())? {
         true => {
             println!("Retired {kid}.");
             Ok(())
         }
-        false => Err(format!("{kid} is not a previous key (see keys:list)")),
+        false if current_signs => Err(format!(
+            "{kid} is not a key that can be retired: the current key signs, rotate first (see keys:list)"
+        )),
+        false => Err(format!(
+            "{kid} is not a key of the ring, or is retired already (see keys:list)"
+        )),
     }
 }
 

@@ -24,4 +24,5 @@ pub mod routes;
 pub mod schema;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;

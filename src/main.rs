@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use jwt_auth_server::config::Config;
-use jwt_auth_server::{console, telemetry};
+use jwt_auth_server::{console, storage, telemetry};
 
 /// The Laravel tymon/jwt-auth API as one binary. Without a command it serves.
 #[derive(Parser)]
@@ -92,9 +92,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before anything creates a file: the database, mail and secrets are the server's alone.
+    storage::private_by_default();
     let dotenv = dotenvy::dotenv();
     let cli = Cli::parse();
     telemetry::init();
+    storage::make_private(Path::new(storage::STORAGE_DIR));
     if let Err(error) = dotenv
         && !error.not_found()
     {

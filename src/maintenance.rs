@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::config::Config;
@@ -96,7 +97,15 @@ fn every(period: Duration) -> actix_web::rt::time::Interval {
 /// allow: a blacklist row stays while its token could be used or refreshed under the current
 /// JWT_REFRESH_TTL and JWT_LEEWAY, even if they were raised after the row was written.
 pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
-    let now = db::now();
+    prune_at(conn, config, db::now())
+}
+
+/// [`prune`] as if it ran at `now` (tests pass a later clock instead of waiting for it).
+pub fn prune_at(
+    conn: &mut DbConnection,
+    config: &Config,
+    now: NaiveDateTime,
+) -> QueryResult<Pruned> {
     let minutes = |m: u32| chrono::Duration::minutes(i64::from(m));
     let leeway = chrono::Duration::seconds(i64::from(config.jwt.leeway_seconds));
     let cutoffs = PruneCutoffs {
@@ -114,6 +123,11 @@ pub fn prune(conn: &mut DbConnection, config: &Config) -> QueryResult<Pruned> {
             - chrono::Duration::seconds(i64::from(config.jwt.keys_reload_seconds)),
         now,
     };
+    if !config.jwt.algo.is_asymmetric() {
+        // JWT_SECRET signs: a ring left from an asymmetric JWT_ALGO only verifies what it signed,
+        // and leaves the JWKS once that is over.
+        SigningKey::stop_signing(conn, now)?;
+    }
     let pruned = prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)?;
     crate::models::rate_limit_counter::prune(conn, now.and_utc().timestamp_millis())?;
     // Reset tokens past PASSWORD_RESET_EXPIRE can never be used.

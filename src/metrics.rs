@@ -17,6 +17,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// `http_request_duration_seconds{route,method}`.
     pub http_duration: HistogramVec,
+    /// `auth_events_total{event}`: every auth event by its name (`audit::AuthEvent::name`).
+    pub events: IntCounterVec,
     /// `auth_logins_total{outcome="success|failure|throttled"}`.
     pub logins: IntCounterVec,
     /// `auth_refreshes_total{via="api|oauth"}`.
@@ -25,8 +27,9 @@ pub struct Metrics {
     pub reuse_detected: IntCounterVec,
     /// `auth_logouts_total{scope="token|all"}`.
     pub logouts: IntCounterVec,
-    /// `auth_sessions_ended_total{how="sessions_list|password_change"}`: sessions ended by the user
-    /// from the sessions list, or by a password change (logouts and reuse are counted above).
+    /// `auth_sessions_ended_total{how="sessions_list|password_change|password_reset"}`: sessions
+    /// ended from the sessions list, by a password change or a reset (logouts and reuse are
+    /// counted above).
     pub sessions_ended: IntCounterVec,
     /// `bcrypt_queue_depth`: requests waiting for a hashing slot (set when scraped).
     pub bcrypt_queue_depth: IntGauge,
@@ -90,6 +93,11 @@ impl Metrics {
                 &["route", "method", "status"],
             )?,
             http_duration,
+            events: counter(
+                "auth_events_total",
+                "Auth events (the audit log's lines) by name.",
+                &["event"],
+            )?,
             logins: counter(
                 "auth_logins_total",
                 "Login attempts by outcome.",

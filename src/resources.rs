@@ -186,6 +186,28 @@ pub struct RevokedResource {
     pub revoked: usize,
 }
 
+/// An answer that renewed the caller's session (`PUT /password`, `DELETE /sessions?except=current`):
+/// `{"status":"success",["revoked":N,]"access_token","token_type","expires_in"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RenewedResource {
+    #[schema(example = "success")]
+    pub status: String,
+    /// How many other sessions ended (`DELETE /sessions?except=current` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<usize>,
+    /// The renewed session's token.
+    #[serde(flatten)]
+    pub token: TokenResource,
+}
+
+impl Responder for RenewedResource {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        no_store(StatusCode::OK, &self)
+    }
+}
+
 /// `{"status":"success"}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResource {

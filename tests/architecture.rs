@@ -102,3 +102,35 @@ fn only_the_entry_points_reach_startup() {
         .collect();
     assert_eq!(reaching, ["console"]);
 }
+
+#[test]
+fn no_controller_opens_a_write_transaction_or_writes_audit_lines_or_metrics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/controllers");
+    let mut files = Vec::new();
+    source_files(&dir, &mut files);
+    assert!(files.len() > 5, "the controllers are where they were");
+    let forbidden = [
+        "write_transaction",
+        ".transaction(",
+        "audit::",
+        "crate::audit",
+        "Metrics::",
+        "crate::metrics",
+    ];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for word in forbidden {
+                assert!(
+                    !line.contains(word),
+                    "{}:{}: `{word}` in a controller (the login owner, auth::sessions, does this): {line}",
+                    file.display(),
+                    number + 1,
+                );
+            }
+        }
+    }
+}

@@ -3,10 +3,15 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 /**
- * A verifier for tokens of the jwt-auth-server at `baseURL` (issuer: its JWT_ISSUER). `jwksOptions`
- * go to jose: e.g. `cooldownDuration`, the least time between two fetches (30 s by default).
+ * A verifier for the OAuth access tokens of the jwt-auth-server at `baseURL` that were issued for
+ * `audience` (today: the OAuth client's id; see docs/tokens.md). It checks, as RFC 9068 §4 asks:
+ * the signature against the JWKS, `iss` (the server's JWT_ISSUER), `typ: at+jwt` (so an `/api`
+ * login token, `typ: JWT`, is refused) and `aud` (so a token issued to another client is refused),
+ * plus `exp` and `nbf`. `jwksOptions` go to jose: e.g. `cooldownDuration`, the least time between
+ * two fetches (30 s by default).
  */
-export function createVerifier({ baseURL, issuer = baseURL, jwksOptions = {} }) {
+export function createVerifier({ baseURL, issuer = baseURL, audience, jwksOptions = {} }) {
+  if (!audience) throw new Error('a resource server must say which audience it accepts');
   const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', baseURL), jwksOptions);
-  return async (token) => (await jwtVerify(token, jwks, { issuer })).payload;
+  return async (token) => (await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt' })).payload;
 }

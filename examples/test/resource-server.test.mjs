@@ -13,17 +13,40 @@ after(() => server?.stop());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A public OAuth client with the password grant; its client_id. */
+const createClient = (name) => server.cli(['client:create', '--name', name, '--public', '--password-grant'])
+  .match(/client_id: (\S+)/)[1];
+
+/** An access token of `clientId` for `user`, from the password grant. */
+const oauthToken = async (clientId, user) => {
+  const response = await fetch(`${server.baseURL}/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username: user.email, password: user.password }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).access_token;
+};
+
+test('a resource server accepts only access tokens issued for it, not /api tokens or another client\'s', async () => {
+  const user = await registerUser(server.baseURL);
+  const [ours, theirs] = [createClient('orders service'), createClient('another app')];
+  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: ours });
+  assert.equal((await verify(await oauthToken(ours, user))).sub, user.id);
+  await assert.rejects(verify(await oauthToken(theirs, user)), /aud/, 'another client\'s token');
+  const login = await fetch(`${server.baseURL}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  await assert.rejects(verify((await login.json()).access_token), /typ/, 'an /api login token');
+  assert.throws(() => createVerifier({ baseURL: server.baseURL }), /audience/);
+});
+
 test('tokens verify offline before and after a rotation, and not after their key is retired', async () => {
   const user = await registerUser(server.baseURL);
-  const login = async () => {
-    const response = await fetch(`${server.baseURL}/api/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email: user.email, password: user.password }),
-    });
-    assert.equal(response.status, 200);
-    return (await response.json()).access_token;
-  };
+  const clientId = createClient('rotation');
+  const login = () => oauthToken(clientId, user);
   const kidOf = (token) => decodeProtectedHeader(token).kid;
   /** Logs in until the token is signed by another key than `kid` (the ring is read every second). */
   const tokenFromAnotherKey = async (kid) => {
@@ -35,17 +58,18 @@ test('tokens verify offline before and after a rotation, and not after their key
     throw new Error('the rotation never reached the server');
   };
   const jwksFetches = () => server.served('/.well-known/jwks.json', 200);
+  const fetchesBefore = jwksFetches();
 
   // No cooldown between fetches: the rotation here takes a second, not the 30 s jose waits by default.
-  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, jwksOptions: { cooldownDuration: 0 } });
+  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: clientId, jwksOptions: { cooldownDuration: 0 } });
   const old = await login();
   assert.equal((await verify(old)).sub, user.id);
-  assert.equal(jwksFetches(), 1);
+  assert.equal(jwksFetches(), fetchesBefore + 1);
 
   server.cli(['keys:rotate']);
   const fresh = await tokenFromAnotherKey(kidOf(old));
   assert.equal((await verify(fresh)).sub, user.id, 'an unknown kid makes it refetch the key set');
-  assert.equal(jwksFetches(), 2, 'exactly once');
+  assert.equal(jwksFetches(), fetchesBefore + 2, 'exactly once');
   assert.equal((await verify(old)).sub, user.id, 'the previous key still verifies');
 
   server.cli(['keys:retire', kidOf(old)]);
@@ -55,7 +79,7 @@ test('tokens verify offline before and after a rotation, and not after their key
     assert.ok(tries < 100, 'the retirement never reached the server');
     await sleep(100);
   }
-  const later = createVerifier({ baseURL: server.baseURL, issuer: ISSUER });
+  const later = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: clientId });
   await assert.rejects(later(old), /no applicable key|JWKSNoMatchingKey/i);
   assert.equal((await later(fresh)).sub, user.id);
   console.log('resource server: verified across a rotation; the retired key no longer verifies');

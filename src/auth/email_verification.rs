@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::AuthEvent;
 use crate::crypto::sha1_hex;
 use crate::db::Id;
+use crate::error::AppResult;
 use crate::mail::{self, Mail};
 use crate::models::User;
 use crate::state::AppState;
@@ -50,6 +52,29 @@ pub fn is_signed(
 ) -> bool {
     let signed = signed_part(id, hash, expires);
     now.timestamp() <= expires && state.url_signer.verify_hex(signed.as_bytes(), signature)
+}
+
+/// Records that user `id`'s address is proven by a signed link for `hash`: `Some(true)` when this
+/// call did it, `Some(false)` when it was verified already, `None` when there is no such user or
+/// the address changed since the link was made.
+pub async fn mark_verified(state: &AppState, id: Id, hash: String) -> AppResult<Option<bool>> {
+    let now = crate::db::now();
+    let newly = state
+        .db
+        .run(move |conn| {
+            let Some(user) = User::find(conn, id)? else {
+                return Ok(None);
+            };
+            if !is_for(&user, &hash) {
+                return Ok(None);
+            }
+            User::mark_email_verified(conn, id, now).map(Some)
+        })
+        .await?;
+    if newly == Some(true) {
+        super::sessions::record(state, AuthEvent::EmailVerified { user_id: id });
+    }
+    Ok(newly)
 }
 
 /// Whether `hash` is the hash of `user`'s current address.

@@ -12,13 +12,15 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::refresh_cookie;
+use super::{refresh_cookie, sessions};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{BlacklistedToken, Session, User};
 use crate::state::AppState;
 
-/// An unexpired, unrevoked token and its user: what `auth:api` lets through.
+/// An unexpired, unrevoked token and its user: what `auth:api` lets through. In header mode
+/// (`REFRESH_COOKIE=false`) a replaced token back after the race window ends its session on the
+/// way (see [`sessions::is_replay`]); it is refused either way.
 #[derive(Debug)]
 pub struct AuthUser {
     pub user: User,
@@ -26,15 +28,27 @@ pub struct AuthUser {
 }
 
 /// A token that may be logged out: possibly expired, but inside the refresh window
-/// (orig_iat + JWT_REFRESH_TTL), its session active, and not blacklisted (or in its grace period).
+/// (orig_iat + JWT_REFRESH_TTL), its session active, and not blacklisted (or in its grace period)
+/// — or `replayed`: refreshed, and back after the race window, evidence of theft that logout
+/// answers by ending the session.
 #[derive(Debug)]
 pub struct RefreshableToken {
     pub user: User,
     pub claims: Claims,
+    pub replayed: bool,
+}
+
+/// A token that may end every session of its user (`DELETE /sessions`): as [`AuthUser`], or in
+/// header mode `replayed` as [`RefreshableToken`] describes.
+#[derive(Debug)]
+pub struct SignOutToken {
+    pub user: User,
+    pub claims: Claims,
+    pub replayed: bool,
 }
 
 /// A token presented to `refresh`: as [`RefreshableToken`], except that a blacklist row is handed
-/// over instead of refused, so the handler can tell a concurrent refresh from a replay.
+/// over instead of refused, so the refresh can tell a concurrent refresh from a replay.
 #[derive(Debug)]
 pub struct TokenToRefresh {
     pub user: User,
@@ -72,16 +86,41 @@ struct Checked {
     user: User,
     claims: Claims,
     entry: Option<BlacklistedToken>,
+    standing: Standing,
+    /// `REFRESH_COOKIE=false`: a tab never keeps a replaced token, so a replay anywhere is theft.
+    header_mode: bool,
+}
+
+/// What a blacklist row makes of a token presented now.
+#[derive(PartialEq, Eq, Debug)]
+enum Standing {
+    /// Not blacklisted, or inside its grace period.
+    Usable,
+    /// Refreshed, and back after the race window (and it has a session to end).
+    Replayed,
+    /// Logged out, or refreshed moments ago (concurrent requests of one client).
+    Blacklisted,
+}
+
+/// What `entry` (the blacklist row of the token `claims`) makes of it now.
+fn standing(state: &AppState, claims: &Claims, entry: Option<&BlacklistedToken>) -> Standing {
+    let now = crate::db::now();
+    match entry {
+        None => Standing::Usable,
+        Some(entry) if entry.in_grace(now) => Standing::Usable,
+        Some(entry) if claims.sid.is_some() && sessions::is_replay(state, entry, now) => {
+            Standing::Replayed
+        }
+        Some(_) => Standing::Blacklisted,
+    }
 }
 
 impl Checked {
     /// Refuses a blacklisted token, unless it is inside its grace period.
     fn not_blacklisted(self) -> AppResult<(User, Claims)> {
-        match self.entry {
-            Some(entry) if !entry.in_grace(crate::db::now()) => {
-                Err(AuthFailure::TokenBlacklisted.into())
-            }
-            _ => Ok((self.user, self.claims)),
+        match self.standing {
+            Standing::Usable => Ok((self.user, self.claims)),
+            Standing::Replayed | Standing::Blacklisted => Err(AuthFailure::TokenBlacklisted.into()),
         }
     }
 }
@@ -93,7 +132,13 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::Header, Check::Access);
         Box::pin(async move {
-            let (user, claims) = pending.await?.not_blacklisted()?;
+            let (state, checked) = pending.await?;
+            if let (Standing::Replayed, true, Some(sid)) =
+                (&checked.standing, checked.header_mode, checked.claims.sid)
+            {
+                sessions::end_replayed(&state, checked.user.id, sid).await?;
+            }
+            let (user, claims) = checked.not_blacklisted()?;
             Ok(Self { user, claims })
         })
     }
@@ -106,8 +151,39 @@ impl FromRequest for RefreshableToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::RefreshCookieOrHeader, Check::Refresh);
         Box::pin(async move {
-            let (user, claims) = pending.await?.not_blacklisted()?;
-            Ok(Self { user, claims })
+            let (_, checked) = pending.await?;
+            let replayed = checked.standing == Standing::Replayed;
+            let (user, claims) = match replayed {
+                true => (checked.user, checked.claims),
+                false => checked.not_blacklisted()?,
+            };
+            Ok(Self {
+                user,
+                claims,
+                replayed,
+            })
+        })
+    }
+}
+
+impl FromRequest for SignOutToken {
+    type Error = AppError;
+    type Future = GuardFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pending = authenticate(req, Source::Header, Check::Access);
+        Box::pin(async move {
+            let (_, checked) = pending.await?;
+            let replayed = checked.standing == Standing::Replayed && checked.header_mode;
+            let (user, claims) = match replayed {
+                true => (checked.user, checked.claims),
+                false => checked.not_blacklisted()?,
+            };
+            Ok(Self {
+                user,
+                claims,
+                replayed,
+            })
         })
     }
 }
@@ -119,11 +195,15 @@ impl FromRequest for TokenToRefresh {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::RefreshCookie, Check::Refresh);
         Box::pin(async move {
-            let Checked {
-                user,
-                claims,
-                entry,
-            } = pending.await?;
+            let (
+                _,
+                Checked {
+                    user,
+                    claims,
+                    entry,
+                    ..
+                },
+            ) = pending.await?;
             Ok(Self {
                 user,
                 claims,
@@ -136,14 +216,19 @@ impl FromRequest for TokenToRefresh {
 /// Everything the guards check, in order of cost: header, signature and claims, times, then one
 /// query for the user (with its tokens_valid_after), its blacklist row and its session. The access
 /// guard also moves the session's `last_seen_at`, at most once a minute (then a second statement).
-fn authenticate(req: &HttpRequest, source: Source, check: Check) -> GuardFuture<Checked> {
+fn authenticate(
+    req: &HttpRequest,
+    source: Source,
+    check: Check,
+) -> GuardFuture<(web::Data<AppState>, Checked)> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = state.as_deref().map(|state| token_from(source, state, req));
     Box::pin(async move {
         let (Some(state), Some(token)) = (state, token) else {
             return Err(AppError::Internal("AppState is not registered".into()));
         };
-        verify(&state, &token?, check).await
+        let checked = verify(&state, &token?, check).await?;
+        Ok((state, checked))
     })
 }
 
@@ -214,10 +299,13 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
         if session_ended {
             return Err(AuthFailure::TokenBlacklisted.into());
         }
+        let standing = standing(state, &claims, entry.as_ref());
         Ok(Checked {
             user,
             claims,
             entry,
+            standing,
+            header_mode: state.config.refresh_cookie.is_none(),
         })
     }
 }

@@ -5,10 +5,10 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::audit;
+use super::sessions;
+use crate::audit::{self, AuthEvent};
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::metrics::Metrics;
 use crate::models::User;
 use crate::state::AppState;
 
@@ -20,15 +20,14 @@ pub async fn attempt(
     email: String,
     password: String,
     ip: Option<IpAddr>,
-    via: &'static str,
+    via: audit::Via,
 ) -> AppResult<Option<User>> {
     let reservation = match state.limits.login_attempt(ip, &email, Instant::now()).await {
         Ok(reservation) => reservation,
         Err(error) => {
             // A store that cannot be read (the database, when shared) is an outage, not an attack.
             if matches!(error, AppError::TooManyRequests(_)) {
-                audit::throttled(via, ip);
-                Metrics::count(&state.metrics.logins, "throttled");
+                sessions::record(state, AuthEvent::Throttled { ip, via });
             }
             return Err(error);
         }
@@ -41,11 +40,23 @@ pub async fn attempt(
     let stored = user.as_ref().map(|u| u.password.clone());
     let matched = state.passwords.verify(password.clone(), stored).await?;
     let Some(user) = user.filter(|_| matched) else {
-        let digest = audit::email_digest(&state.audit_key, &email);
-        audit::login_failed(&digest, ip, via);
-        Metrics::count(&state.metrics.logins, "failure");
-        if reservation.failed(Instant::now()).await {
-            audit::locked_out(&digest, ip);
+        let email_hash = audit::email_digest(&state.audit_key, &email);
+        let locked = reservation.failed(Instant::now()).await;
+        let failed = AuthEvent::LoginFailed {
+            email_hash: email_hash.clone(),
+            ip,
+            via,
+        };
+        sessions::record(state, failed);
+        if locked {
+            sessions::record(
+                state,
+                AuthEvent::LockedOut {
+                    email_hash,
+                    ip,
+                    via,
+                },
+            );
         }
         return Ok(None);
     };
@@ -53,8 +64,8 @@ pub async fn attempt(
     if state.passwords.needs_rehash(&user.password) {
         rehash(state, &user, password).await;
     }
-    audit::login_succeeded(user.id, ip, via);
-    Metrics::count(&state.metrics.logins, "success");
+    let user_id = user.id;
+    sessions::record(state, AuthEvent::LoginSucceeded { user_id, ip, via });
     Ok(Some(user))
 }
 

@@ -1,10 +1,11 @@
-//! Authentication: the guards that check a bearer token (guard.rs) and the email-and-password check
-//! of a login (login.rs). Laravel: config/auth.php's `api` guard with tymon/jwt-auth's driver. The
+//! Authentication: the guards that check a bearer token (guard.rs), the email-and-password check
+//! of a login (login.rs) and the one owner of a login's life (sessions/). Laravel: config/auth.php's `api` guard with tymon/jwt-auth's driver. The
 //! tokens themselves are `crate::jwt`'s, the password hashes `crate::hashing`'s.
 
 pub mod email_verification;
 pub mod guard;
 pub mod login;
 pub mod refresh_cookie;
+pub mod sessions;
 
-pub use guard::{AuthUser, RefreshableToken, TokenToRefresh, active_access_token};
+pub use guard::{AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token};

@@ -8,12 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::audit;
 use crate::auth::{AuthUser, email_verification};
-use crate::db::{self, Id};
+use crate::db::Id;
 use crate::error::responses::{GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::models::User;
 use crate::requests::ClientIp;
 use crate::resources::MessageResource;
 use crate::state::AppState;
@@ -93,23 +91,9 @@ pub async fn verify(
     if !email_verification::is_signed(&state, (id, &hash, expires, signature), Utc::now()) {
         return Err(AppError::InvalidSignature);
     }
-    let now = db::now();
-    let newly = state
-        .db
-        .run(move |conn| {
-            let Some(user) = User::find(conn, id)? else {
-                return Ok(None);
-            };
-            if !email_verification::is_for(&user, &hash) {
-                return Ok(None);
-            }
-            User::mark_email_verified(conn, id, now).map(Some)
-        })
+    email_verification::mark_verified(&state, id, hash)
         .await?
         .ok_or(AppError::InvalidSignature)?;
-    if newly {
-        audit::email_verified(id);
-    }
     let wants_json = req
         .headers()
         .get(header::ACCEPT)

@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
-use crate::db;
+use crate::auth::sessions;
 use crate::error::responses::{BodyTransportErrors, Throttled, Unavailable};
-use crate::models::{self, BlacklistedToken, Ended, OAuthClient, OAuthRefreshToken, Session};
+use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::oauth::error::OAuthErrorBody;
 use crate::oauth::introspection::{self, Introspection};
 use crate::oauth::params::{RevokeRequest, TokenRequest};
@@ -108,19 +108,7 @@ async fn revoke_access_token(
     if claims.client_id != Some(client.id) {
         return Ok(());
     }
-    let now = db::now();
-    let entry = BlacklistedToken::revoked(
-        claims.jti,
-        claims.sub,
-        state.jwt.blacklist_until(&claims),
-        now,
-    );
-    let sid = claims.sid;
-    state
-        .db
-        .run(move |conn| models::revoke_access_token(conn, entry, sid, Ended::Revoked, false, now))
-        .await?;
-    Ok(())
+    Ok(sessions::revoke_access_token(state, client.id, &claims).await?)
 }
 
 async fn revoke_refresh_token(
@@ -129,17 +117,14 @@ async fn revoke_refresh_token(
     token: &str,
 ) -> Result<(), OAuthError> {
     let token_hash = hash(token);
-    let client_id = client.id;
-    state
+    let row = state
         .db
-        .run(
-            move |conn| match OAuthRefreshToken::find(conn, &token_hash)? {
-                Some(row) if row.client_id == client_id => conn.write_transaction(|conn| {
-                    Session::revoke(conn, row.session_id, Ended::Revoked, db::now()).map(drop)
-                }),
-                _ => Ok(()),
-            },
-        )
+        .run(move |conn| OAuthRefreshToken::find(conn, &token_hash))
         .await?;
-    Ok(())
+    match row {
+        Some(row) if row.client_id == client.id => {
+            Ok(sessions::revoke_session(state, client.id, row.session_id).await?)
+        }
+        _ => Ok(()),
+    }
 }

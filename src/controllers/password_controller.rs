@@ -1,74 +1,44 @@
 //! Changing the password (Laravel Breeze's PasswordController@update): the current password, then
-//! the new one; every other session ends, the caller's stays.
-
-use std::time::Instant;
+//! the new one; every other session ends, and the caller's is renewed.
 
 use actix_web::web;
 
-use crate::audit;
+use super::token_response::{TokenResponse, respond_with};
 use crate::auth::AuthUser;
-use crate::db;
+use crate::auth::sessions::{self, Device};
+use crate::error::AppResult;
 use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
-use crate::error::{AppError, AppResult};
-use crate::metrics::Metrics;
-use crate::models::{Ended, Session, User};
-use crate::requests::{ClientIp, UpdatePasswordRequest, Validated};
-use crate::resources::StatusResource;
+use crate::requests::{ClientIp, UpdatePasswordRequest, UserAgent, Validated};
+use crate::resources::RenewedResource;
 use crate::state::AppState;
 
-/// `PUT /password`: 200 `{"status":"success"}`. A wrong `current_password` is a 422 on that field,
-/// counted like a failed login (so it cannot be guessed faster than a login).
+/// `PUT /password`: 200 with the renewed session's token (in cookie mode, in the cookies too);
+/// every earlier token of the caller, and every other session, stops working. A wrong
+/// `current_password` is a 422 on that field, counted like a failed login (so it cannot be
+/// guessed faster than a login), and a pending reset link stops working.
 #[utoipa::path(put, path = "/api/password", tag = "auth", security(("bearer" = [])),
     request_body(content((UpdatePasswordRequest = "application/json"), (UpdatePasswordRequest = "application/x-www-form-urlencoded"))),
     responses(
-    (status = 200, description = "Changed; every other session ended", body = StatusResource),
+    (status = 200, description = "Changed; every other session ended, the caller's renewed (Cache-Control: no-store)", body = RenewedResource),
     FormRequestErrors, GuardErrors, Throttled, Unavailable,
 ))]
 pub async fn update(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
     auth: AuthUser,
     Validated(input): Validated<UpdatePasswordRequest>,
-) -> AppResult<StatusResource> {
-    let user = auth.user;
-    let reservation = state
-        .limits
-        .login_attempt(ip, &user.email, Instant::now())
-        .await?;
-    let current = input.current_password.into_text();
-    if !state
-        .passwords
-        .verify(current, Some(user.password.clone()))
-        .await?
-    {
-        let digest = audit::email_digest(&state.audit_key, &user.email);
-        audit::login_failed(&digest, ip, "password_change");
-        if reservation.failed(Instant::now()).await {
-            audit::locked_out(&digest, ip);
-        }
-        return Err(AppError::validation(
-            "current_password",
-            "The password is incorrect.",
-        ));
-    }
-    reservation.succeeded().await;
-    let hash = state.passwords.hash(input.password.into_text()).await?;
-    let (user_id, keep) = (user.id, auth.claims.sid);
-    let ended = state
-        .db
-        .run(move |conn| {
-            let now = db::now();
-            conn.write_transaction(|conn| {
-                User::update_password(conn, user_id, &hash, now)?;
-                // Tokens from before sessions (no sid) are reached by time, as by logout?scope=all.
-                User::revoke_tokens_issued_before(conn, user_id, now)?;
-                Session::revoke_all_of_user(conn, user_id, keep, Ended::PasswordChanged, now)
-            })
-        })
-        .await?;
-    audit::password_changed(user_id, ended);
-    Metrics::count_by(&state.metrics.sessions_ended, "password_change", ended);
-    Ok(StatusResource {
+) -> AppResult<TokenResponse<RenewedResource>> {
+    let device = Device { user_agent, ip };
+    let (current, new) = (
+        input.current_password.into_text(),
+        input.password.into_text(),
+    );
+    let claims =
+        sessions::change_password(&state, &auth.user, &auth.claims, current, new, &device).await?;
+    respond_with(&state, &claims, |token| RenewedResource {
         status: "success".into(),
+        revoked: None,
+        token,
     })
 }

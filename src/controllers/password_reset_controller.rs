@@ -6,14 +6,13 @@ use std::time::Instant;
 
 use actix_web::web;
 
-use crate::audit;
+use crate::auth::sessions;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db;
 use crate::error::responses::{FormRequestErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult};
 use crate::mail;
-use crate::metrics::Metrics;
-use crate::models::{Ended, PasswordReset, Session, User};
+use crate::models::{PasswordReset, User};
 use crate::requests::{ClientIp, ForgotPasswordRequest, ResetPasswordRequest, Validated};
 use crate::resources::{MessageResource, StatusResource};
 use crate::state::AppState;
@@ -92,47 +91,13 @@ pub async fn reset(
     Validated(input): Validated<ResetPasswordRequest>,
 ) -> AppResult<StatusResource> {
     state.limits.network_attempt(ip, Instant::now()).await?;
-    let invalid = || AppError::validation("email", "This password reset token is invalid.");
-    let email = input.email.into_text();
-    let token_hash = sha256_hex(input.token.into_text().as_bytes());
-    let lifetime =
-        chrono::Duration::minutes(i64::from(state.config.mail.password_reset_expire_minutes));
-    let not_before = db::now() - lifetime;
-    // A look first, so a wrong token costs no bcrypt work; the transaction below decides.
-    let (address, hash) = (email.clone(), token_hash.clone());
-    let live = state
-        .db
-        .run(move |conn| PasswordReset::is_live(conn, &address, &hash, not_before))
-        .await?;
-    if !live {
-        return Err(invalid());
+    let (email, token) = (input.email.into_text(), input.token.into_text());
+    if !sessions::reset_password(&state, email, &token, input.password.into_text()).await? {
+        return Err(AppError::validation(
+            "email",
+            "This password reset token is invalid.",
+        ));
     }
-    let password_hash = state.passwords.hash(input.password.into_text()).await?;
-    let reset = state
-        .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                if !PasswordReset::consume(conn, &email, &token_hash, not_before)? {
-                    return Ok(None);
-                }
-                let Some(user) = User::find_by_email(conn, &email)? else {
-                    return Ok(None);
-                };
-                let now = db::now();
-                User::update_password(conn, user.id, &password_hash, now)?;
-                // The link came to that inbox: the address is proven as well.
-                User::mark_email_verified(conn, user.id, now)?;
-                // Tokens from before sessions (no sid) are reached by time, as by logout?scope=all.
-                User::revoke_tokens_issued_before(conn, user.id, now)?;
-                let ended =
-                    Session::revoke_all_of_user(conn, user.id, None, Ended::PasswordReset, now)?;
-                Ok(Some((user.id, ended)))
-            })
-        })
-        .await?;
-    let (user_id, ended) = reset.ok_or_else(invalid)?;
-    audit::password_reset(user_id, ended);
-    Metrics::count_by(&state.metrics.sessions_ended, "password_reset", ended);
     Ok(StatusResource {
         status: "success".into(),
     })

@@ -1,17 +1,18 @@
 //! Where the user is signed in (Laravel Jetstream's "browser sessions"): list the active sessions,
-//! end one, or end all but the current one.
+//! end one, end them all, or end all others (which, like ending another one, needs the password).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{Either, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::audit;
-use crate::auth::AuthUser;
+use super::token_response::{TokenResponse, respond_with};
+use crate::auth::sessions::{self, Device};
+use crate::auth::{AuthUser, SignOutToken};
 use crate::db::{self, Id};
-use crate::error::responses::{GuardErrors, Unavailable};
+use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::metrics::Metrics;
-use crate::models::{Ended, Session, User};
-use crate::resources::{RevokedResource, SessionResource, SessionsResource};
+use crate::models::Session;
+use crate::requests::{ClientIp, ConfirmPasswordRequest, OptionalBody, UserAgent};
+use crate::resources::{RenewedResource, RevokedResource, SessionResource, SessionsResource};
 use crate::state::AppState;
 
 /// `GET /sessions`: the user's active sessions, most recently seen first; `current` marks the
@@ -35,38 +36,35 @@ pub async fn index(state: web::Data<AppState>, auth: AuthUser) -> AppResult<Sess
     })
 }
 
-/// `DELETE /sessions/{id}`: 204, and every token of that session stops working at once. An id
-/// that is malformed, unknown, another user's or of a session that has ended is the same 404.
+/// `DELETE /sessions/{id}`: 204, and every token of that session stops working at once. Another
+/// session than the caller's needs `current_password`. An id that is malformed, unknown, another
+/// user's or of a session that has ended is the same 404.
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = String, Path, description = "A session id from GET /api/sessions")),
+    request_body(content((ConfirmPasswordRequest = "application/json"), (ConfirmPasswordRequest = "application/x-www-form-urlencoded")),
+        description = "`current_password`, required unless the session is the caller's own"),
     responses(
     (status = 204, description = "The session ended"),
     (status = 404, description = "not_found: Session not found", body = ErrorBody),
-    GuardErrors, Unavailable,
+    FormRequestErrors, GuardErrors, Throttled, Unavailable,
 ))]
 pub async fn destroy(
     state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
     auth: AuthUser,
     id: web::Path<String>,
+    OptionalBody(input): OptionalBody<ConfirmPasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let not_found = || AppError::ModelNotFound("Session not found");
     let id = uuid::Uuid::parse_str(&id)
         .map(Id)
         .map_err(|_| not_found())?;
-    let user_id = auth.user.id;
-    let ended = state
-        .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                Session::revoke_of_user(conn, id, user_id, Ended::Deleted, db::now())
-            })
-        })
-        .await?;
-    if !ended {
+    let device = Device { user_agent, ip };
+    let password = input.current_password();
+    if !sessions::end_session(&state, &auth.user, &auth.claims, id, password, &device).await? {
         return Err(not_found());
     }
-    audit::sessions_ended(user_id, 1);
-    Metrics::count(&state.metrics.sessions_ended, "sessions_list");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -76,21 +74,27 @@ pub struct DestroyAllQuery {
     except: Option<String>,
 }
 
-/// `DELETE /sessions[?except=current]`: every session of the user ends, or every one but the
-/// caller's. Without `except` it is `logout?scope=all`.
+/// `DELETE /sessions`: every session of the user ends (`logout?scope=all`). With
+/// `?except=current` and `current_password`: every other session ends, and the caller's is
+/// renewed — its new token comes back (in cookie mode, in the cookies too) and no copy of the old
+/// one works any more.
 #[utoipa::path(delete, path = "/api/sessions", tag = "sessions", security(("bearer" = [])),
-    params(("except" = Option<String>, Query, description = "`current`: keep the caller's session")),
+    params(("except" = Option<String>, Query, description = "`current`: keep the caller signed in, on a renewed session (needs `current_password`)")),
+    request_body(content((ConfirmPasswordRequest = "application/json"), (ConfirmPasswordRequest = "application/x-www-form-urlencoded")),
+        description = "`current_password`, required with `except=current`"),
     responses(
-    (status = 200, description = "How many sessions ended", body = RevokedResource),
+    (status = 200, description = "How many sessions ended; with `except=current` also the renewed session's token (Cache-Control: no-store)", body = RenewedResource),
     (status = 400, description = "Malformed query string", body = ErrorBody),
-    (status = 422, description = "An `except` other than `current`", body = ErrorBody),
-    GuardErrors, Unavailable,
+    FormRequestErrors, GuardErrors, Throttled, Unavailable,
 ))]
 pub async fn destroy_all(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    ClientIp(ip): ClientIp,
+    UserAgent(user_agent): UserAgent,
+    auth: SignOutToken,
     query: web::Query<DestroyAllQuery>,
-) -> AppResult<RevokedResource> {
+    OptionalBody(input): OptionalBody<ConfirmPasswordRequest>,
+) -> AppResult<Either<RevokedResource, TokenResponse<RenewedResource>>> {
     let keep_current = match query.except.as_deref() {
         None | Some("") => false,
         Some("current") => true,
@@ -101,26 +105,28 @@ pub async fn destroy_all(
             ));
         }
     };
-    let user_id = auth.user.id;
-    let except = auth.claims.sid.filter(|_| keep_current);
-    let revoked = state
-        .db
-        .run(move |conn| {
-            let now = db::now();
-            conn.write_transaction(|conn| {
-                if keep_current {
-                    Session::revoke_all_of_user(conn, user_id, except, Ended::Deleted, now)
-                } else {
-                    User::revoke_tokens_issued_before(conn, user_id, now)?;
-                    Session::revoke_all_of_user(conn, user_id, None, Ended::LogoutEverywhere, now)
-                }
-            })
-        })
-        .await?;
-    audit::sessions_ended(user_id, revoked);
-    Metrics::count_by(&state.metrics.sessions_ended, "sessions_list", revoked);
-    Ok(RevokedResource {
+    if !keep_current {
+        let revoked = sessions::end_all(&state, &auth.user, &auth.claims, auth.replayed).await?;
+        return Ok(Either::Left(RevokedResource {
+            status: "success".into(),
+            revoked,
+        }));
+    }
+    let device = Device { user_agent, ip };
+    let password = input.current_password();
+    let (revoked, claims) = sessions::end_others(
+        &state,
+        &auth.user,
+        &auth.claims,
+        auth.replayed,
+        password,
+        &device,
+    )
+    .await?;
+    respond_with(&state, &claims, |token| RenewedResource {
         status: "success".into(),
-        revoked,
+        revoked: Some(revoked),
+        token,
     })
+    .map(Either::Right)
 }

@@ -80,6 +80,9 @@ impl ConnectionManager {
                 format!("cannot create the folder {} for SQLite: {e}", dir.display())
             })?;
         }
+        if let DatabaseUrl::Sqlite(path) = &url {
+            crate::storage::make_database_private(Path::new(path));
+        }
         Ok(Self {
             url,
             statements: Arc::default(),

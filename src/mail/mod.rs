@@ -60,6 +60,8 @@ impl Mailer {
             MailerConfig::File(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create the mail folder {}: {e}", dir.display()))?;
+                // Mail files hold live reset links.
+                crate::storage::make_folder_private(dir);
                 Outbox::File(FileTransport::new(dir), dir.clone())
             }
             MailerConfig::Smtp(smtp) => {

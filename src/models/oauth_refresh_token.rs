@@ -38,6 +38,38 @@ pub struct OAuthRefreshToken {
 }
 
 impl OAuthRefreshToken {
+    /// What the table keeps of a token's value: its SHA-256, hex.
+    pub fn hash_of(token: &str) -> String {
+        crate::crypto::sha256_hex(token.as_bytes())
+    }
+
+    /// The row of `token`, the first refresh token of `session`'s family (of `client_id`), made
+    /// `now`.
+    pub fn first_of(session: &Session, client_id: Id, token: &str, now: NaiveDateTime) -> Self {
+        Self {
+            token_hash: Self::hash_of(token),
+            session_id: session.id,
+            parent_hash: None,
+            client_id,
+            scopes: session.scopes.clone(),
+            created_at: now,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    /// The row of `child`, which rotating `parent` yields, made `now`.
+    pub fn child_of(parent: &OAuthRefreshToken, child: &str, now: NaiveDateTime) -> Self {
+        Self {
+            token_hash: Self::hash_of(child),
+            parent_hash: Some(parent.token_hash.clone()),
+            created_at: now,
+            used_at: None,
+            revoked_at: None,
+            ..parent.clone()
+        }
+    }
+
     /// The token and its session, in one query.
     pub fn find_with_session(
         conn: &mut DbConnection,

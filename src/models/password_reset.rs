@@ -73,6 +73,14 @@ impl PasswordReset {
         .map(|deleted| deleted == 1)
     }
 
+    /// Deletes the pending token of `email`, if any: a link mailed before a password change must
+    /// not work after it.
+    pub fn forget(conn: &mut DbConnection, email: &str) -> QueryResult<()> {
+        diesel::delete(password_reset_tokens::table.filter(password_reset_tokens::email.eq(email)))
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Deletes the tokens made before `not_before` (they can never be used): the hourly prune.
     pub fn prune(conn: &mut DbConnection, not_before: NaiveDateTime) -> QueryResult<usize> {
         diesel::delete(

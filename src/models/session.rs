@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id};
+use crate::models::OAuthRefreshToken;
 use crate::schema::{oauth_refresh_tokens, sessions};
 
 diesel::alias!(sessions as ended_sessions: EndedSessions);
@@ -56,6 +57,9 @@ pub enum Ended {
     RefreshReuse,
     /// RFC 7009 revocation of one of its tokens.
     Revoked,
+    /// The caller's own session, replaced by a fresh one (password change, "sign out everywhere
+    /// else"), so that no copy of its tokens outlives it.
+    Renewed,
 }
 
 impl Ended {
@@ -69,6 +73,7 @@ impl Ended {
             Self::PasswordReset => "password_reset",
             Self::RefreshReuse => "refresh_reuse",
             Self::Revoked => "revoked",
+            Self::Renewed => "renewed",
         }
     }
 }
@@ -120,6 +125,19 @@ impl Session {
             .values(session)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Inserts the session and, for an OAuth login, the first refresh token of its family: one
+    /// transaction.
+    pub fn create_with_refresh_token(
+        conn: &mut DbConnection,
+        session: &Session,
+        refresh_token: Option<&OAuthRefreshToken>,
+    ) -> QueryResult<()> {
+        conn.write_transaction(|conn| {
+            Self::create(conn, session)?;
+            refresh_token.map_or(Ok(()), |token| OAuthRefreshToken::create(conn, token))
+        })
     }
 
     /// Sets `last_seen_at`.

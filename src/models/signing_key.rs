@@ -148,12 +148,21 @@ impl SigningKey {
             .map(drop)
     }
 
-    /// `keys:retire KID`: a previous key stops verifying; false if `kid` is no previous key.
-    pub fn retire(conn: &mut DbConnection, kid: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    /// `keys:retire KID`: a key that does not sign stops verifying (and leaves the JWKS): any but
+    /// the current one, or with `current_signs = false` (JWT_ALGO=HS256 signs with the secret)
+    /// any at all. False if `kid` is no such key.
+    pub fn retire(
+        conn: &mut DbConnection,
+        kid: &str,
+        current_signs: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let signing = if current_signs { CURRENT } else { RETIRED };
         diesel::update(
             signing_keys::table
                 .find(kid)
-                .filter(signing_keys::state.eq(PREVIOUS)),
+                .filter(signing_keys::state.ne(RETIRED))
+                .filter(signing_keys::state.ne(signing)),
         )
         .set((
             signing_keys::state.eq(RETIRED),
@@ -161,6 +170,26 @@ impl SigningKey {
         ))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    /// Under JWT_ALGO=HS256 no ring key signs: the current one becomes `previous` as of `now`
+    /// (it signed nothing after that), and a `next` one, which never signed, is retired. The prune
+    /// then retires the former current key once its tokens are over ([`Self::retire_stale`]).
+    /// Returns how many keys changed.
+    pub fn stop_signing(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+        let retired = diesel::update(signing_keys::table.filter(signing_keys::state.eq(NEXT)))
+            .set((
+                signing_keys::state.eq(RETIRED),
+                signing_keys::state_since.eq(now),
+            ))
+            .execute(conn)?;
+        let demoted = diesel::update(signing_keys::table.filter(signing_keys::state.eq(CURRENT)))
+            .set((
+                signing_keys::state.eq(PREVIOUS),
+                signing_keys::state_since.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(retired + demoted)
     }
 
     /// Retires the previous keys that stopped signing before `before`: every token they signed is

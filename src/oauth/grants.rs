@@ -9,12 +9,12 @@ use super::OAuthError;
 use super::params::OAuthParams;
 use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
-use crate::audit;
+use crate::auth::sessions::{self, Audience, Device};
 use crate::auth::{email_verification, login};
 use crate::db;
 use crate::error::AppError;
-use crate::metrics::Metrics;
-use crate::models::{NewLogin, OAuthClient, OAuthRefreshToken, Rotation, Session};
+use crate::jwt::Claims;
+use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
@@ -54,41 +54,17 @@ pub async fn password(
         ));
     }
 
-    let now = db::now();
-    let login = NewLogin {
-        user_id: user.id,
-        client_id: Some(client.id),
-        scopes: scopes.to_string(),
-        user_agent,
-        ip: ip.map(|ip| ip.to_string()),
-        lifetime: Duration::minutes(i64::from(state.config.oauth.refresh_ttl_minutes)),
-    };
-    let session = Session::start(login, now);
     let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token)
         .then(refresh_token::generate)
         .transpose()?;
-    let row = refresh_token.as_deref().map(|token| OAuthRefreshToken {
-        token_hash: hash(token),
-        session_id: session.id,
-        parent_hash: None,
+    let audience = Audience::OAuth {
         client_id: client.id,
-        scopes: session.scopes.clone(),
-        created_at: now,
-        used_at: None,
-        revoked_at: None,
-    });
-    let response = respond(state, &session, &scopes, refresh_token)?;
-    state
-        .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                Session::create(conn, &session)?;
-                row.iter()
-                    .try_for_each(|row| OAuthRefreshToken::create(conn, row))
-            })
-        })
-        .await?;
-    Ok(response)
+        scopes: scopes.to_string(),
+    };
+    let device = Device { user_agent, ip };
+    let claims =
+        sessions::start(state, user.id, audience, &device, refresh_token.as_deref()).await?;
+    respond(state, claims, &scopes, refresh_token)
 }
 
 /// `grant_type=refresh_token`: rotation with reuse detection.
@@ -134,55 +110,27 @@ pub async fn refresh_token(
     }
     let granted = Scopes::parse(&session.scopes).unwrap_or_default();
     let scopes = requested_scopes(params, &granted)?.unwrap_or(granted);
-
     let child = refresh_token::child_of(&state.refresh_token_key, &presented);
-    let child_row = OAuthRefreshToken {
-        token_hash: hash(&child),
-        session_id: session.id,
-        parent_hash: Some(token_hash.clone()),
-        client_id: client.id,
-        scopes: session.scopes.clone(),
-        created_at: now,
-        used_at: None,
-        revoked_at: None,
-    };
-    let reuse_interval =
-        Duration::seconds(i64::from(state.config.oauth.refresh_reuse_interval_seconds));
-    let rotation = state
-        .db
-        .run(move |conn| {
-            OAuthRefreshToken::rotate(conn, &token_hash, &child_row, reuse_interval, now)
-        })
-        .await?;
-    match rotation {
-        Rotation::Rotated | Rotation::Reused => {
-            audit::refreshed(session.user_id, "oauth");
-            Metrics::count(&state.metrics.refreshes, "oauth");
-            respond(state, &session, &scopes, Some(child))
+    match sessions::rotate_refresh_token(state, &token, &session, child).await? {
+        Some(child) => {
+            let claims = sessions::access_claims(&state.jwt, &session, Utc::now());
+            respond(state, claims, &scopes, Some(child))
         }
-        Rotation::Replayed => {
-            tracing::warn!(session = %session.id, client = %client.id, "refresh token reused: session revoked");
-            Metrics::count(&state.metrics.reuse_detected, "oauth");
-            Err(OAuthError::InvalidGrant(
-                "The refresh token has already been used.",
-            ))
-        }
+        None => Err(OAuthError::InvalidGrant(
+            "The refresh token has already been used.",
+        )),
     }
 }
 
-/// The access token of `session` with `scopes`, and the refresh token if there is one.
+/// The token response for the access token `claims` with `scopes` (narrowed by a refresh), and
+/// the refresh token if there is one.
 fn respond(
     state: &AppState,
-    session: &Session,
+    mut claims: Claims,
     scopes: &Scopes,
     refresh_token: Option<String>,
 ) -> Result<OAuthTokenResource, OAuthError> {
-    let mut claims = state.jwt.login_claims(session.user_id, Utc::now());
-    claims.orig_iat = Some(session.created_at.and_utc().timestamp());
-    claims.client_id = session.client_id;
-    claims.aud = session.client_id.map(|client| client.to_string());
     claims.scope = Some(scopes.to_string());
-    claims.sid = Some(session.id);
     Ok(OAuthTokenResource {
         token_type: "Bearer",
         expires_in: claims.exp - claims.iat,

@@ -17,7 +17,7 @@ pub fn child_of(key: &Hmac, parent: &str) -> String {
 
 /// What the database keeps of a token: SHA-256, hex.
 pub fn hash(token: &str) -> String {
-    crypto::sha256_hex(token.as_bytes())
+    crate::models::OAuthRefreshToken::hash_of(token)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (`$request->ip()`) as `ClientIp`.
 
 mod client_ip;
+mod confirm_password_request;
 mod input;
 mod login_request;
 mod new_password;
@@ -22,6 +23,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
 pub use client_ip::{ClientIp, client_ip};
+pub use confirm_password_request::ConfirmPasswordRequest;
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
 pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
@@ -88,6 +90,29 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
             let format = format?;
             let Body(body) = body.await?;
             validate(format, &body).map(Validated)
+        })
+    }
+}
+
+/// A body that may be left out, as a `DELETE` usually is: no body at all (with or without a
+/// Content-Type) reads as `{}`; any other body as [`Validated`] reads it.
+pub struct OptionalBody<T>(pub T);
+
+impl<T: FormRequest + 'static> FromRequest for OptionalBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let format = body_format(req);
+        let body = Body::from_request(req, payload);
+        Box::pin(async move {
+            let Body(body) = body.await?;
+            let format = if body.is_empty() {
+                BodyFormat::Json
+            } else {
+                format?
+            };
+            validate(format, &body).map(OptionalBody)
         })
     }
 }

@@ -743,8 +743,37 @@ fn keys_commands_generate_rotate_list_and_retire() {
     let again = run(&["keys:retire", &previous]);
     assert!(
         !again.status.success()
-            && String::from_utf8_lossy(&again.stderr).contains("is not a previous key")
+            && String::from_utf8_lossy(&again.stderr).contains("is not a key that can be retired")
     );
+    let current = listed
+        .lines()
+        .find(|l| l.contains(" current "))
+        .expect("a current key")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let signing = run(&["keys:retire", &current]);
+    assert!(
+        !signing.status.success(),
+        "the current key signs under ES256"
+    );
+    // Under HS256 no ring key signs: any of them can be retired, the current one too.
+    let hs256_env = [
+        ("APP_ENV", "testing"),
+        ("DATABASE_URL", "db.sqlite"),
+        ("JWT_SECRET", SECRET),
+    ];
+    let retired = command(&dir.0, &hs256_env)
+        .args(["keys:retire", &current])
+        .output()
+        .unwrap();
+    assert!(
+        retired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retired.stderr)
+    );
+    assert!(!text(&run(&["keys:list"])).contains(" current "));
     // HS256 signs with JWT_SECRET: the ring commands say so instead of doing anything.
     let hs256 = command(
         &dir.0,
@@ -864,4 +893,84 @@ fn sigterm_turns_readiness_off_then_finishes_every_login_in_flight() {
         agent.get(format!("{address}/health/live")).call().is_err(),
         "no new connections after the stop"
     );
+}
+
+/// Issue 21: everything the server creates under storage/ is private to its user, whatever the
+/// umask it was started with (here the test's own, usually 022); a file widened by hand is
+/// narrowed again at the next start.
+#[cfg(unix)]
+#[test]
+fn storage_files_are_private_after_a_first_start_and_narrowed_at_the_next() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = WorkDir::new();
+    let mode = |relative: &str| {
+        std::fs::metadata(dir.0.join(relative))
+            .unwrap_or_else(|e| panic!("{relative}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let server = Server::start(&dir.0, "storage/database.sqlite");
+    let email = "modes@example.com";
+    let body = json!({ "name": "M", "email": email, "password": "correct horse", "password_confirmation": "correct horse" });
+    assert_eq!(
+        server.call("POST", "/api/register", None, Some(body)).0,
+        201
+    );
+    let forgot = server.call(
+        "POST",
+        "/api/forgot-password",
+        None,
+        Some(json!({ "email": email })),
+    );
+    assert_eq!(forgot.0, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mails = loop {
+        let mails: Vec<PathBuf> = std::fs::read_dir(dir.0.join("storage/mail"))
+            .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+            .unwrap_or_default();
+        if mails.len() >= 2 || Instant::now() > deadline {
+            break mails;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(mails.len(), 2, "the verification and the reset mail");
+    for folder in ["storage", "storage/mail"] {
+        assert_eq!(mode(folder), 0o700, "{folder}");
+    }
+    for file in [
+        "storage/database.sqlite",
+        "storage/database.sqlite-wal",
+        "storage/database.sqlite-shm",
+    ] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    for mail in &mails {
+        let bits = std::fs::metadata(mail).unwrap().permissions().mode() & 0o777;
+        assert_eq!(bits, 0o600, "{}", mail.display());
+    }
+    drop(server);
+    // Widened by hand (an old release, a copy): the next start narrows them and says so.
+    let widen = |relative: &str, bits: u32| {
+        std::fs::set_permissions(dir.0.join(relative), std::fs::Permissions::from_mode(bits))
+            .unwrap()
+    };
+    widen("storage", 0o755);
+    widen("storage/database.sqlite", 0o644);
+    widen(
+        &format!(
+            "storage/mail/{}",
+            mails[0].file_name().unwrap().to_string_lossy()
+        ),
+        0o644,
+    );
+    let server = Server::start(&dir.0, "storage/database.sqlite");
+    assert_eq!(
+        (mode("storage"), mode("storage/database.sqlite")),
+        (0o700, 0o600)
+    );
+    let bits = std::fs::metadata(&mails[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(bits, 0o600);
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("narrowed a storage file's mode"), "{log}");
 }

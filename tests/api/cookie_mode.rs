@@ -190,6 +190,39 @@ api_tests! {
         assert_eq!(app.get("/api/me").bearer(&token).send().status, 200);
     }
 
+    fn a_second_tabs_stale_access_token_does_not_end_the_session(backend) {
+        let app = cookie_app(backend);
+        let (_, response) = login(&app);
+        let stale = response.json()["access_token"].as_str().unwrap().to_owned();
+        let jar = Jar::from(&response);
+        // The first tab refreshes; the second still holds the token it had in memory.
+        let refreshed = refresh(&app, &jar, Some(jar.xsrf.value()));
+        let fresh = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+        app.execute("UPDATE blacklisted_tokens SET created_at = '2000-01-01 00:00:00', grace_until = '2000-01-01 00:00:00'");
+        app.get("/api/me").bearer(&stale).send().assert_error(401, "token_blacklisted");
+        app.request("DELETE", "/api/sessions").bearer(&stale).send().assert_error(401, "token_blacklisted");
+        assert_eq!(revoked_sessions(&app), 0);
+        assert_eq!(app.get("/api/me").bearer(&fresh).send().status, 200);
+        // The refresh cookie it replaced, presented at refresh, is still a replay.
+        refresh(&app, &jar, Some(jar.xsrf.value())).assert_error(401, "token_blacklisted");
+        assert_eq!(revoked_sessions(&app), 1);
+    }
+
+    fn a_password_change_sets_both_cookies_for_the_renewed_session(backend) {
+        let app = cookie_app(backend);
+        let (_, response) = login(&app);
+        let token = response.json()["access_token"].as_str().unwrap().to_owned();
+        let old = Jar::from(&response);
+        let changed = app.request("PUT", "/api/password").bearer(&token)
+            .json(&json!({ "current_password": PASSWORD, "password": "a brand new passphrase", "password_confirmation": "a brand new passphrase" }))
+            .send();
+        let renewed = Jar::from(&changed);
+        assert_eq!(renewed.refresh.value(), changed.json()["access_token"].as_str().unwrap());
+        assert_max_age_near(&renewed.refresh, refresh_window(&app));
+        refresh(&app, &old, Some(old.xsrf.value())).assert_error(401, "token_blacklisted");
+        assert_eq!(refresh(&app, &renewed, Some(renewed.xsrf.value())).status, 200);
+    }
+
     fn refresh_without_or_with_a_wrong_xsrf_header_is_419_and_the_token_stays_refreshable(backend) {
         let app = cookie_app(backend);
         let (_, response) = login(&app);

@@ -214,13 +214,7 @@ impl TestApp {
 
     /// Spawns with settings changed by `tweak` (a grace period, a short DB_TIMEOUT…).
     pub fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
-        // TEST_LOG=warn (or any RUST_LOG filter) shows the server's log, e.g. the cause of a 500.
-        if let Ok(filter) = std::env::var("TEST_LOG") {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_test_writer()
-                .try_init();
-        }
+        capture_logs();
         let database = TestDb::create(backend);
         let mut config = test_config(database.url.clone());
         tweak(&mut config);
@@ -410,6 +404,59 @@ impl Drop for TestApp {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The log lines written so far by every server of this test binary (the audit target always;
+/// with TEST_LOG also what that filter lets through, which is echoed to the test's output).
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Where the servers' log goes: into [`LOG`], and with TEST_LOG=warn (or any RUST_LOG filter)
+/// also to the test's output, e.g. the cause of a 500.
+#[derive(Clone, Copy)]
+struct CapturedLog;
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        if std::env::var_os("TEST_LOG").is_some() {
+            eprint!("{}", String::from_utf8_lossy(bytes));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the one subscriber of the test binary (tests run in parallel in one process).
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let extra = std::env::var("TEST_LOG").unwrap_or_default();
+        let filter = if extra.is_empty() {
+            "audit=info".to_owned()
+        } else {
+            format!("audit=info,{extra}")
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(|| CapturedLog)
+            .try_init();
+    });
+}
+
+/// The audit lines that name `user_id`, from every server of this test binary.
+pub fn audit_lines(user_id: &str) -> Vec<String> {
+    let log = LOG.lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&log)
+        .lines()
+        .filter(|line| line.contains(" audit:") && line.contains(user_id))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Every link of `mails` that starts with `prefix`, alone on its line.

@@ -50,3 +50,4 @@ mod security;
 mod sessions;
 mod smtp;
 mod spa_demo;
+mod theft;

@@ -38,7 +38,7 @@ api_tests! {
         assert_eq!(app.post("/api/logout").bearer(&fresh).send().status, 200);
         let _phone = app.login(email, PASSWORD);
         let laptop = app.login(email, PASSWORD);
-        let ended = app.request("DELETE", "/api/sessions?except=current").bearer(&laptop).send();
+        let ended = app.request("DELETE", "/api/sessions?except=current").bearer(&laptop).json(&json!({ "current_password": PASSWORD })).send();
         assert_eq!((ended.status, ended.json()["revoked"].clone()), (200, json!(1)));
         assert_eq!(app.get("/api/no-such-route").send().status, 404);
         assert_eq!(app.request("PATCH", "/api/me").send().status, 405);
@@ -65,11 +65,15 @@ api_tests! {
         assert_eq!(sample(text, "auth_refreshes_total", &[("via", "api")]), Some(1.0));
         assert_eq!(sample(text, "auth_logouts_total", &[("scope", "token")]), Some(1.0));
         assert_eq!(sample(text, "auth_sessions_ended_total", &[("how", "sessions_list")]), Some(1.0));
+        // Every event also under its audit line's name.
+        for (event, count) in [("login", 3.0), ("login_failed", 1.0), ("refresh", 1.0), ("logout", 1.0), ("sessions_ended", 1.0)] {
+            assert_eq!(sample(text, "auth_events_total", &[("event", event)]), Some(count), "{event}");
+        }
         assert_eq!(sample(text, "db_pool_max_connections", &[]), Some(f64::from(app.config.db_pool_size)));
         assert!(sample(text, "db_pool_connections", &[("state", "open")]).unwrap() >= 1.0);
         assert_eq!(sample(text, "bcrypt_queue_depth", &[]), Some(0.0));
-        // register hashes; four logins verify; nothing else checks a password.
-        assert_eq!(sample(text, "bcrypt_wait_seconds_count", &[]), Some(5.0));
+        // register hashes; four logins and "sign out everywhere else" verify.
+        assert_eq!(sample(text, "bcrypt_wait_seconds_count", &[]), Some(6.0));
         assert!(sample(text, "db_pool_wait_seconds_count", &[]).unwrap() >= 5.0);
         for secret in [email, PASSWORD, &token, &fresh, &laptop, "metrics%40example.com"] {
             assert!(!text.contains(secret), "the metrics name {secret:?}");

@@ -68,6 +68,20 @@ fn login(app: &TestApp, email: &str, password: &str) -> u16 {
 }
 
 api_tests! {
+    fn a_reset_link_mailed_before_a_password_change_is_refused_after_it(backend) {
+        let app = TestApp::spawn(backend);
+        let (email, link) = user_with_reset_link(&app);
+        let token = app.login(&email, PASSWORD);
+        let changed = app.request("PUT", "/api/password").bearer(&token)
+            .json(&json!({ "current_password": PASSWORD, "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD }))
+            .send();
+        assert_eq!(changed.status, 200, "{}", changed.text);
+        assert!(reset_rows(&app).is_empty(), "the pending token went with the change");
+        assert_invalid_token(&reset(&app, &email, &query_value(&link, "token"), "what the thief wanted"));
+        assert_eq!(login(&app, &email, NEW_PASSWORD), 200);
+        assert_eq!(login(&app, &email, "what the thief wanted"), 401);
+    }
+
     fn forgot_password_mails_a_one_line_link_and_stores_only_the_hash_of_its_token(backend) {
         let app = TestApp::spawn(backend);
         let (email, link) = user_with_reset_link(&app);

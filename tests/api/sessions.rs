@@ -71,13 +71,14 @@ api_tests! {
         assert_eq!(lifetime, chrono::Duration::minutes(20160));
     }
 
-    fn deleting_another_session_ends_its_tokens_at_once(backend) {
+    fn deleting_another_session_with_the_password_ends_its_tokens_at_once(backend) {
         let app = TestApp::spawn(backend);
         app.register("del@example.com", PASSWORD);
         let mine = login_from(&app, "del@example.com", "mine");
         let other = login_from(&app, "del@example.com", "other");
         let other_id = list(&app, &mine).iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
-        let deleted = app.request("DELETE", &format!("/api/sessions/{other_id}")).bearer(&mine).send();
+        let deleted = app.request("DELETE", &format!("/api/sessions/{other_id}")).bearer(&mine)
+            .form(&format!("current_password={}", PASSWORD.replace(' ', "+"))).send();
         assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));
         app.get("/api/me").bearer(&other).send().assert_error(401, "token_blacklisted");
         refresh(&app, &other).assert_error(401, "token_blacklisted");
@@ -86,7 +87,31 @@ api_tests! {
         let ended = all_sessions(&app).into_iter().find(|s| s.id.to_string() == other_id).unwrap();
         assert_eq!(ended.revoked_reason.as_deref(), Some("deleted"));
         // Ending it again is the same 404 as an unknown session.
-        app.request("DELETE", &format!("/api/auth/sessions/{other_id}")).bearer(&mine).send().assert_error(404, "not_found");
+        app.request("DELETE", &format!("/api/auth/sessions/{other_id}")).bearer(&mine)
+            .json(&json!({ "current_password": PASSWORD })).send().assert_error(404, "not_found");
+    }
+
+    fn deleting_another_session_without_or_with_a_wrong_password_ends_nothing(backend) {
+        let app = TestApp::spawn(backend);
+        app.register("thief@example.com", PASSWORD);
+        let stolen = login_from(&app, "thief@example.com", "the thief's copy");
+        let owners = login_from(&app, "thief@example.com", "the owner's new login");
+        let owners_id = list(&app, &owners).iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/sessions/{owners_id}");
+        let missing = app.request("DELETE", &path).bearer(&stolen).send();
+        missing.assert_error(422, "validation_failed");
+        assert_eq!(missing.json()["errors"]["current_password"][0], "The current password field is required.");
+        let wrong = app.request("DELETE", &path).bearer(&stolen).json(&json!({ "current_password": "a guess" })).send();
+        wrong.assert_error(422, "validation_failed");
+        assert_eq!(wrong.json()["errors"]["current_password"][0], "The password is incorrect.");
+        let others = app.request("DELETE", "/api/sessions?except=current").bearer(&stolen).send();
+        assert_eq!(others.json()["errors"]["current_password"][0], "The current password field is required.", "{}", others.text);
+        assert!(all_sessions(&app).iter().all(|s| s.revoked_at.is_none()));
+        assert_eq!(app.get("/api/me").bearer(&owners).send().status, 200);
+        // The caller's own session needs no password.
+        let own_id = list(&app, &stolen).iter().find(|s| s["current"] == true).unwrap()["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.request("DELETE", &format!("/api/sessions/{own_id}")).bearer(&stolen).send().status, 204);
+        app.get("/api/me").bearer(&stolen).send().assert_error(401, "token_blacklisted");
     }
 
     fn another_users_session_or_an_unknown_id_is_404_and_nothing_ends(backend) {
@@ -97,7 +122,8 @@ api_tests! {
         let mallory = login_from(&app, "mallory@example.com", "mallory");
         let victims_session = list(&app, &victim)[0]["id"].as_str().unwrap().to_owned();
         for id in [victims_session.as_str(), "01900000-0000-7000-8000-000000000001", "not-a-uuid"] {
-            let response = app.request("DELETE", &format!("/api/sessions/{id}")).bearer(&mallory).send();
+            let response = app.request("DELETE", &format!("/api/sessions/{id}")).bearer(&mallory)
+                .json(&json!({ "current_password": PASSWORD })).send();
             response.assert_error(404, "not_found");
             assert_eq!(response.json()["message"], "Session not found");
         }
@@ -105,32 +131,43 @@ api_tests! {
         assert_eq!(app.get("/api/me").bearer(&victim).send().status, 200);
     }
 
-    fn except_current_ends_every_other_session_and_counts_them(backend) {
+    fn except_current_ends_every_other_session_and_renews_the_callers(backend) {
         let app = TestApp::spawn(backend);
         app.register("many@example.com", PASSWORD);
         let mine = login_from(&app, "many@example.com", "mine");
         let others = [login_from(&app, "many@example.com", "a"), login_from(&app, "many@example.com", "b")];
         app.request("DELETE", "/api/sessions?except=everyone").bearer(&mine).send().assert_error(422, "validation_failed");
-        let response = app.request("DELETE", "/api/sessions?except=current").bearer(&mine).send();
-        assert_eq!((response.status, response.json()), (200, json!({ "status": "success", "revoked": 2 })));
-        for other in &others {
-            app.get("/api/me").bearer(other).send().assert_error(401, "token_blacklisted");
+        let response = app.request("DELETE", "/api/sessions?except=current").header("User-Agent", "mine")
+            .bearer(&mine).json(&json!({ "current_password": PASSWORD })).send();
+        assert_eq!(response.status, 200, "{}", response.text);
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+        let body = response.json();
+        assert_eq!((&body["status"], &body["revoked"], &body["token_type"], &body["expires_in"]), (&json!("success"), &json!(2), &json!("bearer"), &json!(3600)));
+        let renewed = body["access_token"].as_str().unwrap().to_owned();
+        for old in others.iter().chain([&mine]) {
+            app.get("/api/me").bearer(old).send().assert_error(401, "token_blacklisted");
+            refresh(&app, old).assert_error(401, "token_blacklisted");
         }
-        assert_eq!(app.get("/api/me").bearer(&mine).send().status, 200);
-        // Without `except`, the caller's session ends too (logout?scope=all).
-        let everything = app.request("DELETE", "/api/sessions").bearer(&mine).send();
+        let listed = list(&app, &renewed);
+        assert_eq!(listed.len(), 1);
+        assert_eq!((&listed[0]["current"], &listed[0]["user_agent"]), (&json!(true), &json!("mine")));
+        let reasons: Vec<Option<String>> = all_sessions(&app).into_iter().map(|s| s.revoked_reason).collect();
+        assert_eq!(reasons, [Some("renewed".into()), Some("deleted".into()), Some("deleted".into()), None]);
+        // Without `except`, the caller's session ends too (logout?scope=all), and no password is asked.
+        let everything = app.request("DELETE", "/api/sessions").bearer(&renewed).send();
         assert_eq!(everything.json(), json!({ "status": "success", "revoked": 1 }));
-        app.get("/api/me").bearer(&mine).send().assert_error(401, "token_blacklisted");
+        app.get("/api/me").bearer(&renewed).send().assert_error(401, "token_blacklisted");
         assert!(all_sessions(&app).iter().all(|s| s.revoked_at.is_some()));
     }
 
-    fn a_password_change_ends_the_other_sessions_and_keeps_the_callers(backend) {
+    fn a_password_change_ends_the_other_sessions_and_renews_the_callers(backend) {
         let app = TestApp::spawn(backend);
         app.register("pw@example.com", PASSWORD);
         let mine = login_from(&app, "pw@example.com", "mine");
+        let copy_of_mine = mine.clone();
         let other = login_from(&app, "pw@example.com", "other");
         let change = |current: &str, confirmation: &str| {
-            app.request("PUT", "/api/password").bearer(&mine)
+            app.request("PUT", "/api/password").bearer(&mine).header("User-Agent", "mine")
                 .json(&json!({ "current_password": current, "password": NEW_PASSWORD, "password_confirmation": confirmation }))
                 .send()
         };
@@ -142,13 +179,22 @@ api_tests! {
         let missing = app.request("PUT", "/api/password").bearer(&mine).json(&json!({ "current_password": PASSWORD, "password": NEW_PASSWORD })).send();
         assert!(missing.json()["errors"]["password_confirmation"].is_array(), "{}", missing.text);
         let changed = change(PASSWORD, NEW_PASSWORD);
-        assert_eq!((changed.status, changed.json()), (200, json!({ "status": "success" })));
-        app.get("/api/me").bearer(&other).send().assert_error(401, "token_blacklisted");
-        assert_eq!(app.get("/api/me").bearer(&mine).send().status, 200);
+        assert_eq!(changed.status, 200, "{}", changed.text);
+        let body = changed.json();
+        assert_eq!((&body["status"], &body["token_type"], &body["expires_in"]), (&json!("success"), &json!("bearer"), &json!(3600)));
+        assert!(body.get("revoked").is_none(), "{body}");
+        let renewed = body["access_token"].as_str().unwrap().to_owned();
+        for old in [&other, &mine, &copy_of_mine] {
+            app.get("/api/me").bearer(old).send().assert_error(401, "token_blacklisted");
+            refresh(&app, old).assert_error(401, "token_blacklisted");
+        }
+        assert_eq!(app.get("/api/me").bearer(&renewed).send().status, 200);
+        let listed = list(&app, &renewed);
+        assert_eq!((listed.len(), &listed[0]["current"], &listed[0]["user_agent"]), (1, &json!(true), &json!("mine")));
         app.post("/api/login").json(&json!({ "email": "pw@example.com", "password": PASSWORD })).send().assert_error(401, "invalid_credentials");
         assert_eq!(app.post("/api/login").json(&json!({ "email": "pw@example.com", "password": NEW_PASSWORD })).send().status, 200);
         let reasons: Vec<Option<String>> = all_sessions(&app).into_iter().map(|s| s.revoked_reason).collect();
-        assert_eq!(reasons, [None, Some("password_changed".into()), None]);
+        assert_eq!(reasons, [Some("renewed".into()), Some("password_changed".into()), None, None]);
     }
 
     fn wrong_current_passwords_are_limited_like_failed_logins(backend) {

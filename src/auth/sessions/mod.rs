@@ -1,0 +1,160 @@
+//! The one owner of a login's life (tymon's `JWTGuard`, Laravel's `SessionGuard` with its
+//! `logoutOtherDevices`): starting a login, refreshing it, ending one session or every session of
+//! a user, changing and resetting the password. It returns claims and outcomes, never responses:
+//! controllers and the OAuth grants turn them into answers. Every rule that ends a session and
+//! every transaction of these actions lives here or in `models`, and each action records its one
+//! [`AuthEvent`].
+
+mod ending;
+mod password;
+mod refresh;
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+
+pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
+pub use password::{change_password, confirm_password, reset_password};
+pub use refresh::{refresh, rotate_refresh_token};
+
+use crate::audit::{self, AuthEvent};
+use crate::config::Config;
+use crate::db::{self, Id};
+use crate::error::AppResult;
+use crate::jwt::{Claims, JwtService};
+use crate::models::{BlacklistedToken, Ended, NewLogin, OAuthRefreshToken, Session};
+use crate::state::AppState;
+
+/// Where a login comes from: what its session row records of the device.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+/// Who a login is for: the `/api` routes, or an OAuth client with the scopes granted.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    Api,
+    OAuth { client_id: Id, scopes: String },
+}
+
+/// Writes `event`'s audit line and metric (see [`audit::record`]).
+pub fn record(state: &AppState, event: AuthEvent) {
+    audit::record(&state.metrics, &event);
+}
+
+/// How long a session lives: as long as anything of its login can be used or refreshed —
+/// JWT_REFRESH_TTL plus the leeway for `/api`, OAUTH_REFRESH_TTL for an OAuth client.
+pub fn lifetime(config: &Config, audience: &Audience) -> Duration {
+    match audience {
+        Audience::Api => {
+            Duration::minutes(i64::from(config.jwt.refresh_ttl_minutes))
+                + Duration::seconds(i64::from(config.jwt.leeway_seconds))
+        }
+        Audience::OAuth { .. } => Duration::minutes(i64::from(config.oauth.refresh_ttl_minutes)),
+    }
+}
+
+/// A new session of `user_id` for `audience` from `device`, starting `now` (not stored yet).
+pub fn new_session(
+    config: &Config,
+    user_id: Id,
+    audience: Audience,
+    device: &Device,
+    now: NaiveDateTime,
+) -> Session {
+    let lifetime = lifetime(config, &audience);
+    let (client_id, scopes) = match audience {
+        Audience::Api => (None, String::new()),
+        Audience::OAuth { client_id, scopes } => (Some(client_id), scopes),
+    };
+    Session::start(
+        NewLogin {
+            user_id,
+            client_id,
+            scopes,
+            user_agent: device.user_agent.clone(),
+            ip: device.ip.map(|ip| ip.to_string()),
+            lifetime,
+        },
+        now,
+    )
+}
+
+/// The claims of a fresh access token of `session`: an `/api` token, or an OAuth access token
+/// (`client_id`, `aud`, the session's scopes) whose chain began when the session did.
+pub fn access_claims(jwt: &JwtService, session: &Session, now: DateTime<Utc>) -> Claims {
+    let mut claims = jwt.login_claims(session.user_id, now);
+    claims.sid = Some(session.id);
+    if let Some(client) = session.client_id {
+        claims.orig_iat = Some(session.created_at.and_utc().timestamp());
+        claims.client_id = Some(client);
+        claims.aud = Some(client.to_string());
+        claims.scope = Some(session.scopes.clone());
+    }
+    claims
+}
+
+/// Starts a login of `user_id` (whose credentials were checked) for `audience` from `device`:
+/// the session row, with the OAuth refresh token `refresh_token` (its family's first) when there
+/// is one, in one transaction. The access token's claims.
+pub async fn start(
+    state: &AppState,
+    user_id: Id,
+    audience: Audience,
+    device: &Device,
+    refresh_token: Option<&str>,
+) -> AppResult<Claims> {
+    let now = db::now();
+    let client_id = match &audience {
+        Audience::OAuth { client_id, .. } => Some(*client_id),
+        Audience::Api => None,
+    };
+    let session = new_session(&state.config, user_id, audience, device, now);
+    let claims = access_claims(&state.jwt, &session, Utc::now());
+    let family = client_id
+        .zip(refresh_token)
+        .map(|(client_id, token)| OAuthRefreshToken::first_of(&session, client_id, token, now));
+    state
+        .db
+        .run(move |conn| Session::create_with_refresh_token(conn, &session, family.as_ref()))
+        .await?;
+    Ok(claims)
+}
+
+/// Whether a token whose blacklist row is `entry`, presented `now`, is evidence of theft: it was
+/// refreshed (it has a successor, unlike a logged-out token), its grace is over, and so is the
+/// race window in which concurrent requests of one client still carry it.
+pub fn is_replay(state: &AppState, entry: &BlacklistedToken, now: NaiveDateTime) -> bool {
+    !entry.in_grace(now)
+        && entry.successor().is_some()
+        && entry.created_at + state.jwt.race_window() <= now
+}
+
+/// A replaced token came back after the race window: its session ends, whoever holds the chain,
+/// and the reuse is recorded. Nothing to end when it had ended already.
+pub async fn end_replayed(state: &AppState, user_id: Id, session_id: Id) -> AppResult<()> {
+    let now = db::now();
+    let ended = state
+        .db
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                Session::revoke(conn, session_id, Ended::RefreshReuse, now)
+            })
+        })
+        .await?;
+    if ended {
+        record(state, replay_event(user_id, session_id, "api"));
+    }
+    Ok(())
+}
+
+/// The event of a replay that ended `session_id`.
+fn replay_event(user_id: Id, session_id: Id, via: audit::Via) -> AuthEvent {
+    AuthEvent::RefreshReused {
+        user_id,
+        session_id,
+        via,
+    }
+}

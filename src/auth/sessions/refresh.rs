@@ -1,0 +1,139 @@
+//! Refreshing a login: the `/api` token's successor (the grace period, the race window, replays)
+//! and the OAuth refresh token's rotation with reuse detection.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+
+use super::{record, replay_event};
+use crate::audit::AuthEvent;
+use crate::auth::TokenToRefresh;
+use crate::db;
+use crate::error::{AppError, AppResult, AuthFailure};
+use crate::jwt::Claims;
+use crate::models::{
+    Added, BlacklistedToken, OAuthRefreshToken, Refreshed, Rotation, Session, record_refresh,
+};
+use crate::state::AppState;
+
+/// `/api/refresh`: the successor's claims for a valid or expired (but refreshable) token; the old
+/// jti is blacklisted with its successor. An already refreshed token presented again is a
+/// concurrent request inside JWT_REFRESH_RACE_WINDOW (the same successor within the grace period,
+/// else 401) and a replay after it: 401, and its whole session ends.
+pub async fn refresh(
+    state: &AppState,
+    token: &TokenToRefresh,
+    ip: Option<IpAddr>,
+) -> AppResult<Claims> {
+    if token.claims.is_oauth() {
+        // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
+        // offline_access and the idle lifetime all live there.
+        return Err(AuthFailure::TokenInvalid(
+            "An OAuth access token is renewed at POST /oauth/token",
+        )
+        .into());
+    }
+    let hit = state.limits.refresh_hit(ip, Instant::now())?;
+    if let Some(previous) = &token.previous {
+        state.limits.count(hit).await?;
+        return refreshed_again(state, token, previous, false).await;
+    }
+    let now = Utc::now();
+    let successor = state.jwt.successor_claims(&token.claims, now);
+    let entry = BlacklistedToken {
+        jti: token.claims.jti,
+        user_id: token.claims.sub,
+        expires_at: state.jwt.blacklist_until(&token.claims),
+        grace_until: state.jwt.grace_until(now),
+        successor_jti: Some(successor.jti),
+        successor_iat: Some(successor.iat),
+        successor_exp: Some(successor.exp),
+        created_at: db::now(),
+    };
+    let sid = token.claims.sid;
+    let refreshed = state
+        .db
+        .run(move |conn| record_refresh(conn, &entry, sid, hit.pending()))
+        .await?;
+    match refreshed {
+        Refreshed::Throttled(retry_after) => Err(AppError::TooManyRequests(retry_after)),
+        Refreshed::Blacklisted(Added::New) => {
+            let user_id = token.user.id;
+            record(
+                state,
+                AuthEvent::Refreshed {
+                    user_id,
+                    via: "api",
+                },
+            );
+            Ok(successor)
+        }
+        // A concurrent refresh of the same token won the race: never a replay.
+        Refreshed::Blacklisted(Added::Existing(winner)) => {
+            refreshed_again(state, token, &winner, true).await
+        }
+    }
+}
+
+/// A token that was refreshed already, presented again. Within the grace period: its successor
+/// again. Within the race window (concurrent tabs, a retry): 401, and the session stays. Later: a
+/// replay — 401, and the session ends, so the chain is dead whoever holds it.
+async fn refreshed_again(
+    state: &AppState,
+    token: &TokenToRefresh,
+    previous: &BlacklistedToken,
+    lost_a_race: bool,
+) -> AppResult<Claims> {
+    let now = db::now();
+    if let Some((jti, iat, exp)) = previous.successor().filter(|_| previous.in_grace(now)) {
+        return Ok(state.jwt.recorded_successor(&token.claims, jti, iat, exp));
+    }
+    if let (false, true, Some(sid)) = (
+        lost_a_race,
+        super::is_replay(state, previous, now),
+        token.claims.sid,
+    ) {
+        super::end_replayed(state, token.user.id, sid).await?;
+    }
+    Err(AuthFailure::TokenBlacklisted.into())
+}
+
+/// The OAuth refresh-token grant's rotation of `token` (whose row and `session` the grant
+/// checked) into `child`: the child, or `None` when the token was spent already outside the reuse
+/// interval — a replay, and the whole family (the session) has ended.
+pub async fn rotate_refresh_token(
+    state: &AppState,
+    token: &OAuthRefreshToken,
+    session: &Session,
+    child: String,
+) -> AppResult<Option<String>> {
+    let now = db::now();
+    let child_row = OAuthRefreshToken::child_of(token, &child, now);
+    let parent_hash = token.token_hash.clone();
+    let reuse_interval =
+        Duration::seconds(i64::from(state.config.oauth.refresh_reuse_interval_seconds));
+    let rotation = state
+        .db
+        .run(move |conn| {
+            OAuthRefreshToken::rotate(conn, &parent_hash, &child_row, reuse_interval, now)
+        })
+        .await?;
+    let (user_id, session_id) = (session.user_id, session.id);
+    match rotation {
+        Rotation::Rotated | Rotation::Reused => {
+            record(
+                state,
+                AuthEvent::Refreshed {
+                    user_id,
+                    via: "oauth",
+                },
+            );
+            Ok(Some(child))
+        }
+        Rotation::Replayed => {
+            record(state, replay_event(user_id, session_id, "oauth"));
+            Ok(None)
+        }
+    }
+}
