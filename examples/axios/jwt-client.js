@@ -2,8 +2,13 @@
 // - every request carries `Authorization: Bearer <token>` from a pluggable storage;
 // - a 401 `token_expired` triggers ONE refresh, shared by every request waiting on it
 //   (single-flight), then each of those requests is retried once with the new token;
+// - a 401 `token_blacklisted` in header mode is retried once with the stored token if another tab
+//   or request replaced it meanwhile (the server treats a replaced token coming back after
+//   JWT_REFRESH_RACE_WINDOW as stolen and ends its session, so it is never sent on);
 // - a 401 that no refresh can fix (blacklisted, refresh window over, invalid) clears the token and
-//   rejects, so the app can send the user to the login page.
+//   rejects, so the app can send the user to the login page;
+// - an answer that renews the session (`PUT /api/password`, `DELETE /api/sessions?except=current`)
+//   carries the new token, which replaces the stored one.
 // Cookie mode (`cookieMode: true`, in a browser, against a server with REFRESH_COOKIE=true): login
 // also sets an HttpOnly refresh cookie that no script can read, and a readable XSRF-TOKEN cookie.
 // The access token is then kept in memory only (keep the default memoryStorage(), never
@@ -82,9 +87,25 @@ export function createClient({
     return config;
   });
 
-  api.interceptors.response.use(undefined, async (error) => {
+  const renewedToken = (response) => {
+    const token = response.data?.access_token;
+    if (typeof token === 'string' && response.config?.url !== refreshPath) storage.set(token);
+    return response;
+  };
+
+  api.interceptors.response.use(renewedToken, async (error) => {
     const { config, response } = error;
     const code = response?.status === 401 ? response.data?.error : undefined;
+    // Header mode: another tab or request replaced the token this one carried. Once with the new
+    // one; never the old one again, and never a refresh of it (that would end the session).
+    if (!cookieMode && code === 'token_blacklisted' && config && !config.retriedWithStored) {
+      const current = storage.get();
+      if (current && config.headers.get('Authorization') !== `Bearer ${current}`) {
+        config.retriedWithStored = true;
+        config.headers.set('Authorization', `Bearer ${current}`);
+        return api(config);
+      }
+    }
     // In cookie mode a token another tab's refresh replaced is blacklisted, while the shared cookie
     // still holds its successor: one refresh by cookie, then the request again.
     const renewable = code === 'token_expired' || (cookieMode && code === 'token_blacklisted');

@@ -83,6 +83,7 @@ async function tell(label, call) {
 }
 
 const credentials = () => ({ email: $('email').value, password: $('password').value });
+const currentPassword = () => ({ current_password: $('password').value });
 
 $('signup').onclick = () => run('Sign up', () => api.post('/api/register', { name: $('name').value, ...credentials() }));
 
@@ -166,7 +167,8 @@ async function showSessions() {
       end.textContent = 'Sign out';
       end.className = 'end-session';
       end.onclick = async () => {
-        await run('Sign out session', () => api.delete(`/api/sessions/${session.id}`));
+        // Another device: the password again (a stolen token alone cannot sign the owner out).
+        await run('Sign out session', () => api.delete(`/api/sessions/${session.id}`, { data: currentPassword() }));
         await showSessions();
       };
       item.append(end);
@@ -178,7 +180,8 @@ async function showSessions() {
 $('sessions').onclick = showSessions;
 
 $('others').onclick = async () => {
-  const response = await run('Sign out everywhere else', () => api.delete('/api/sessions', { params: { except: 'current' } }));
+  // This browser's session is renewed too: the client keeps the token in the answer.
+  const response = await run('Sign out everywhere else', () => api.delete('/api/sessions', { params: { except: 'current' }, data: currentPassword() }));
   if (response.status === 200) {
     await showSessions();
     say(`Signed out ${response.data.revoked} other session(s)`);

@@ -53,6 +53,44 @@ describe('single-flight client, no grace period (JWT_BLACKLIST_GRACE_PERIOD=0)',
     assert.deepEqual(signOuts, ['token_blacklisted']);
   });
 
+  test('header mode: a token another tab replaced is retried once with the stored one, never refreshed', async () => {
+    const user = await registerUser(server.baseURL);
+    const login = await fetch(`${server.baseURL}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    const old = (await login.json()).access_token;
+    // Another tab refreshed it and stored the successor; this request still carries the old one.
+    const refreshed = await fetch(`${server.baseURL}/api/refresh`, { method: 'POST', headers: { Authorization: `Bearer ${old}` } });
+    const storage = memoryStorage();
+    storage.set((await refreshed.json()).access_token);
+    const signOuts = [];
+    const api = createClient({ baseURL: server.baseURL, storage, onSignOut: (code) => signOuts.push(code) });
+    const refreshesBefore = server.served('/api/refresh', 200) + server.served('/api/refresh', 401);
+
+    const me = await api.get('/api/me', { headers: { Authorization: `Bearer ${old}` } });
+
+    assert.equal(me.status, 200);
+    assert.deepEqual(signOuts, []);
+    assert.equal(server.served('/api/refresh', 200) + server.served('/api/refresh', 401), refreshesBefore, 'the old token never went to refresh');
+  });
+
+  test('a password change renews the session and the client keeps the new token', async () => {
+    const user = await registerUser(server.baseURL);
+    const storage = memoryStorage();
+    const api = createClient({ baseURL: server.baseURL, storage });
+    storage.set((await api.post('/api/login', { email: user.email, password: user.password })).data.access_token);
+    const before = storage.get();
+    const changed = await api.put('/api/password', {
+      current_password: user.password, password: 'a new client password', password_confirmation: 'a new client password',
+    });
+    assert.equal(changed.data.status, 'success');
+    assert.notEqual(storage.get(), before);
+    assert.equal(storage.get(), changed.data.access_token);
+    assert.equal((await api.get('/api/me')).data.email, user.email);
+  });
+
   test('the naive interceptor loses requests when there is no grace period', async () => {
     const user = await registerUser(server.baseURL);
     const storage = memoryStorage();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { demo, launchChromium } from './browser.mjs';
-import { ROOT, expiredToken, startServer } from './server.mjs';
+import { ROOT, claimsOf, expiredToken, startServer } from './server.mjs';
 
 const SCREENSHOT = path.join(ROOT, 'target', 'spa-demo.png');
 
@@ -59,8 +59,10 @@ test('sign up, sign in, who am I, sessions, 10 requests after expiry, log out, w
   for (const tablet of tablets) assert.equal(await meWith(tablet), 401);
   await click('#whoami', 'Who am I: 200');
 
-  // The token expires (forged an hour past its exp, still inside the refresh window).
-  await page.evaluate((token) => localStorage.setItem('jwt', token), expiredToken(me.id));
+  // The token expires (forged an hour past its exp, still inside the refresh window), in the
+  // session "sign out everywhere else" renewed.
+  const { sid } = claimsOf(await page.evaluate(() => localStorage.getItem('jwt')));
+  await page.evaluate((token) => localStorage.setItem('jwt', token), expiredToken(me.id, sid));
   await click('#burst', '10/10 requests succeeded, 1 refresh call(s)');
   assert.equal(server.served('/api/refresh', 200), 1);
 

@@ -85,12 +85,19 @@ export function forge(claims) {
   return `${unsigned}.${signature}`;
 }
 
-/** A token for `userId` that expired an hour ago but is still inside the refresh window. */
-export function expiredToken(userId) {
+/**
+ * A token for `userId` that expired an hour ago but is still inside the refresh window; of the
+ * session `sid` when given (a login's token), else one from before sessions.
+ */
+export function expiredToken(userId, sid) {
   const now = Math.floor(Date.now() / 1000);
   const iat = now - 7200;
-  return forge({ iss: ISSUER, sub: userId, iat, nbf: iat, exp: iat + 3600, jti: crypto.randomUUID(), orig_iat: iat });
+  const claims = { iss: ISSUER, sub: userId, iat, nbf: iat, exp: iat + 3600, jti: crypto.randomUUID(), orig_iat: iat };
+  return forge(sid ? { ...claims, sid } : claims);
 }
+
+/** The claims of a token, unchecked. */
+export const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
 
 /** Registers a new user through the API; returns { id, email, password }. */
 export async function registerUser(baseURL) {

@@ -116,6 +116,16 @@ fn standing(state: &AppState, claims: &Claims, entry: Option<&BlacklistedToken>)
 }
 
 impl Checked {
+    /// As [`Self::not_blacklisted`], except that a replay is handed over (as `true`) when
+    /// `replays_count`, for the guard's route to end its session.
+    fn usable_or_replayed(self, replays_count: bool) -> AppResult<(User, Claims, bool)> {
+        if replays_count && self.standing == Standing::Replayed {
+            return Ok((self.user, self.claims, true));
+        }
+        let (user, claims) = self.not_blacklisted()?;
+        Ok((user, claims, false))
+    }
+
     /// Refuses a blacklisted token, unless it is inside its grace period.
     fn not_blacklisted(self) -> AppResult<(User, Claims)> {
         match self.standing {
@@ -151,12 +161,7 @@ impl FromRequest for RefreshableToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::RefreshCookieOrHeader, Check::Refresh);
         Box::pin(async move {
-            let (_, checked) = pending.await?;
-            let replayed = checked.standing == Standing::Replayed;
-            let (user, claims) = match replayed {
-                true => (checked.user, checked.claims),
-                false => checked.not_blacklisted()?,
-            };
+            let (user, claims, replayed) = pending.await?.1.usable_or_replayed(true)?;
             Ok(Self {
                 user,
                 claims,
@@ -173,12 +178,9 @@ impl FromRequest for SignOutToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::Header, Check::Access);
         Box::pin(async move {
-            let (_, checked) = pending.await?;
-            let replayed = checked.standing == Standing::Replayed && checked.header_mode;
-            let (user, claims) = match replayed {
-                true => (checked.user, checked.claims),
-                false => checked.not_blacklisted()?,
-            };
+            let checked = pending.await?.1;
+            let header_mode = checked.header_mode;
+            let (user, claims, replayed) = checked.usable_or_replayed(header_mode)?;
             Ok(Self {
                 user,
                 claims,

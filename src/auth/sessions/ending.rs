@@ -21,15 +21,8 @@ pub async fn logout(
     replayed: bool,
     everywhere: bool,
 ) -> AppResult<()> {
-    let now = db::now();
-    let entry = BlacklistedToken::revoked(
-        claims.jti,
-        claims.sub,
-        state.jwt.blacklist_until(claims),
-        now,
-    );
-    let (user_id, sid) = (user.id, claims.sid);
-    if let (true, Some(sid)) = (replayed, sid) {
+    let user_id = user.id;
+    if let (true, Some(sid)) = (replayed, claims.sid) {
         end_replayed(state, user_id, sid).await?;
     }
     let why = if replayed {
@@ -37,10 +30,7 @@ pub async fn logout(
     } else {
         Ended::Logout
     };
-    state
-        .db
-        .run(move |conn| models::revoke_access_token(conn, entry, sid, why, everywhere, now))
-        .await?;
+    blacklist_and_end(state, claims, why, everywhere).await?;
     record(
         state,
         AuthEvent::LoggedOut {
@@ -179,18 +169,7 @@ pub async fn revoke_access_token(
     client_id: Id,
     claims: &Claims,
 ) -> AppResult<()> {
-    let now = db::now();
-    let entry = BlacklistedToken::revoked(
-        claims.jti,
-        claims.sub,
-        state.jwt.blacklist_until(claims),
-        now,
-    );
-    let sid = claims.sid;
-    state
-        .db
-        .run(move |conn| models::revoke_access_token(conn, entry, sid, Ended::Revoked, false, now))
-        .await?;
+    blacklist_and_end(state, claims, Ended::Revoked, false).await?;
     record(state, AuthEvent::Revoked { client_id });
     Ok(())
 }
@@ -208,4 +187,26 @@ pub async fn revoke_session(state: &AppState, client_id: Id, session_id: Id) -> 
         .await?;
     record(state, AuthEvent::Revoked { client_id });
     Ok(())
+}
+
+/// The token `claims` is blacklisted and its session ends with `why` (`everywhere`: every
+/// session of its user too), in one transaction.
+async fn blacklist_and_end(
+    state: &AppState,
+    claims: &Claims,
+    why: Ended,
+    everywhere: bool,
+) -> AppResult<()> {
+    let now = db::now();
+    let entry = BlacklistedToken::revoked(
+        claims.jti,
+        claims.sub,
+        state.jwt.blacklist_until(claims),
+        now,
+    );
+    let sid = claims.sid;
+    state
+        .db
+        .run(move |conn| models::revoke_access_token(conn, entry, sid, why, everywhere, now))
+        .await
 }
