@@ -342,22 +342,18 @@ pub fn rotate_keys(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// `keys:retire KID`: a key that does not sign stops verifying (its tokens answer 401): any but
-/// the current one, or under JWT_ALGO=HS256 (which signs with the secret) any.
+/// `keys:retire KID`: a key that does not sign (`next` or `previous`) stops verifying at once
+/// (its tokens answer 401).
 pub fn retire_key(config: &Config, kid: &str) -> Result<(), String> {
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let current_signs = config.jwt.algo.is_asymmetric();
-    match SigningKey::retire(&mut conn, kid, current_signs, db::now()).map_err(|e| e.to_string())? {
+    match SigningKey::retire(&mut conn, kid, db::now()).map_err(|e| e.to_string())? {
         true => {
             println!("Retired {kid}.");
             Ok(())
         }
-        false if current_signs => Err(format!(
-            "{kid} is not a key that can be retired: the current key signs, rotate first (see keys:list)"
-        )),
         false => Err(format!(
-            "{kid} is not a key of the ring, or is retired already (see keys:list)"
+            "{kid} is not a key that can be retired: the current key signs (rotate first; a start with JWT_ALGO=HS256 demotes it), and a retired one is retired (see keys:list)"
         )),
     }
 }

@@ -47,7 +47,7 @@ enum Command {
     /// Make the next key current (generating one if there is none); the old one verifies on.
     #[command(name = "keys:rotate")]
     KeysRotate,
-    /// Stop a previous key verifying.
+    /// Stop a key that does not sign (next or previous) verifying.
     #[command(name = "keys:retire")]
     KeysRetire { kid: String },
     /// List the signing keys: kid, algorithm, state, created.

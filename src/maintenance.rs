@@ -123,11 +123,6 @@ pub fn prune_at(
             - chrono::Duration::seconds(i64::from(config.jwt.keys_reload_seconds)),
         now,
     };
-    if !config.jwt.algo.is_asymmetric() {
-        // JWT_SECRET signs: a ring left from an asymmetric JWT_ALGO only verifies what it signed,
-        // and leaves the JWKS once that is over.
-        SigningKey::stop_signing(conn, now)?;
-    }
     let pruned = prune_expired(conn, &cutoffs, PRUNE_BATCH, PRUNE_PAUSE)?;
     crate::models::rate_limit_counter::prune(conn, now.and_utc().timestamp_millis())?;
     // Reset tokens past PASSWORD_RESET_EXPIRE can never be used.
@@ -146,6 +141,18 @@ pub const SIGNING_KEYS_CIPHER: &str = "signing keys at rest";
 /// out). Then it is read as [`read_keys`] reads it.
 pub fn load_keys_at_start(conn: &mut DbConnection, config: &Config) -> Result<KeyRing, String> {
     let algo = config.jwt.algo;
+    if !algo.is_asymmetric() {
+        // JWT_SECRET signs: a ring left from an asymmetric JWT_ALGO only verifies what it signed,
+        // and the prune retires it once that is over, so it leaves the JWKS by itself.
+        let changed = SigningKey::stop_signing(conn, db::now())
+            .map_err(|e| format!("cannot update the key ring: {e}"))?;
+        if changed > 0 {
+            tracing::info!(
+                keys = changed,
+                "JWT_ALGO=HS256: the key ring's keys sign no more and retire once their tokens are over"
+            );
+        }
+    }
     if algo.is_asymmetric() && config.jwt.private_key.is_none() {
         let rows =
             SigningKey::usable(conn).map_err(|e| format!("cannot read the key ring: {e}"))?;

@@ -12,8 +12,8 @@ pub const STORAGE_DIR: &str = "storage";
 pub fn private_by_default() {
     #[cfg(unix)]
     {
-        // The second unsafe call of the crate: libc has no safe wrapper for umask(2), which
-        // cannot fail and touches nothing but the process's creation mask.
+        // One of the crate's two unsafe calls (hashing has the other): libc has no safe wrapper for
+        // umask(2), which cannot fail and touches nothing but the process's creation mask.
         #[allow(unsafe_code)]
         // SAFETY: umask(2) only swaps the process's file-creation mask; it has no failure mode.
         unsafe {

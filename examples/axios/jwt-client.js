@@ -3,8 +3,8 @@
 // - a 401 `token_expired` triggers ONE refresh, shared by every request waiting on it
 //   (single-flight), then each of those requests is retried once with the new token;
 // - a 401 `token_blacklisted` in header mode is retried once with the stored token if another tab
-//   or request replaced it meanwhile (the server treats a replaced token coming back after
-//   JWT_REFRESH_RACE_WINDOW as stolen and ends its session, so it is never sent on);
+//   or request replaced it meanwhile; if nobody here replaced it, someone else refreshed a stolen
+//   copy, and a logout with it ends that session (the thief's chain) before signing out;
 // - a 401 that no refresh can fix (blacklisted, refresh window over, invalid) clears the token and
 //   rejects, so the app can send the user to the login page;
 // - an answer that renews the session (`PUT /api/password`, `DELETE /api/sessions?except=current`)
@@ -87,9 +87,11 @@ export function createClient({
     return config;
   });
 
+  // A renewal (`PUT /api/password`, `DELETE /api/sessions?except=current`) answers
+  // `{"status":"success","access_token",…}`: its token replaces the stored one.
   const renewedToken = (response) => {
-    const token = response.data?.access_token;
-    if (typeof token === 'string' && response.config?.url !== refreshPath) storage.set(token);
+    const { status, access_token: token } = response.data ?? {};
+    if (status === 'success' && typeof token === 'string') storage.set(token);
     return response;
   };
 
@@ -97,14 +99,19 @@ export function createClient({
     const { config, response } = error;
     const code = response?.status === 401 ? response.data?.error : undefined;
     // Header mode: another tab or request replaced the token this one carried. Once with the new
-    // one; never the old one again, and never a refresh of it (that would end the session).
+    // one; never the old one again, and never a refresh of it.
     if (!cookieMode && code === 'token_blacklisted' && config && !config.retriedWithStored) {
+      await refreshing?.catch(() => {}); // this client's own refresh may be landing right now
+      const sent = config.headers.get('Authorization');
       const current = storage.get();
-      if (current && config.headers.get('Authorization') !== `Bearer ${current}`) {
+      if (current && sent !== `Bearer ${current}`) {
         config.retriedWithStored = true;
         config.headers.set('Authorization', `Bearer ${current}`);
         return api(config);
       }
+      // Nobody here replaced it: someone else refreshed it (a stolen copy). Logging out with it
+      // ends that session, the thief's chain included, before signing out.
+      if (sent) await axios.post('/api/logout', null, { baseURL, headers: { Authorization: sent } }).catch(() => {});
     }
     // In cookie mode a token another tab's refresh replaced is blacklisted, while the shared cookie
     // still holds its successor: one refresh by cookie, then the request again.

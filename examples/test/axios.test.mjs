@@ -76,6 +76,29 @@ describe('single-flight client, no grace period (JWT_BLACKLIST_GRACE_PERIOD=0)',
     assert.equal(server.served('/api/refresh', 200) + server.served('/api/refresh', 401), refreshesBefore, 'the old token never went to refresh');
   });
 
+  test('header mode: a token a thief refreshed first is logged out, which ends the thief\'s chain', async () => {
+    const user = await registerUser(server.baseURL);
+    const login = await fetch(`${server.baseURL}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    const stolen = (await login.json()).access_token;
+    const thief = await fetch(`${server.baseURL}/api/refresh`, { method: 'POST', headers: { Authorization: `Bearer ${stolen}` } });
+    const thiefs = (await thief.json()).access_token;
+    const storage = memoryStorage();
+    storage.set(stolen);
+    const signOuts = [];
+    const api = createClient({ baseURL: server.baseURL, storage, onSignOut: (code) => signOuts.push(code) });
+
+    await assert.rejects(api.get('/api/me'), (error) => error.response?.status === 401);
+
+    assert.deepEqual(signOuts, ['token_blacklisted']);
+    assert.equal(storage.get(), null);
+    const me = await fetch(`${server.baseURL}/api/me`, { headers: { Authorization: `Bearer ${thiefs}` } });
+    assert.equal(me.status, 401, 'the thief\'s chain ended with the session');
+  });
+
   test('a password change renews the session and the client keeps the new token', async () => {
     const user = await registerUser(server.baseURL);
     const storage = memoryStorage();

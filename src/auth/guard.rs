@@ -1,8 +1,10 @@
 //! The guards, as typed extractors (Laravel: the `auth:api` middleware). A handler's signature names
 //! its guard, so `logout` ([`RefreshableToken`]) and `refresh` ([`TokenToRefresh`]) can never end
-//! up behind the expiry check by mistake. Each guard costs one database round trip. Only those two
-//! read the refresh cookie of SPA cookie mode (`refresh_cookie`); every other route takes the
-//! `Authorization` header alone, so a cookie can never stand in for a bearer token.
+//! up behind the expiry check by mistake. Each guard costs one read (on SQLite on the worker's own
+//! connection); a replaced token that is theft where it is presented (`sessions::Presented`) adds
+//! the write that ends its session. Only `logout` and `refresh` read the refresh cookie of SPA
+//! cookie mode (`refresh_cookie`); every other route takes the `Authorization` header alone, so a
+//! cookie can never stand in for a bearer token.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +14,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::{refresh_cookie, sessions};
+use super::refresh_cookie;
+use super::sessions::{self, Presented, Standing};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{BlacklistedToken, Session, User};
@@ -20,7 +23,7 @@ use crate::state::AppState;
 
 /// An unexpired, unrevoked token and its user: what `auth:api` lets through. In header mode
 /// (`REFRESH_COOKIE=false`) a replaced token back after the race window ends its session on the
-/// way (see [`sessions::is_replay`]); it is refused either way.
+/// way (see [`sessions::Standing::is_theft`]); it is refused either way.
 #[derive(Debug)]
 pub struct AuthUser {
     pub user: User,
@@ -29,22 +32,24 @@ pub struct AuthUser {
 
 /// A token that may be logged out: possibly expired, but inside the refresh window
 /// (orig_iat + JWT_REFRESH_TTL), its session active, and not blacklisted (or in its grace period)
-/// — or `replayed`: refreshed, and back after the race window, evidence of theft that logout
+/// — or `replayed`: refreshed by someone else and past its grace, evidence of theft that logout
 /// answers by ending the session.
 #[derive(Debug)]
 pub struct RefreshableToken {
     pub user: User,
     pub claims: Claims,
+    /// Refreshed by someone else already: its session ends as a replay's does.
     pub replayed: bool,
 }
 
 /// A token that may end every session of its user (`DELETE /sessions`): as [`AuthUser`], or in
-/// header mode `replayed` as [`RefreshableToken`] describes.
+/// header mode a replaced one, which the owner judges by its `standing`.
 #[derive(Debug)]
 pub struct SignOutToken {
     pub user: User,
     pub claims: Claims,
-    pub replayed: bool,
+    /// `Usable`, or `Replaced`: refreshed by someone else already.
+    pub standing: Standing,
 }
 
 /// A token presented to `refresh`: as [`RefreshableToken`], except that a blacklist row is handed
@@ -87,39 +92,15 @@ struct Checked {
     claims: Claims,
     entry: Option<BlacklistedToken>,
     standing: Standing,
-    /// `REFRESH_COOKIE=false`: a tab never keeps a replaced token, so a replay anywhere is theft.
+    /// `REFRESH_COOKIE=false`.
     header_mode: bool,
 }
 
-/// What a blacklist row makes of a token presented now.
-#[derive(PartialEq, Eq, Debug)]
-enum Standing {
-    /// Not blacklisted, or inside its grace period.
-    Usable,
-    /// Refreshed, and back after the race window (and it has a session to end).
-    Replayed,
-    /// Logged out, or refreshed moments ago (concurrent requests of one client).
-    Blacklisted,
-}
-
-/// What `entry` (the blacklist row of the token `claims`) makes of it now.
-fn standing(state: &AppState, claims: &Claims, entry: Option<&BlacklistedToken>) -> Standing {
-    let now = crate::db::now();
-    match entry {
-        None => Standing::Usable,
-        Some(entry) if entry.in_grace(now) => Standing::Usable,
-        Some(entry) if claims.sid.is_some() && sessions::is_replay(state, entry, now) => {
-            Standing::Replayed
-        }
-        Some(_) => Standing::Blacklisted,
-    }
-}
-
 impl Checked {
-    /// As [`Self::not_blacklisted`], except that a replay is handed over (as `true`) when
-    /// `replays_count`, for the guard's route to end its session.
-    fn usable_or_replayed(self, replays_count: bool) -> AppResult<(User, Claims, bool)> {
-        if replays_count && self.standing == Standing::Replayed {
+    /// As [`Self::not_blacklisted`], except that a replaced token is handed over (as `true`) when
+    /// presenting it `at` this route is theft, for the route to end its session.
+    fn usable_or_replayed(self, at: Presented) -> AppResult<(User, Claims, bool)> {
+        if self.standing.is_theft(at, self.header_mode) {
             return Ok((self.user, self.claims, true));
         }
         let (user, claims) = self.not_blacklisted()?;
@@ -130,7 +111,9 @@ impl Checked {
     fn not_blacklisted(self) -> AppResult<(User, Claims)> {
         match self.standing {
             Standing::Usable => Ok((self.user, self.claims)),
-            Standing::Replayed | Standing::Blacklisted => Err(AuthFailure::TokenBlacklisted.into()),
+            Standing::Replaced { .. } | Standing::Blacklisted => {
+                Err(AuthFailure::TokenBlacklisted.into())
+            }
         }
     }
 }
@@ -143,9 +126,12 @@ impl FromRequest for AuthUser {
         let pending = authenticate(req, Source::Header, Check::Access);
         Box::pin(async move {
             let (state, checked) = pending.await?;
-            if let (Standing::Replayed, true, Some(sid)) =
-                (&checked.standing, checked.header_mode, checked.claims.sid)
-            {
+            if let (true, Some(sid)) = (
+                checked
+                    .standing
+                    .is_theft(Presented::Access, checked.header_mode),
+                checked.claims.sid,
+            ) {
                 sessions::end_replayed(&state, checked.user.id, sid).await?;
             }
             let (user, claims) = checked.not_blacklisted()?;
@@ -161,7 +147,8 @@ impl FromRequest for RefreshableToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pending = authenticate(req, Source::RefreshCookieOrHeader, Check::Refresh);
         Box::pin(async move {
-            let (user, claims, replayed) = pending.await?.1.usable_or_replayed(true)?;
+            let checked = pending.await?.1;
+            let (user, claims, replayed) = checked.usable_or_replayed(Presented::Logout)?;
             Ok(Self {
                 user,
                 claims,
@@ -179,12 +166,12 @@ impl FromRequest for SignOutToken {
         let pending = authenticate(req, Source::Header, Check::Access);
         Box::pin(async move {
             let checked = pending.await?.1;
-            let header_mode = checked.header_mode;
-            let (user, claims, replayed) = checked.usable_or_replayed(header_mode)?;
+            let standing = checked.standing;
+            let (user, claims, _) = checked.usable_or_replayed(Presented::SignOut)?;
             Ok(Self {
                 user,
                 claims,
-                replayed,
+                standing,
             })
         })
     }
@@ -276,19 +263,21 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
         let seen = crate::db::now();
         let (user, entry, session) = state
             .db
-            .run(move |conn| {
-                let found = User::find_for_token(conn, sub, jti, sid)?;
-                if let Some((_, _, Some(session))) = &found
-                    && check == Check::Access
-                    && session.is_active(seen)
-                    && session.is_stale(seen)
-                {
-                    Session::touch(conn, session.id, seen)?;
-                }
-                Ok(found)
-            })
+            .run(move |conn| User::find_for_token(conn, sub, jti, sid))
             .await?
             .ok_or(AuthFailure::UserNotFound)?;
+        if let Some(session) = &session
+            && check == Check::Access
+            && session.is_active(seen)
+            && session.is_stale(seen)
+        {
+            // A write, once a minute per session: on the pool, never on the worker.
+            let id = session.id;
+            state
+                .db
+                .run(move |conn| Session::touch(conn, id, seen))
+                .await?;
+        }
         // Tokens from before sessions carry no sid: `logout?scope=all` reaches them by time.
         let revoked_everywhere = sid.is_none()
             && user
@@ -301,7 +290,7 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
         if session_ended {
             return Err(AuthFailure::TokenBlacklisted.into());
         }
-        let standing = standing(state, &claims, entry.as_ref());
+        let standing = sessions::standing(state, &claims, entry.as_ref(), seen);
         Ok(Checked {
             user,
             claims,

@@ -105,7 +105,8 @@ pub async fn refresh(
     ClientIp(ip): ClientIp,
     token: TokenToRefresh,
 ) -> AppResult<TokenResponse> {
-    let successor = sessions::refresh(&state, &token, ip).await?;
+    let previous = token.previous.as_ref();
+    let successor = sessions::refresh(&state, token.user.id, &token.claims, previous, ip).await?;
     respond_with_token(&state, &successor)
 }
 

@@ -106,7 +106,7 @@ pub async fn destroy_all(
         }
     };
     if !keep_current {
-        let revoked = sessions::end_all(&state, &auth.user, &auth.claims, auth.replayed).await?;
+        let revoked = sessions::end_all(&state, &auth.user, &auth.claims, auth.standing).await?;
         return Ok(Either::Left(RevokedResource {
             status: "success".into(),
             revoked,
@@ -118,7 +118,7 @@ pub async fn destroy_all(
         &state,
         &auth.user,
         &auth.claims,
-        auth.replayed,
+        auth.standing,
         password,
         &device,
     )

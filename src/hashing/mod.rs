@@ -54,7 +54,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// starves completely behind any other busy process on the machine (a backup, a build).
 fn lower_priority() {
     #[cfg(unix)]
-    // The one unsafe call of the crate: libc has no safe wrapper for nice(2).
+    // One of the crate's two unsafe calls (storage.rs has the other): libc has no safe wrapper
+    // for nice(2).
     #[allow(unsafe_code)]
     // SAFETY: nice(2) only lowers the calling thread's own priority.
     unsafe {

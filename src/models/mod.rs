@@ -46,11 +46,24 @@ pub fn revoke_access_token(
             Session::revoke(conn, session, why, now)?;
         }
         if everywhere {
-            User::revoke_tokens_issued_before(conn, user_id, now)?;
-            Session::revoke_all_of_user(conn, user_id, None, Ended::LogoutEverywhere, now)?;
+            end_every_login(conn, user_id, None, Ended::LogoutEverywhere, now)?;
         }
         Ok(())
     })
+}
+
+/// "End every login of a user", written once: every active session of `user_id` but `except`
+/// ends with `why` (with its refresh tokens), and every token from before sessions issued until
+/// `now` is rejected. Call inside a write transaction; how many sessions ended.
+pub fn end_every_login(
+    conn: &mut DbConnection,
+    user_id: Id,
+    except: Option<Id>,
+    why: Ended,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    User::revoke_tokens_issued_before(conn, user_id, now)?;
+    Session::revoke_all_of_user(conn, user_id, except, why, now)
 }
 
 /// Rows past their lifetimes that a prune deleted.

@@ -148,21 +148,15 @@ impl SigningKey {
             .map(drop)
     }
 
-    /// `keys:retire KID`: a key that does not sign stops verifying (and leaves the JWKS): any but
-    /// the current one, or with `current_signs = false` (JWT_ALGO=HS256 signs with the secret)
-    /// any at all. False if `kid` is no such key.
-    pub fn retire(
-        conn: &mut DbConnection,
-        kid: &str,
-        current_signs: bool,
-        now: NaiveDateTime,
-    ) -> QueryResult<bool> {
-        let signing = if current_signs { CURRENT } else { RETIRED };
+    /// `keys:retire KID`: a key that does not sign stops verifying (and leaves the JWKS): a
+    /// `next` or `previous` one, never the current key, which every instance with an asymmetric
+    /// JWT_ALGO signs with (an HS256 start demotes it first, see [`Self::stop_signing`]). False
+    /// if `kid` is no such key.
+    pub fn retire(conn: &mut DbConnection, kid: &str, now: NaiveDateTime) -> QueryResult<bool> {
         diesel::update(
             signing_keys::table
                 .find(kid)
-                .filter(signing_keys::state.ne(RETIRED))
-                .filter(signing_keys::state.ne(signing)),
+                .filter(signing_keys::state.eq_any([NEXT, PREVIOUS])),
         )
         .set((
             signing_keys::state.eq(RETIRED),
@@ -172,10 +166,10 @@ impl SigningKey {
         .map(|n| n == 1)
     }
 
-    /// Under JWT_ALGO=HS256 no ring key signs: the current one becomes `previous` as of `now`
-    /// (it signed nothing after that), and a `next` one, which never signed, is retired. The prune
-    /// then retires the former current key once its tokens are over ([`Self::retire_stale`]).
-    /// Returns how many keys changed.
+    /// A start under JWT_ALGO=HS256, where no ring key signs: the current one becomes `previous`
+    /// as of `now` (it signs nothing after that), and a `next` one, which never signed, is
+    /// retired. The prune then retires the former current key once its tokens are over
+    /// ([`Self::retire_stale`]). Returns how many keys changed.
     pub fn stop_signing(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
         let retired = diesel::update(signing_keys::table.filter(signing_keys::state.eq(NEXT)))
             .set((

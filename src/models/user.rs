@@ -203,6 +203,21 @@ impl User {
             .map(drop)
     }
 
+    /// Replaces the password hash `expected` with `hash` (a password change): false, and nothing
+    /// changes, when the stored hash is no longer `expected` (another change won meanwhile).
+    pub fn replace_password(
+        conn: &mut DbConnection,
+        id: Id,
+        expected: &str,
+        hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(users::table.find(id).filter(users::password.eq(expected)))
+            .set((users::password.eq(hash), users::updated_at.eq(now)))
+            .execute(conn)
+            .map(|updated| updated == 1)
+    }
+
     /// Rejects every token issued before `now` (`logout?scope=all`).
     pub fn revoke_tokens_issued_before(
         conn: &mut DbConnection,

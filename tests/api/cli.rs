@@ -754,16 +754,32 @@ fn keys_commands_generate_rotate_list_and_retire() {
         .unwrap()
         .to_owned();
     let signing = run(&["keys:retire", &current]);
-    assert!(
-        !signing.status.success(),
-        "the current key signs under ES256"
-    );
-    // Under HS256 no ring key signs: any of them can be retired, the current one too.
+    assert!(!signing.status.success(), "the current key signs");
+    // A start under HS256 demotes it (it signs nothing there); then it can be retired.
     let hs256_env = [
         ("APP_ENV", "testing"),
         ("DATABASE_URL", "db.sqlite"),
         ("JWT_SECRET", SECRET),
+        ("APP_PORT", "0"),
     ];
+    let mut hs256_server = command(&dir.0, &hs256_env)
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !text(&run(&["keys:list"]))
+        .lines()
+        .any(|l| l.starts_with(&current) && l.contains(" previous "))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the HS256 start never demoted the current key"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = hs256_server.kill();
+    let _ = hs256_server.wait();
     let retired = command(&dir.0, &hs256_env)
         .args(["keys:retire", &current])
         .output()

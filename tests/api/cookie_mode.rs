@@ -208,6 +208,23 @@ api_tests! {
         assert_eq!(revoked_sessions(&app), 1);
     }
 
+    fn the_owners_logout_with_a_cookie_a_thief_refreshed_first_ends_the_session_and_clears_both(backend) {
+        let app = cookie_app(backend);
+        let (_, response) = login(&app);
+        let owners = Jar::from(&response);
+        // The thief copied both cookies and refreshed first, from elsewhere.
+        let thiefs = Jar::from(&refresh(&app, &owners, Some(owners.xsrf.value())));
+        let logout = app.post("/api/logout").header("Cookie", &owners.header())
+            .header("X-XSRF-TOKEN", owners.xsrf.value()).send();
+        assert_eq!(logout.status, 200, "{}", logout.text);
+        let cleared = set_cookies(&logout);
+        assert_eq!(cleared.len(), 2);
+        assert!(cleared.iter().all(|c| c.value().is_empty() && c.max_age() == Some(actix_web::cookie::time::Duration::ZERO)));
+        refresh(&app, &thiefs, Some(thiefs.xsrf.value())).assert_error(401, "token_blacklisted");
+        let reasons: Vec<Option<String>> = app.query(|conn| sessions::table.select(sessions::revoked_reason).load(conn));
+        assert_eq!(reasons, [Some("refresh_reuse".to_owned())]);
+    }
+
     fn a_password_change_sets_both_cookies_for_the_renewed_session(backend) {
         let app = cookie_app(backend);
         let (_, response) = login(&app);

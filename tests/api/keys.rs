@@ -185,7 +185,7 @@ api_tests! {
         assert_eq!(refreshed.status, 200, "{}", refreshed.text);
         let successor = refreshed.json()["access_token"].as_str().unwrap().to_owned();
         assert_eq!(header_of(&successor)["kid"], new_kid.as_str(), "refresh signs with the current key");
-        assert!(app.query(|conn| SigningKey::retire(conn, &old_kid, true, jwt_auth_server::db::now())));
+        assert!(app.query(|conn| SigningKey::retire(conn, &old_kid, jwt_auth_server::db::now())));
         let deadline = Instant::now() + Duration::from_secs(10);
         while jwks(&app).find(&old_kid).is_some() {
             assert!(Instant::now() < deadline, "the retirement never reached the server");
@@ -294,11 +294,11 @@ api_tests! {
         let (_, es256_token) = es256.user_with_token();
         let app = es256.spawn_beside(|c| c.jwt.algo = Algo::HS256);
         assert_eq!(app.get("/api/me").bearer(&es256_token).send().status, 200, "its tokens still verify");
+        let kinds: Vec<String> = states(&app).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(kinds, [PREVIOUS], "the HS256 start marked it: it signs nothing any more");
         let now = jwt_auth_server::db::now();
         let first = app.query(|conn| jwt_auth_server::maintenance::prune_at(conn, &app.config, now));
         assert_eq!(first.signing_keys_retired, 0, "its tokens may still be used");
-        let kinds: Vec<String> = states(&app).into_iter().map(|(_, s)| s).collect();
-        assert_eq!(kinds, [PREVIOUS], "it signs nothing any more");
         let window = chrono::Duration::minutes(i64::from(app.config.jwt.refresh_ttl_minutes));
         let later = now + window + chrono::Duration::minutes(1);
         let second = app.query(|conn| jwt_auth_server::maintenance::prune_at(conn, &app.config, later));

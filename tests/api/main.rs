@@ -28,6 +28,7 @@ macro_rules! api_tests {
     };
 }
 
+mod account_rules;
 mod cli;
 mod cookie_mode;
 mod email_verification;

@@ -105,7 +105,8 @@ api_tests! {
         let thiefs = thief_refreshes(&app, &stolen);
         after_the_race_window(&app);
         let ended = app.request("DELETE", "/api/sessions").bearer(&stolen).send();
-        assert_eq!((ended.status, ended.json()), (200, json!({ "status": "success", "revoked": 1 })));
+        // Both of the owner's sessions: the stolen one (as a replay) and the other device's.
+        assert_eq!((ended.status, ended.json()), (200, json!({ "status": "success", "revoked": 2 })));
         assert_the_thief_is_out(&app, &user_id, &thiefs);
         app.get("/api/me").bearer(&other_device).send().assert_error(401, "token_blacklisted");
     }
@@ -122,13 +123,12 @@ api_tests! {
         assert_eq!(reuse_detected(&app), "auth_refresh_reuse_detected_total{via=\"api\"} 1");
     }
 
-    fn inside_the_race_window_a_replaced_token_is_refused_and_nothing_ends(backend) {
+    fn inside_the_race_window_a_replaced_token_is_refused_at_other_routes_and_nothing_ends(backend) {
         let (app, _, stolen, _) = owner(backend);
         let successor = thief_refreshes(&app, &stolen);
         let answers: Vec<TestResponse> = vec![
             app.get("/api/me").bearer(&stolen).send(),
-            app.post("/api/logout").bearer(&stolen).send(),
-            app.request("DELETE", "/api/sessions").bearer(&stolen).send(),
+            app.request("DELETE", "/api/sessions?except=current").bearer(&stolen).send(),
         ];
         for answer in answers {
             answer.assert_error(401, "token_blacklisted");
@@ -136,6 +136,34 @@ api_tests! {
         assert_eq!(app.get("/api/me").bearer(&successor).send().status, 200);
         assert!(all_sessions(&app).iter().all(|s| s.revoked_at.is_none()));
         assert_eq!(reuse_detected(&app), "none");
+    }
+
+    fn with_a_grace_period_a_request_sent_in_it_and_served_just_after_ends_nothing(backend) {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.jwt.blacklist_grace_seconds = 30;
+            c.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+        });
+        let (_, token) = app.user_with_token();
+        let successor = thief_refreshes(&app, &token);
+        // The grace ended a moment ago; the refresh itself is older than the race window.
+        let ago = |seconds: i64| (chrono::Utc::now() - chrono::Duration::seconds(seconds)).naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        app.execute(&format!("UPDATE blacklisted_tokens SET created_at = '{}', grace_until = '{}'", ago(40), ago(1)));
+        app.get("/api/me").bearer(&token).send().assert_error(401, "token_blacklisted");
+        assert_eq!(app.get("/api/me").bearer(&successor).send().status, 200);
+        assert!(all_sessions(&app).iter().all(|s| s.revoked_at.is_none()));
+        assert_eq!(reuse_detected(&app), "none");
+    }
+
+    fn the_owners_logout_inside_the_race_window_still_ends_the_thiefs_chain(backend) {
+        let (app, user_id, stolen, other_device) = owner(backend);
+        // The thief refreshed a moment before the owner's next request: inside the window.
+        let thiefs = thief_refreshes(&app, &stolen);
+        app.get("/api/me").bearer(&stolen).send().assert_error(401, "token_blacklisted");
+        assert_eq!(app.get("/api/me").bearer(&thiefs).send().status, 200, "a plain 401 ends nothing");
+        // The Axios recipe then logs out with the refused token: that ends the chain.
+        assert_eq!(app.post("/api/logout").bearer(&stolen).send().status, 200);
+        assert_the_thief_is_out(&app, &user_id, &thiefs);
+        assert_eq!(app.get("/api/me").bearer(&other_device).send().status, 200);
     }
 
     fn a_logged_out_token_stays_401_and_ends_nothing_more(backend) {

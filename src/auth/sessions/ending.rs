@@ -3,10 +3,15 @@
 
 use chrono::Utc;
 
-use super::{Audience, Device, confirm_password, end_replayed, new_session, record};
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::{
+    Audience, Device, Presented, Standing, confirm_password, end_replayed, new_session, record,
+};
 use crate::audit::AuthEvent;
-use crate::db::{self, Id};
-use crate::error::{AppResult, AuthFailure};
+use crate::db::{self, DbConnection, Id};
+use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{self, BlacklistedToken, Ended, Session, User};
 use crate::state::AppState;
@@ -52,6 +57,7 @@ pub async fn end_session(
     password: Option<String>,
     device: &Device,
 ) -> AppResult<bool> {
+    first_party_only(claims)?;
     if claims.sid != Some(id) {
         confirm_password(state, user, password, device.ip, "sessions").await?;
     }
@@ -71,25 +77,30 @@ pub async fn end_session(
 }
 
 /// Every session of `user` ends, the caller's too, and every token from before sessions
-/// (`logout?scope=all` from the sessions list); a `replayed` caller is recorded as a replay. How
-/// many sessions ended.
+/// (`logout?scope=all` from the sessions list); a replaced caller's (by its `standing`) ends as a
+/// replay. How many sessions ended.
 pub async fn end_all(
     state: &AppState,
     user: &User,
     claims: &Claims,
-    replayed: bool,
+    standing: Standing,
 ) -> AppResult<usize> {
+    first_party_only(claims)?;
     let user_id = user.id;
-    if let (true, Some(sid)) = (replayed, claims.sid) {
-        end_replayed(state, user_id, sid).await?;
+    let mut ended = 0;
+    let header_mode = state.config.refresh_cookie.is_none();
+    if let (true, Some(sid)) = (
+        standing.is_theft(Presented::SignOut, header_mode),
+        claims.sid,
+    ) {
+        ended += usize::from(end_replayed(state, user_id, sid).await?);
     }
-    let ended = state
+    ended += state
         .db
         .run(move |conn| {
             let now = db::now();
             conn.write_transaction(|conn| {
-                User::revoke_tokens_issued_before(conn, user_id, now)?;
-                Session::revoke_all_of_user(conn, user_id, None, Ended::LogoutEverywhere, now)
+                models::end_every_login(conn, user_id, None, Ended::LogoutEverywhere, now)
             })
         })
         .await?;
@@ -98,68 +109,118 @@ pub async fn end_all(
 }
 
 /// "Sign out everywhere else", which needs the password: every other session of `user` ends, and
-/// so does the caller's, for a fresh one on the same client and device, so no copy of the
-/// caller's token outlives it. How many other sessions ended, and the new session's claims.
+/// so does the caller's, for a fresh one on the same device, so no copy of the caller's token
+/// outlives it. How many other sessions ended, and the new session's claims.
 pub async fn end_others(
     state: &AppState,
     user: &User,
     claims: &Claims,
-    replayed: bool,
+    standing: Standing,
     password: Option<String>,
     device: &Device,
 ) -> AppResult<(usize, Claims)> {
-    // A replaced token cannot keep its caller signed in: the replay ends its session instead.
-    if let (true, Some(sid)) = (replayed, claims.sid) {
-        end_replayed(state, user.id, sid).await?;
+    first_party_only(claims)?;
+    // A replaced token cannot keep its caller signed in: refused, and after the race window its
+    // session ends as a replay's does (the rule of any other route).
+    if standing != Standing::Usable {
+        let header_mode = state.config.refresh_cookie.is_none();
+        if let (true, Some(sid)) = (
+            standing.is_theft(Presented::Access, header_mode),
+            claims.sid,
+        ) {
+            end_replayed(state, user.id, sid).await?;
+        }
         return Err(AuthFailure::TokenBlacklisted.into());
     }
     confirm_password(state, user, password, device.ip, "sessions").await?;
     let (user_id, caller) = (user.id, claims.sid);
-    let renewed = renewed_session(state, claims, device);
+    let renewed = new_session(&state.config, user_id, Audience::Api, device, db::now());
     let new_claims = super::access_claims(&state.jwt, &renewed, Utc::now());
     let ended = state
         .db
         .run(move |conn| {
-            let now = db::now();
-            conn.write_transaction(|conn| {
-                let ended = renew_session(conn, user_id, caller, &renewed, Ended::Deleted, now)?;
-                User::revoke_tokens_issued_before(conn, user_id, now)?;
-                Ok(ended)
+            refusable(conn, |conn, now| {
+                renew_session(conn, user_id, caller, &renewed, Ended::Deleted, now)
             })
         })
-        .await?;
+        .await?
+        .map_err(AppError::from)?;
     record(state, AuthEvent::SessionsEnded { user_id, ended });
     Ok((ended, new_claims))
 }
 
-/// The session that replaces the caller's (`claims`) on `device`: the same client and scopes.
-pub(super) fn renewed_session(state: &AppState, claims: &Claims, device: &Device) -> Session {
-    let audience = match claims.client_id {
-        None => Audience::Api,
-        Some(client_id) => Audience::OAuth {
-            client_id,
-            scopes: claims.scope.clone().unwrap_or_default(),
-        },
-    };
-    new_session(&state.config, claims.sub, audience, device, db::now())
+/// Why a renewal changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refused {
+    /// The caller's session ended meanwhile (a second click, a sign-out, a replay): a dead
+    /// session is never renewed.
+    SessionEnded,
+    /// The password changed meanwhile: this request checked the old one.
+    PasswordChanged,
 }
 
-/// Inside a write transaction: every session of `user_id` but `caller` ends with `why`, the
-/// caller's ends as renewed, and `renewed` starts. How many sessions other than the caller's ended.
+impl From<Refused> for AppError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::SessionEnded => AuthFailure::TokenBlacklisted.into(),
+            Refused::PasswordChanged => {
+                AppError::validation("current_password", "The password is incorrect.")
+            }
+        }
+    }
+}
+
+/// Runs `change` in a write transaction at `now`; a [`Refused`] rolls everything back.
+pub(super) fn refusable<T>(
+    conn: &mut DbConnection,
+    change: impl FnOnce(&mut DbConnection, NaiveDateTime) -> QueryResult<Result<T, Refused>>,
+) -> QueryResult<Result<T, Refused>> {
+    let mut refused = None;
+    let now = db::now();
+    let outcome = conn.write_transaction(|conn| match change(conn, now)? {
+        Ok(value) => Ok(value),
+        Err(why) => {
+            refused = Some(why);
+            Err(diesel::result::Error::RollbackTransaction)
+        }
+    });
+    match (outcome, refused) {
+        (_, Some(why)) => Ok(Err(why)),
+        (outcome, None) => outcome.map(Ok),
+    }
+}
+
+/// Inside a write transaction: the caller's session ends as renewed (refused if it had ended),
+/// every other session of `user_id` and every token from before sessions end with `why`, and
+/// `renewed` starts. How many sessions other than the caller's ended.
 pub(super) fn renew_session(
-    conn: &mut crate::db::DbConnection,
+    conn: &mut DbConnection,
     user_id: Id,
     caller: Option<Id>,
     renewed: &Session,
     why: Ended,
-    now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<usize> {
-    let ended = Session::revoke_all_of_user(conn, user_id, caller, why, now)?;
-    if let Some(caller) = caller {
-        Session::revoke(conn, caller, Ended::Renewed, now)?;
+    now: NaiveDateTime,
+) -> QueryResult<Result<usize, Refused>> {
+    if let Some(caller) = caller
+        && !Session::revoke(conn, caller, Ended::Renewed, now)?
+    {
+        return Ok(Err(Refused::SessionEnded));
     }
+    let ended = models::end_every_login(conn, user_id, caller, why, now)?;
     Session::create(conn, renewed)?;
-    Ok(ended)
+    Ok(Ok(ended))
+}
+
+/// Account operations take a login token of this server's own `/api`: an OAuth client's access
+/// token acts for the user only within its scopes, never on the account itself.
+pub(super) fn first_party_only(claims: &Claims) -> AppResult<()> {
+    if claims.is_oauth() {
+        return Err(AuthFailure::TokenInvalid(
+            "An OAuth access token cannot change the account: use a login token",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// RFC 7009: the OAuth client `client_id` revokes its access token `claims`: the token is
@@ -177,15 +238,17 @@ pub async fn revoke_access_token(
 /// RFC 7009: the OAuth client `client_id` revokes a refresh token, and with it its whole family,
 /// the session `session_id`.
 pub async fn revoke_session(state: &AppState, client_id: Id, session_id: Id) -> AppResult<()> {
-    state
+    let ended = state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
-                Session::revoke(conn, session_id, Ended::Revoked, db::now()).map(drop)
+                Session::revoke(conn, session_id, Ended::Revoked, db::now())
             })
         })
         .await?;
-    record(state, AuthEvent::Revoked { client_id });
+    if ended {
+        record(state, AuthEvent::Revoked { client_id });
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 mod ending;
 mod password;
 mod refresh;
+mod replay;
 
 use std::net::IpAddr;
 
@@ -16,26 +17,31 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
+pub use replay::{Presented, Standing, end_replayed, is_replay, standing};
 
 use crate::audit::{self, AuthEvent};
 use crate::config::Config;
 use crate::db::{self, Id};
 use crate::error::AppResult;
 use crate::jwt::{Claims, JwtService};
-use crate::models::{BlacklistedToken, Ended, NewLogin, OAuthRefreshToken, Session};
+use crate::models::{NewLogin, OAuthRefreshToken, Session};
 use crate::state::AppState;
 
 /// Where a login comes from: what its session row records of the device.
 #[derive(Debug, Clone, Default)]
 pub struct Device {
+    /// The request's `User-Agent` (the session keeps its first 255 characters).
     pub user_agent: Option<String>,
+    /// The client's address, as `ClientIp` resolves it behind trusted proxies.
     pub ip: Option<IpAddr>,
 }
 
-/// Who a login is for: the `/api` routes, or an OAuth client with the scopes granted.
+/// Who a login is for.
 #[derive(Debug, Clone)]
 pub enum Audience {
+    /// The `/api` routes (a login token, `typ: JWT`).
     Api,
+    /// An OAuth client, with the scopes granted (space-separated).
     OAuth { client_id: Id, scopes: String },
 }
 
@@ -121,40 +127,4 @@ pub async fn start(
         .run(move |conn| Session::create_with_refresh_token(conn, &session, family.as_ref()))
         .await?;
     Ok(claims)
-}
-
-/// Whether a token whose blacklist row is `entry`, presented `now`, is evidence of theft: it was
-/// refreshed (it has a successor, unlike a logged-out token), its grace is over, and so is the
-/// race window in which concurrent requests of one client still carry it.
-pub fn is_replay(state: &AppState, entry: &BlacklistedToken, now: NaiveDateTime) -> bool {
-    !entry.in_grace(now)
-        && entry.successor().is_some()
-        && entry.created_at + state.jwt.race_window() <= now
-}
-
-/// A replaced token came back after the race window: its session ends, whoever holds the chain,
-/// and the reuse is recorded. Nothing to end when it had ended already.
-pub async fn end_replayed(state: &AppState, user_id: Id, session_id: Id) -> AppResult<()> {
-    let now = db::now();
-    let ended = state
-        .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                Session::revoke(conn, session_id, Ended::RefreshReuse, now)
-            })
-        })
-        .await?;
-    if ended {
-        record(state, replay_event(user_id, session_id, "api"));
-    }
-    Ok(())
-}
-
-/// The event of a replay that ended `session_id`.
-fn replay_event(user_id: Id, session_id: Id, via: audit::Via) -> AuthEvent {
-    AuthEvent::RefreshReused {
-        user_id,
-        session_id,
-        via,
-    }
 }

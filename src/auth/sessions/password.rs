@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::ending::{renew_session, renewed_session};
-use super::{Device, record};
+use super::ending::{Refused, first_party_only, refusable, renew_session};
+use super::{Audience, Device, new_session, record};
 use crate::audit::{self, AuthEvent, Via};
 use crate::crypto::sha256_hex;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::jwt::Claims;
-use crate::models::{Ended, PasswordReset, Session, User};
+use crate::models::{self, Ended, PasswordReset, User};
 use crate::state::AppState;
 
 /// `current_password` of `user`, checked and rate-limited like a login (so it cannot be guessed
@@ -90,24 +90,27 @@ pub async fn change_password(
     new_password: String,
     device: &Device,
 ) -> AppResult<Claims> {
+    first_party_only(claims)?;
     confirm_password(state, user, Some(current), device.ip, "password_change").await?;
     let hash = state.passwords.hash(new_password).await?;
-    let renewed = renewed_session(state, claims, device);
+    let renewed = new_session(&state.config, user.id, Audience::Api, device, db::now());
     let new_claims = super::access_claims(&state.jwt, &renewed, Utc::now());
     let (user_id, email, caller) = (user.id, user.email.clone(), claims.sid);
+    let checked = user.password.clone();
     let sessions_ended = state
         .db
         .run(move |conn| {
-            let now = db::now();
-            conn.write_transaction(|conn| {
-                User::update_password(conn, user_id, &hash, now)?;
+            refusable(conn, |conn, now| {
+                // Only over the hash this request checked: of two changes at once, one wins.
+                if !User::replace_password(conn, user_id, &checked, &hash, now)? {
+                    return Ok(Err(Refused::PasswordChanged));
+                }
                 PasswordReset::forget(conn, &email)?;
-                // Tokens from before sessions (no sid) are reached by time, as by logout?scope=all.
-                User::revoke_tokens_issued_before(conn, user_id, now)?;
                 renew_session(conn, user_id, caller, &renewed, Ended::PasswordChanged, now)
             })
         })
-        .await?;
+        .await?
+        .map_err(AppError::from)?;
     record(
         state,
         AuthEvent::PasswordChanged {
@@ -154,9 +157,8 @@ pub async fn reset_password(
                 User::update_password(conn, user.id, &password_hash, now)?;
                 // The link came to that inbox: the address is proven as well.
                 User::mark_email_verified(conn, user.id, now)?;
-                User::revoke_tokens_issued_before(conn, user.id, now)?;
                 let ended =
-                    Session::revoke_all_of_user(conn, user.id, None, Ended::PasswordReset, now)?;
+                    models::end_every_login(conn, user.id, None, Ended::PasswordReset, now)?;
                 Ok(Some((user.id, ended)))
             })
         })

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
-use super::{record, replay_event};
+use super::record;
+use super::replay::{end_replayed, is_replay, record_oauth_replay};
 use crate::audit::AuthEvent;
-use crate::auth::TokenToRefresh;
-use crate::db;
+use crate::db::{self, Id};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{
@@ -23,10 +23,12 @@ use crate::state::AppState;
 /// else 401) and a replay after it: 401, and its whole session ends.
 pub async fn refresh(
     state: &AppState,
-    token: &TokenToRefresh,
+    user_id: Id,
+    claims: &Claims,
+    previous: Option<&BlacklistedToken>,
     ip: Option<IpAddr>,
 ) -> AppResult<Claims> {
-    if token.claims.is_oauth() {
+    if claims.is_oauth() {
         // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
         // offline_access and the idle lifetime all live there.
         return Err(AuthFailure::TokenInvalid(
@@ -35,23 +37,23 @@ pub async fn refresh(
         .into());
     }
     let hit = state.limits.refresh_hit(ip, Instant::now())?;
-    if let Some(previous) = &token.previous {
+    if let Some(previous) = previous {
         state.limits.count(hit).await?;
-        return refreshed_again(state, token, previous, false).await;
+        return refreshed_again(state, user_id, claims, previous, false).await;
     }
     let now = Utc::now();
-    let successor = state.jwt.successor_claims(&token.claims, now);
+    let successor = state.jwt.successor_claims(claims, now);
     let entry = BlacklistedToken {
-        jti: token.claims.jti,
-        user_id: token.claims.sub,
-        expires_at: state.jwt.blacklist_until(&token.claims),
+        jti: claims.jti,
+        user_id: claims.sub,
+        expires_at: state.jwt.blacklist_until(claims),
         grace_until: state.jwt.grace_until(now),
         successor_jti: Some(successor.jti),
         successor_iat: Some(successor.iat),
         successor_exp: Some(successor.exp),
         created_at: db::now(),
     };
-    let sid = token.claims.sid;
+    let sid = claims.sid;
     let refreshed = state
         .db
         .run(move |conn| record_refresh(conn, &entry, sid, hit.pending()))
@@ -59,7 +61,6 @@ pub async fn refresh(
     match refreshed {
         Refreshed::Throttled(retry_after) => Err(AppError::TooManyRequests(retry_after)),
         Refreshed::Blacklisted(Added::New) => {
-            let user_id = token.user.id;
             record(
                 state,
                 AuthEvent::Refreshed {
@@ -71,7 +72,7 @@ pub async fn refresh(
         }
         // A concurrent refresh of the same token won the race: never a replay.
         Refreshed::Blacklisted(Added::Existing(winner)) => {
-            refreshed_again(state, token, &winner, true).await
+            refreshed_again(state, user_id, claims, &winner, true).await
         }
     }
 }
@@ -81,20 +82,17 @@ pub async fn refresh(
 /// replay — 401, and the session ends, so the chain is dead whoever holds it.
 async fn refreshed_again(
     state: &AppState,
-    token: &TokenToRefresh,
+    user_id: Id,
+    claims: &Claims,
     previous: &BlacklistedToken,
     lost_a_race: bool,
 ) -> AppResult<Claims> {
     let now = db::now();
     if let Some((jti, iat, exp)) = previous.successor().filter(|_| previous.in_grace(now)) {
-        return Ok(state.jwt.recorded_successor(&token.claims, jti, iat, exp));
+        return Ok(state.jwt.recorded_successor(claims, jti, iat, exp));
     }
-    if let (false, true, Some(sid)) = (
-        lost_a_race,
-        super::is_replay(state, previous, now),
-        token.claims.sid,
-    ) {
-        super::end_replayed(state, token.user.id, sid).await?;
+    if let (false, true, Some(sid)) = (lost_a_race, is_replay(state, previous, now), claims.sid) {
+        end_replayed(state, user_id, sid).await?;
     }
     Err(AuthFailure::TokenBlacklisted.into())
 }
@@ -132,7 +130,7 @@ pub async fn rotate_refresh_token(
             Ok(Some(child))
         }
         Rotation::Replayed => {
-            record(state, replay_event(user_id, session_id, "oauth"));
+            record_oauth_replay(state, user_id, session_id);
             Ok(None)
         }
     }
