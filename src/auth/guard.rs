@@ -263,7 +263,7 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
         let seen = crate::db::now();
         let (user, entry, session) = state
             .db
-            .run(move |conn| User::find_for_token(conn, sub, jti, sid))
+            .read(move |conn| User::find_for_token(conn, sub, jti, sid))
             .await?
             .ok_or(AuthFailure::UserNotFound)?;
         if let Some(session) = &session

@@ -119,18 +119,14 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectionError> {
-        let mut connection = match &self.url {
-            DatabaseUrl::Postgres(url) => DbConnection::Postgres(PgConnection::establish(url)?),
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                DbConnection::Sqlite(conn)
+        let connection = match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                let mut connection = DbConnection::Postgres(PgConnection::establish(url)?);
+                counted(&mut connection, &self.statements);
+                connection
             }
+            DatabaseUrl::Sqlite(path) => Self::open_sqlite(path, "", &self.statements)?,
         };
-        let statements = self.statements.clone();
-        connection
-            .set_instrumentation(move |event: InstrumentationEvent<'_>| statements.on_event(event));
         Ok(ManagedConnection {
             connection,
             broken: false,
@@ -146,6 +142,32 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
         conn.broken || conn.connection.is_broken()
     }
+}
+
+impl ConnectionManager {
+    /// A connection to the SQLite file `path` with the pragmas every connection gets, then
+    /// `pragmas` of its own, its statements from then on counted by `statements` (the pool's,
+    /// and the workers' own: `db::worker`).
+    pub fn open_sqlite(
+        path: &str,
+        pragmas: &str,
+        statements: &Arc<StatementCounter>,
+    ) -> Result<DbConnection, ConnectionError> {
+        let mut conn = SqliteConnection::establish(path)?;
+        conn.batch_execute(SQLITE_PRAGMAS)
+            .and_then(|()| conn.batch_execute(pragmas))
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        let mut connection = DbConnection::Sqlite(conn);
+        counted(&mut connection, statements);
+        Ok(connection)
+    }
+}
+
+/// Reports every statement of `connection` to `statements`.
+fn counted(connection: &mut DbConnection, statements: &Arc<StatementCounter>) {
+    let statements = statements.clone();
+    connection
+        .set_instrumentation(move |event: InstrumentationEvent<'_>| statements.on_event(event));
 }
 
 /// Sends r2d2's connection errors to our log (r2d2 itself writes them to the `log` crate).

@@ -5,6 +5,7 @@
 mod manager;
 mod migrations;
 pub mod sql_types;
+mod worker;
 
 use std::time::Duration;
 
@@ -131,6 +132,8 @@ pub struct DbPool {
     statements: std::sync::Arc<StatementCounter>,
     /// Where the wait for a connection is observed (the metrics' `db_pool_wait_seconds`), if anywhere.
     waits: Option<prometheus::Histogram>,
+    /// The SQLite file, whose reads may run on the worker's own connection (`db::worker`).
+    sqlite_path: Option<std::sync::Arc<str>>,
 }
 
 impl DbPool {
@@ -147,10 +150,15 @@ impl DbPool {
             .error_handler(Box::new(manager::LogConnectionErrors))
             .build(manager)
             .map_err(|e| format!("cannot connect to {}: {e}", url.describe()))?;
+        let sqlite_path = match url {
+            DatabaseUrl::Sqlite(path) => Some(path.as_str().into()),
+            DatabaseUrl::Postgres(_) => None,
+        };
         Ok(Self {
             pool,
             statements,
             waits: None,
+            sqlite_path,
         })
     }
 
@@ -209,6 +217,24 @@ impl DbPool {
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?
+    }
+
+    /// Runs the read `f` where it costs least: on SQLite on the calling worker's own connection,
+    /// without leaving the thread (`db::worker` says why that never waits); on PostgreSQL, or
+    /// when the worker's connection cannot serve it now, as [`run`](Self::run) does. `f` may
+    /// therefore run twice: it must only read.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: Fn(&mut DbConnection) -> QueryResult<T> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        if let Some(path) = &self.sqlite_path {
+            let pool = std::sync::Arc::as_ptr(&self.statements) as usize;
+            if let Some(value) = worker::read(pool, path, &self.statements, f.clone()) {
+                return Ok(value);
+            }
+        }
+        self.run(f).await
     }
 
     /// Runs the pending migrations of the pool's backend; returns the names of those it ran.
