@@ -15,6 +15,7 @@ use crate::controllers::{
     spa_demo_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
+use crate::telemetry::RouteLabel;
 
 /// The API's prefixes: tymon's quick start first (the `/api` scope would otherwise claim its paths).
 pub const PREFIXES: [&str; 2] = ["/api/auth", "/api"];
@@ -88,81 +89,126 @@ fn mounts() -> Vec<Mount> {
 /// Registers `/health`, the OpenAPI document, OAuth and both API prefixes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(DOCUMENT.clone());
-    cfg.service(route(&["/health"], &[Method::GET], health_controller::show));
     cfg.service(route(
+        "",
+        &["/health"],
+        &[Method::GET],
+        health_controller::show,
+    ));
+    cfg.service(route(
+        "",
         &["/health/live"],
         &[Method::GET],
         health_controller::live,
     ));
     cfg.service(route(
+        "",
         &["/health/ready"],
         &[Method::GET],
         health_controller::ready,
     ));
-    cfg.service(route(&["/api/openapi.json"], &[Method::GET], openapi::show));
-    // Registered before the `/api` scope, which would otherwise claim `/api/oauth/…`.
-    cfg.service(route(OAUTH_TOKEN, &[Method::POST], oauth_controller::token));
     cfg.service(route(
-        OAUTH_REVOKE,
-        &[Method::POST],
-        oauth_controller::revoke,
+        "",
+        &["/api/openapi.json"],
+        &[Method::GET],
+        openapi::show,
     ));
+    // Registered before the `/api` scope, which would otherwise claim `/api/oauth/…`.
+    let post = &[Method::POST];
+    cfg.service(route("", OAUTH_TOKEN, post, oauth_controller::token));
+    cfg.service(route("", OAUTH_REVOKE, post, oauth_controller::revoke));
     cfg.service(route(
+        "",
         OAUTH_INTROSPECT,
-        &[Method::POST],
+        post,
         oauth_controller::introspect,
     ));
-    cfg.service(route(&[JWKS], &[Method::GET], well_known_controller::jwks));
+    let get = &[Method::GET];
+    cfg.service(route("", &[JWKS], get, well_known_controller::jwks));
     cfg.service(route(
+        "",
         &[AUTHORIZATION_SERVER_METADATA],
-        &[Method::GET],
+        get,
         well_known_controller::authorization_server,
     ));
     for prefix in PREFIXES {
+        // The routes that set or read SPA cookie mode's cookies refuse foreign origins.
+        let origin_checked = |resources: Vec<Resource>| {
+            resources
+                .into_iter()
+                .map(|resource| resource.wrap(from_fn(refresh_cookie::allowed_origins_only)))
+                .collect::<Vec<_>>()
+        };
+        let (sessions, sessions_methods) = (SESSIONS_INDEX.0, &[Method::GET, Method::DELETE]);
         cfg.service(
             web::scope(prefix)
-                .service(route(REGISTER.0, REGISTER.1, auth_controller::register))
-                // The routes that set or read SPA cookie mode's cookies refuse foreign origins.
+                .service(route(
+                    prefix,
+                    REGISTER.0,
+                    REGISTER.1,
+                    auth_controller::register,
+                ))
+                .service(origin_checked(route(
+                    prefix,
+                    LOGIN.0,
+                    LOGIN.1,
+                    auth_controller::login,
+                )))
+                .service(route(prefix, ME.0, ME.1, auth_controller::me))
+                .service(origin_checked(route(
+                    prefix,
+                    REFRESH.0,
+                    REFRESH.1,
+                    auth_controller::refresh,
+                )))
+                .service(origin_checked(route(
+                    prefix,
+                    LOGOUT.0,
+                    LOGOUT.1,
+                    auth_controller::logout,
+                )))
                 .service(
-                    route(LOGIN.0, LOGIN.1, auth_controller::login)
-                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
-                )
-                .service(route(ME.0, ME.1, auth_controller::me))
-                .service(
-                    route(REFRESH.0, REFRESH.1, auth_controller::refresh)
-                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
-                )
-                .service(
-                    route(LOGOUT.0, LOGOUT.1, auth_controller::logout)
-                        .wrap(from_fn(refresh_cookie::allowed_origins_only)),
-                )
-                .service(
-                    resource(SESSIONS_INDEX.0, &[Method::GET, Method::DELETE])
-                        .route(web::get().to(sessions_controller::index))
-                        .route(web::delete().to(sessions_controller::destroy_all)),
+                    resources(prefix, sessions, sessions_methods)
+                        .into_iter()
+                        .map(|resource| {
+                            resource
+                                .route(web::get().to(sessions_controller::index))
+                                .route(web::delete().to(sessions_controller::destroy_all))
+                        })
+                        .collect::<Vec<_>>(),
                 )
                 .service(route(
+                    prefix,
                     SESSIONS_DESTROY.0,
                     SESSIONS_DESTROY.1,
                     sessions_controller::destroy,
                 ))
-                .service(route(PASSWORD.0, PASSWORD.1, password_controller::update))
                 .service(route(
+                    prefix,
+                    PASSWORD.0,
+                    PASSWORD.1,
+                    password_controller::update,
+                ))
+                .service(route(
+                    prefix,
                     FORGOT_PASSWORD.0,
                     FORGOT_PASSWORD.1,
                     password_reset_controller::forgot,
                 ))
                 .service(route(
+                    prefix,
                     RESET_PASSWORD.0,
                     RESET_PASSWORD.1,
                     password_reset_controller::reset,
                 ))
                 .service(route(
+                    prefix,
                     VERIFICATION_NOTIFICATION.0,
                     VERIFICATION_NOTIFICATION.1,
                     email_verification_controller::notify,
                 ))
                 .service(route(
+                    prefix,
                     VERIFY_EMAIL.0,
                     VERIFY_EMAIL.1,
                     email_verification_controller::verify,
@@ -174,6 +220,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// `GET /metrics`, alone on the METRICS_ADDR listener.
 pub fn metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(route(
+        "",
         &["/metrics"],
         &[Method::GET],
         metrics_controller::show,
@@ -183,39 +230,58 @@ pub fn metrics(cfg: &mut web::ServiceConfig) {
 /// The browser demo at `/` (only with SPA_DEMO=true).
 pub fn spa_demo(cfg: &mut web::ServiceConfig) {
     let paths: Vec<&str> = spa_demo_controller::paths().collect();
-    cfg.service(route(&paths, &[Method::GET], spa_demo_controller::asset));
+    cfg.service(route(
+        "",
+        &paths,
+        &[Method::GET],
+        spa_demo_controller::asset,
+    ));
 }
 
 /// One handler at several paths for several methods; other methods get 405 with `Allow`.
-fn route<F, Args>(paths: &[&str], methods: &[Method], handler: F) -> Resource
+fn route<F, Args>(prefix: &str, paths: &[&str], methods: &[Method], handler: F) -> Vec<Resource>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let mut resource = resource(paths, methods);
-    for method in methods {
-        resource = resource.route(web::method(method.clone()).to(handler.clone()));
-    }
-    resource
+    resources(prefix, paths, methods)
+        .into_iter()
+        .map(|mut resource| {
+            for method in methods {
+                resource = resource.route(web::method(method.clone()).to(handler.clone()));
+            }
+            resource
+        })
+        .collect()
 }
 
-/// A resource at `paths` whose other methods than `allowed` get 405 with `Allow`; its routes are
-/// added by the caller.
-fn resource(paths: &[&str], allowed: &[Method]) -> Resource {
+/// A resource for each of `paths`, whose other methods than `allowed` get 405 with `Allow`; their
+/// routes are added by the caller. One resource per path, not one of several paths: actix matches
+/// a single static path by comparing strings, and several by running a regex set on every
+/// request. Each carries the route's label for the log and metrics: its first path under `prefix`
+/// (aliases count under it).
+fn resources(prefix: &str, paths: &[&str], allowed: &[Method]) -> Vec<Resource> {
     let allow = allowed
         .iter()
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ");
-    web::resource(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>()).default_service(web::to(
-        move || {
+    let label = RouteLabel(format!("{prefix}{}", paths.first().unwrap_or(&"")).into());
+    paths
+        .iter()
+        .map(|path| {
             let allow = allow.clone();
-            async move {
-                HttpResponse::MethodNotAllowed()
-                    .insert_header((actix_web::http::header::ALLOW, allow))
-                    .finish()
-            }
-        },
-    ))
+            web::resource(*path)
+                .app_data(label.clone())
+                .default_service(web::to(move || {
+                    let allow = allow.clone();
+                    async move {
+                        HttpResponse::MethodNotAllowed()
+                            .insert_header((actix_web::http::header::ALLOW, allow))
+                            .finish()
+                    }
+                }))
+        })
+        .collect()
 }

@@ -60,19 +60,29 @@ pub fn echo_request_id<B>(id: &str, response: &mut ServiceResponse<B>) {
 
 struct Started(Instant);
 
+/// A route's label in the request log and the metrics: the pattern of its first path (its
+/// aliases count under it), set on each of its resources by `routes`; read after routing, from the
+/// resource's data (no second pass over the route table).
+#[derive(Debug, Clone)]
+pub struct RouteLabel(pub std::sync::Arc<str>);
+
+impl RouteLabel {
+    /// The label of the route `request` was routed to, if any.
+    pub fn of(request: &actix_web::HttpRequest) -> Option<&str> {
+        request.app_data::<RouteLabel>().map(|label| &*label.0)
+    }
+}
+
 /// The request span: what tracing-actix-web records, minus anything a client controls freely.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         request.extensions_mut().insert(Started(Instant::now()));
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
         tracing::info_span!(
             "request",
             method = %request.method(),
-            route = %route,
+            route = tracing::field::Empty,
             request_id = %request_id(request),
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -85,12 +95,15 @@ impl RootSpanBuilder for RequestSpan {
     ) {
         match outcome {
             Ok(response) => {
+                let route = RouteLabel::of(response.request()).unwrap_or("unmatched");
+                span.record("route", tracing::field::display(route));
                 span.record("status", response.status().as_u16());
                 if let Some(Started(start)) = response.request().extensions().get::<Started>() {
                     span.record("latency_ms", start.elapsed().as_secs_f64() * 1000.0);
                 }
             }
             Err(error) => {
+                span.record("route", tracing::field::display("unmatched"));
                 span.record("status", error.as_response_error().status_code().as_u16());
             }
         };
