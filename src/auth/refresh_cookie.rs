@@ -3,7 +3,7 @@
 //! logout read, a readable `XSRF-TOKEN` cookie is bound to it, and a browser request counts only
 //! from an allowed `Origin` with that value echoed in `X-XSRF-TOKEN`.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::time::Duration;
 use actix_web::cookie::{Cookie, SameSite as CookieSameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -27,16 +27,22 @@ pub const XSRF_HEADER: &str = "X-XSRF-TOKEN";
 pub async fn allowed_origins_only(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let settings = req
         .app_data::<web::Data<AppState>>()
         .and_then(|state| state.config.refresh_cookie.as_ref());
     if let Some(settings) = settings
         && !origin_allowed(settings, req.headers())
     {
-        return Err(AppError::CsrfTokenMismatch.into());
+        // An answer, not an error: it keeps the request, so the log and the metrics still see
+        // which route refused it.
+        return Ok(req
+            .error_response(AppError::CsrfTokenMismatch)
+            .map_into_right_body());
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Whether the request's `Origin`, if it has one, may use the cookie (`null` never may).
