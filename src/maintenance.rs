@@ -52,7 +52,7 @@ pub fn spawn(state: Arc<AppState>) {
         loop {
             every.tick().await;
             let config = pruning.config.clone();
-            match pruning.db.run(move |conn| prune(conn, &config)).await {
+            match pruning.db.run_long(move |conn| prune(conn, &config)).await {
                 Ok(pruned) => tracing::info!(?pruned, "pruned expired tokens"),
                 Err(error) => tracing::warn!(%error, "pruning expired tokens failed"),
             }

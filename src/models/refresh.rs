@@ -137,11 +137,14 @@ pub fn record_refresh(
             {
                 return Ok(Refreshed::Throttled(retry_after));
             }
-            let added = BlacklistedToken::add(conn, row)?;
-            if let (Added::New, Some(sid)) = (&added, sid) {
-                Session::touch(conn, sid, row.created_at)?;
-            }
-            added
+            // One commit for both writes.
+            conn.write_transaction(|conn| {
+                let added = BlacklistedToken::add(conn, row)?;
+                if let (Added::New, Some(sid)) = (&added, sid) {
+                    Session::touch(conn, sid, row.created_at)?;
+                }
+                Ok(added)
+            })?
         }
     };
     Ok(Refreshed::Blacklisted(added))
