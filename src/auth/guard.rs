@@ -10,12 +10,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::refresh_cookie;
 use super::sessions::{self, Presented, Standing};
+use super::token_source::{Source, token_from};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{BlacklistedToken, Session, User};
@@ -60,18 +59,6 @@ pub struct TokenToRefresh {
     pub claims: Claims,
     /// Its blacklist row when it was refreshed (or logged out) already.
     pub previous: Option<BlacklistedToken>,
-}
-
-/// Where a guard takes the token from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// `Authorization: Bearer`, always.
-    Header,
-    /// In cookie mode the refresh cookie only (a script that stole the in-memory token cannot
-    /// extend it); otherwise the header.
-    RefreshCookie,
-    /// In cookie mode the refresh cookie when it comes, else the header; otherwise the header.
-    RefreshCookieOrHeader,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -221,22 +208,6 @@ fn authenticate(
     })
 }
 
-/// The token a guard checks, from where `source` says.
-fn token_from(source: Source, state: &AppState, req: &HttpRequest) -> AppResult<String> {
-    let cookie_mode = state.config.refresh_cookie.is_some();
-    match source {
-        Source::RefreshCookie if cookie_mode => refresh_cookie::checked_token(state, req)?
-            .ok_or_else(|| AuthFailure::TokenNotProvided.into()),
-        Source::RefreshCookieOrHeader if cookie_mode => {
-            match refresh_cookie::checked_token(state, req)? {
-                Some(token) => Ok(token),
-                None => Ok(bearer_token(req)?),
-            }
-        }
-        _ => Ok(bearer_token(req)?),
-    }
-}
-
 /// What `auth:api` would let through for `token`, without a request (RFC 7662 introspection asks
 /// exactly this): the token's user and claims, or why not.
 pub async fn active_access_token(state: &AppState, token: &str) -> AppResult<(User, Claims)> {
@@ -307,21 +278,4 @@ async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checke
 fn issued_before(claims: &Claims, cutoff: NaiveDateTime) -> bool {
     let cutoff: DateTime<Utc> = cutoff.and_utc();
     claims.orig_iat() < cutoff.timestamp() || claims.issued_at_ms() <= cutoff.timestamp_millis()
-}
-
-/// The token of `Authorization: Bearer <token>` (scheme in any case). Never read from the URL.
-fn bearer_token(req: &HttpRequest) -> Result<String, AuthFailure> {
-    let value = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(AuthFailure::TokenNotProvided)?;
-    match value.trim().split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim().to_owned())
-        }
-        _ => Err(AuthFailure::TokenNotProvided),
-    }
 }

@@ -8,5 +8,6 @@ pub mod guard;
 pub mod login;
 pub mod refresh_cookie;
 pub mod sessions;
+mod token_source;
 
 pub use guard::{AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token};
