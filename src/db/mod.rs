@@ -1,6 +1,7 @@
 //! Database access for both backends (Laravel: config/database.php + the DB facade): one connection
-//! type chosen by DATABASE_URL's scheme, an r2d2 pool, embedded migrations, and [`DbPool::run`], which
-//! moves every diesel call onto the blocking thread pool.
+//! type chosen by DATABASE_URL's scheme, an r2d2 pool, embedded migrations, [`DbPool::run`], which
+//! moves a diesel call onto the blocking thread pool, and [`DbPool::read`], which runs the guard's
+//! point read on the worker's own SQLite connection (`worker`).
 
 mod manager;
 mod migrations;
