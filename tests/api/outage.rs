@@ -1,6 +1,7 @@
 //! A real PostgreSQL outage: the local cluster is stopped and started again (pg_ctlcluster).
 //! Ignored by default because it stops the server every other Postgres test uses; .ci/run runs it
-//! on its own after the suite: `cargo test --test api -- --ignored --test-threads=1 outage`.
+//! on its own after the suite: `cargo test --test api -- --ignored --test-threads=1 outage`. The
+//! pause test below touches only its own database's backends, and runs with the suite.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -86,4 +87,89 @@ fn outage_answers_503_within_db_timeout_and_recovers_without_restart() {
         restarted - stopped
     );
     assert_eq!(app.get("/health").send().status, 200);
+}
+
+/// Issue 27: with every PostgreSQL backend of the server's database paused (SIGSTOP) for 2 s,
+/// requests that need the database wait on the blocking pool, never on an actix worker, so
+/// `/health/live` keeps answering within 50 ms; once resumed, the waiting requests are answered.
+/// Pauses only this test's own database, so it runs with the rest of the suite.
+#[cfg(unix)]
+#[test]
+fn with_the_database_paused_the_liveness_probe_answers_within_50_ms() {
+    use std::sync::Arc;
+
+    use diesel::prelude::*;
+
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = Arc::new(TestApp::spawn_with(backend, |c| {
+        c.db_timeout = Duration::from_secs(10)
+    }));
+    let (_, token) = app.user_with_token();
+    #[derive(QueryableByName)]
+    struct PgBackend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let name: String = app.query(|conn| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_database()",
+        ))
+        .get_result(conn)
+    });
+    let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let mut admin = PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+    let backends: Vec<PgBackend> = diesel::sql_query(format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND backend_type = 'client backend'"
+    ))
+    .load(&mut admin)
+    .expect("list the backends");
+    assert!(!backends.is_empty(), "the server has connections to pause");
+    /// Resumes the paused backends however the test ends: a stopped backend would hold the
+    /// test database's DROP forever.
+    struct Paused(Vec<i32>);
+    impl Drop for Paused {
+        fn drop(&mut self) {
+            for pid in &self.0 {
+                let _ = Command::new("kill")
+                    .args(["-CONT", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+    let pids: Vec<i32> = backends.iter().map(|b| b.pid).collect();
+    let resume = Paused(pids.clone());
+    for pid in &pids {
+        let status = Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -STOP {pid}");
+    }
+    let paused = Instant::now();
+    let waiting: Vec<_> = (0..6)
+        .map(|_| {
+            let (app, token) = (app.clone(), token.clone());
+            std::thread::spawn(move || app.get("/api/me").bearer(&token).send().status)
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    while paused.elapsed() < Duration::from_secs(2) {
+        let asked = Instant::now();
+        assert_eq!(app.get("/health/live").send().status, 200);
+        slowest = slowest.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(resume);
+    let statuses: Vec<u16> = waiting.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        slowest < Duration::from_millis(50),
+        "the probe took {slowest:?}"
+    );
+    assert_eq!(
+        statuses,
+        vec![200; 6],
+        "answered once the database was back"
+    );
 }
