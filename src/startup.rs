@@ -155,7 +155,6 @@ pub fn run(
     Ok(Servers { api, metrics })
 }
 
-/// 404 in our JSON body, for any path no route claims.
 /// `/api/me/` and `/api//me` are `/api/me` (NormalizePath::trim's rule), rewritten only when the
 /// path has a doubled or trailing slash: NormalizePath runs a regex over every path, which the
 /// round-three profile found at 7 % of `/api/me`'s CPU.
@@ -190,6 +189,7 @@ async fn normalize_path(
     next.call(req).await
 }
 
+/// 404 in our JSON body, for any path no route claims.
 fn not_found() -> actix_web::Route {
     web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })
 }

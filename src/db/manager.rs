@@ -13,7 +13,7 @@ use diesel::r2d2::{self, R2D2Connection};
 use super::{DatabaseUrl, DbConnection};
 
 /// Applied to every new SQLite connection. busy_timeout comes first: switching to WAL needs a lock.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 /// Opens [`DbConnection`]s for the pool.
@@ -125,7 +125,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 counted(&mut connection, &self.statements);
                 connection
             }
-            DatabaseUrl::Sqlite(path) => Self::open_sqlite(path, "", &self.statements)?,
+            DatabaseUrl::Sqlite(path) => Self::open_sqlite(path, SQLITE_PRAGMAS, &self.statements)?,
         };
         Ok(ManagedConnection {
             connection,
@@ -145,17 +145,16 @@ impl r2d2::ManageConnection for ConnectionManager {
 }
 
 impl ConnectionManager {
-    /// A connection to the SQLite file `path` with the pragmas every connection gets, then
-    /// `pragmas` of its own, its statements from then on counted by `statements` (the pool's,
-    /// and the workers' own: `db::worker`).
+    /// A connection to the SQLite file `path` set up by `pragmas` (the pool's
+    /// [`SQLITE_PRAGMAS`], or a worker's own: `db::worker`), its statements from then on counted
+    /// by `statements`.
     pub fn open_sqlite(
         path: &str,
         pragmas: &str,
         statements: &Arc<StatementCounter>,
     ) -> Result<DbConnection, ConnectionError> {
         let mut conn = SqliteConnection::establish(path)?;
-        conn.batch_execute(SQLITE_PRAGMAS)
-            .and_then(|()| conn.batch_execute(pragmas))
+        conn.batch_execute(pragmas)
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
         let mut connection = DbConnection::Sqlite(conn);
         counted(&mut connection, statements);

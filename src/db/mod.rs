@@ -82,6 +82,8 @@ pub struct DbPool {
     waits: Option<prometheus::Histogram>,
     /// The SQLite file, whose reads may run on the worker's own connection (`db::worker`).
     sqlite_path: Option<std::sync::Arc<str>>,
+    /// This pool's process-unique id (its workers' connections are kept by it).
+    id: u64,
     /// SQLite: the pool's calls take turns. SQLite has one writer at a time, and writers that
     /// meet a lock wait in its busy handler, which sleeps 1, 2, 5, 10… ms between tries: with ten
     /// connections writing, refresh p99 was 120 ms. Taking turns in the process costs a futex.
@@ -107,7 +109,9 @@ impl DbPool {
             DatabaseUrl::Postgres(_) => None,
         };
         let in_turn = sqlite_path.as_ref().map(|_| std::sync::Arc::default());
+        static POOLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Self {
+            id: POOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             pool,
             statements,
             waits: None,
@@ -211,11 +215,10 @@ impl DbPool {
         F: Fn(&mut DbConnection) -> QueryResult<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
-        if let Some(path) = &self.sqlite_path {
-            let pool = std::sync::Arc::as_ptr(&self.statements) as usize;
-            if let Some(value) = worker::read(pool, path, &self.statements, f.clone()) {
-                return Ok(value);
-            }
+        if let Some(path) = &self.sqlite_path
+            && let Some(value) = worker::read(self.id, path, &self.statements, f.clone())
+        {
+            return Ok(value);
         }
         self.run(f).await
     }

@@ -7,17 +7,27 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 
 use super::DbConnection;
 use super::manager::{ConnectionManager, StatementCounter};
 
-/// The worker connections of this thread, one per database (by the pool's identity and path):
+/// A worker's connection: the busy timeout first, so that nothing here ever waits on a lock (the
+/// database is in WAL mode already: the pool set it).
+const WORKER_PRAGMAS: &str = "PRAGMA busy_timeout = 0; PRAGMA foreign_keys = ON;";
+
+/// How long a worker keeps its connection before opening it again: a database file replaced
+/// under the server (a restore) is read within this long, as the pool's connections are renewed.
+const MAX_AGE: Duration = Duration::from_secs(60);
+
+/// The worker connections of this thread, one per pool (by its process-unique id) and path:
 /// tests run several servers in one process, each with its own workers and database.
 struct WorkerConnection {
-    pool: usize,
+    pool: u64,
     path: Arc<str>,
+    opened: Instant,
     connection: DbConnection,
 }
 
@@ -29,13 +39,14 @@ thread_local! {
 /// counted by `statements`); `None` when it cannot run here now (no connection, or the read
 /// failed: the connection is dropped and the caller asks the pool instead).
 pub fn read<T>(
-    pool: usize,
+    pool: u64,
     path: &Arc<str>,
     statements: &Arc<StatementCounter>,
     read: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
 ) -> Option<T> {
     CONNECTIONS.with(|cell| {
         let mut connections = cell.borrow_mut();
+        connections.retain(|c| c.opened.elapsed() < MAX_AGE);
         let at = match connections
             .iter()
             .position(|c| c.pool == pool && c.path == *path)
@@ -43,11 +54,11 @@ pub fn read<T>(
             Some(at) => at,
             None => {
                 let connection =
-                    ConnectionManager::open_sqlite(path, "PRAGMA busy_timeout = 0;", statements)
-                        .ok()?;
+                    ConnectionManager::open_sqlite(path, WORKER_PRAGMAS, statements).ok()?;
                 connections.push(WorkerConnection {
                     pool,
                     path: path.clone(),
+                    opened: Instant::now(),
                     connection,
                 });
                 connections.len() - 1
