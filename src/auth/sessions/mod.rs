@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
-pub use replay::{Presented, Standing, end_replayed, is_replay, standing};
+pub use replay::{Presented, Standing, end_replayed, standing};
 
 use crate::audit::{self, AuthEvent};
 use crate::config::Config;

@@ -71,7 +71,7 @@ impl Standing {
 /// Whether a token whose blacklist row is `entry`, presented `now`, is a replay: it was refreshed
 /// (it has a successor, unlike a logged-out token), and the race window has passed since its
 /// grace ended (concurrent requests of one client carry it until then).
-pub fn is_replay(state: &AppState, entry: &BlacklistedToken, now: NaiveDateTime) -> bool {
+pub(super) fn is_replay(state: &AppState, entry: &BlacklistedToken, now: NaiveDateTime) -> bool {
     let replaced = entry.created_at.max(entry.grace_until);
     entry.successor().is_some() && !entry.in_grace(now) && replaced + state.jwt.race_window() <= now
 }
