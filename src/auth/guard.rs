@@ -11,13 +11,13 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::Utc;
 
 use super::sessions::{self, Presented, Standing};
 use super::token_source::{Source, token_from};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
-use crate::models::{BlacklistedToken, Session, User};
+use crate::models::{Session, User};
 use crate::state::AppState;
 
 /// An unexpired, unrevoked token and its user: what `auth:api` lets through. In header mode
@@ -51,14 +51,12 @@ pub struct SignOutToken {
     pub standing: Standing,
 }
 
-/// A token presented to `refresh`: as [`RefreshableToken`], except that a blacklist row is handed
-/// over instead of refused, so the refresh can tell a concurrent refresh from a replay.
+/// A token presented to `refresh`, checked as far as it can be without the database: signed, and
+/// inside its refresh window (possibly expired). Its user, session and blacklist row are read by
+/// the refresh itself, in the same trip as its writes (`sessions::refresh`).
 #[derive(Debug)]
 pub struct TokenToRefresh {
-    pub user: User,
     pub claims: Claims,
-    /// Its blacklist row when it was refreshed (or logged out) already.
-    pub previous: Option<BlacklistedToken>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,11 +71,10 @@ enum Check {
 
 type GuardFuture<T> = Pin<Box<dyn Future<Output = AppResult<T>>>>;
 
-/// What every guard has checked: the token, its user, its session; and its blacklist row.
+/// What every guard has checked: the token, its user, its session; and its blacklist row's verdict.
 struct Checked {
     user: User,
     claims: Claims,
-    entry: Option<BlacklistedToken>,
     standing: Standing,
     /// `REFRESH_COOKIE=false`.
     header_mode: bool,
@@ -166,25 +163,15 @@ impl FromRequest for SignOutToken {
 
 impl FromRequest for TokenToRefresh {
     type Error = AppError;
-    type Future = GuardFuture<Self>;
+    type Future = std::future::Ready<AppResult<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pending = authenticate(req, Source::RefreshCookie, Check::Refresh);
-        Box::pin(async move {
-            let (
-                _,
-                Checked {
-                    user,
-                    claims,
-                    entry,
-                    ..
-                },
-            ) = pending.await?;
-            Ok(Self {
-                user,
-                claims,
-                previous: entry,
-            })
+        let state = req.app_data::<web::Data<AppState>>();
+        std::future::ready(match state {
+            None => Err(AppError::Internal("AppState is not registered".into())),
+            Some(state) => token_from(Source::RefreshCookie, state, req)
+                .and_then(|token| checked_claims(state, &token, Check::Refresh))
+                .map(|claims| Self { claims }),
         })
     }
 }
@@ -216,66 +203,47 @@ pub async fn active_access_token(state: &AppState, token: &str) -> AppResult<(Us
         .not_blacklisted()
 }
 
-async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checked> {
-    {
-        let now = Utc::now();
-        let claims = state.jwt.decode(token, now)?;
-        match check {
-            Check::Access | Check::Inspect if state.jwt.is_expired(&claims, now) => {
-                return Err(AuthFailure::TokenExpired.into());
-            }
-            // An OAuth token's login lives OAUTH_REFRESH_TTL, not JWT_REFRESH_TTL: its session says.
-            Check::Refresh if !claims.is_oauth() && !state.jwt.is_refreshable(&claims, now) => {
-                return Err(AuthFailure::RefreshExpired.into());
-            }
-            _ => {}
+/// The claims of `token` when its signature holds and its times allow `check`.
+fn checked_claims(state: &AppState, token: &str, check: Check) -> AppResult<Claims> {
+    let now = Utc::now();
+    let claims = state.jwt.decode(token, now)?;
+    match check {
+        Check::Access | Check::Inspect if state.jwt.is_expired(&claims, now) => {
+            Err(AuthFailure::TokenExpired.into())
         }
-        let (sub, jti, sid) = (claims.sub, claims.jti, claims.sid);
-        let seen = crate::db::now();
-        let (user, entry, session) = state
-            .db
-            .read(move |conn| User::find_for_token(conn, sub, jti, sid))
-            .await?
-            .ok_or(AuthFailure::UserNotFound)?;
-        if let Some(session) = &session
-            && check == Check::Access
-            && session.is_active(seen)
-            && session.is_stale(seen)
-        {
-            // A write, once a minute per session: on the pool, never on the worker.
-            let id = session.id;
-            state
-                .db
-                .run(move |conn| Session::touch(conn, id, seen))
-                .await?;
+        // An OAuth token's login lives OAUTH_REFRESH_TTL, not JWT_REFRESH_TTL: its session says.
+        Check::Refresh if !claims.is_oauth() && !state.jwt.is_refreshable(&claims, now) => {
+            Err(AuthFailure::RefreshExpired.into())
         }
-        // Tokens from before sessions carry no sid: `logout?scope=all` reaches them by time.
-        let revoked_everywhere = sid.is_none()
-            && user
-                .tokens_valid_after
-                .is_some_and(|cutoff| issued_before(&claims, cutoff));
-        if revoked_everywhere {
-            return Err(AuthFailure::TokenBlacklisted.into());
-        }
-        let session_ended = sid.is_some() && !session.is_some_and(|s| s.is_active(seen));
-        if session_ended {
-            return Err(AuthFailure::TokenBlacklisted.into());
-        }
-        let standing = sessions::standing(state, &claims, entry.as_ref(), seen);
-        Ok(Checked {
-            user,
-            claims,
-            entry,
-            standing,
-            header_mode: state.config.refresh_cookie.is_none(),
-        })
+        _ => Ok(claims),
     }
 }
 
-/// Whether the token belongs to a login older than `cutoff` or was itself issued before it
-/// (to the millisecond, from its UUIDv7 jti; a token of the same millisecond counts as before: a
-/// login right after `logout?scope=all` takes at least a bcrypt check, so it is always later).
-fn issued_before(claims: &Claims, cutoff: NaiveDateTime) -> bool {
-    let cutoff: DateTime<Utc> = cutoff.and_utc();
-    claims.orig_iat() < cutoff.timestamp() || claims.issued_at_ms() <= cutoff.timestamp_millis()
+async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checked> {
+    let claims = checked_claims(state, token, check)?;
+    let (sub, jti, sid) = (claims.sub, claims.jti, claims.sid);
+    let seen = crate::db::now();
+    let owner = state
+        .db
+        .read(move |conn| User::find_for_token(conn, sub, jti, sid))
+        .await?;
+    let alive = sessions::alive(state, &claims, owner, seen)?;
+    if let Some(session) = &alive.session
+        && check == Check::Access
+        && session.is_active(seen)
+        && session.is_stale(seen)
+    {
+        // A write, once a minute per session: on the pool, never on the worker.
+        let id = session.id;
+        state
+            .db
+            .run(move |conn| Session::touch(conn, id, seen))
+            .await?;
+    }
+    Ok(Checked {
+        user: alive.user,
+        claims,
+        standing: alive.standing,
+        header_mode: state.config.refresh_cookie.is_none(),
+    })
 }

@@ -105,8 +105,7 @@ pub async fn refresh(
     ClientIp(ip): ClientIp,
     token: TokenToRefresh,
 ) -> AppResult<TokenResponse> {
-    let previous = token.previous.as_ref();
-    let successor = sessions::refresh(&state, token.user.id, &token.claims, previous, ip).await?;
+    let successor = sessions::refresh(&state, &token.claims, ip).await?;
     respond_with_token(&state, &successor)
 }
 

@@ -15,10 +15,10 @@ pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use password_reset::PasswordReset;
 pub use rate_limit_counter::Hit;
-pub use refresh::{Refreshed, record_refresh};
+pub use refresh::{Gate, RefreshTrip, record_refresh};
 pub use session::{Ended, NewLogin, Session};
 pub use signing_key::SigningKey;
-pub use user::{EmailsNormalised, NewUser, User, normalise_email};
+pub use user::{EmailsNormalised, NewUser, TokenOwner, User, normalise_email};
 
 use std::time::Duration;
 

@@ -293,6 +293,21 @@ api_tests! {
         assert_eq!(app.db.statements().recorded(), ["SELECT"], "fresh again");
     }
 
+    fn a_refresh_reads_its_token_and_writes_in_one_statement_on_postgres(backend) {
+        let app = TestApp::spawn(backend);
+        app.register("trip@example.com", PASSWORD);
+        let token = login_from(&app, "trip@example.com", "trip");
+        app.db.statements().record();
+        let successor = new_token(&refresh(&app, &token));
+        let expected: &[&str] = match backend {
+            crate::helpers::Backend::Postgres => &["WITH"],
+            crate::helpers::Backend::Sqlite => &["SELECT", "BEGIN", "INSERT", "UPDATE", "COMMIT"],
+        };
+        assert_eq!(app.db.statements().recorded(), expected);
+        assert_eq!(app.get("/api/me").bearer(&successor).send().status, 200);
+        app.get("/api/me").bearer(&token).send().assert_error(401, "token_blacklisted");
+    }
+
     fn a_refresh_always_moves_last_seen(backend) {
         let app = TestApp::spawn(backend);
         app.register("seen@example.com", PASSWORD);

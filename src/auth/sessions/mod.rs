@@ -6,6 +6,7 @@
 //! [`AuthEvent`].
 
 mod ending;
+mod owner;
 mod password;
 mod refresh;
 mod replay;
@@ -15,6 +16,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
+pub use owner::{Alive, alive};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
 pub use replay::{Presented, Standing, end_replayed, standing};

@@ -6,28 +6,25 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
-use super::record;
 use super::replay::{end_replayed, is_replay, record_oauth_replay};
+use super::{alive, record};
 use crate::audit::AuthEvent;
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{
-    Added, BlacklistedToken, OAuthRefreshToken, Refreshed, Rotation, Session, record_refresh,
+    Added, BlacklistedToken, Gate, OAuthRefreshToken, RefreshTrip, Rotation, Session,
+    record_refresh,
 };
 use crate::state::AppState;
 
 /// `/api/refresh`: the successor's claims for a valid or expired (but refreshable) token; the old
 /// jti is blacklisted with its successor. An already refreshed token presented again is a
 /// concurrent request inside JWT_REFRESH_RACE_WINDOW (the same successor within the grace period,
-/// else 401) and a replay after it: 401, and its whole session ends.
-pub async fn refresh(
-    state: &AppState,
-    user_id: Id,
-    claims: &Claims,
-    previous: Option<&BlacklistedToken>,
-    ip: Option<IpAddr>,
-) -> AppResult<Claims> {
+/// else 401) and a replay after it: 401, and its whole session ends. The guard's read, the rate
+/// limit's hit and the writes are one trip to the database; a token from before sessions takes a
+/// second, once it has been judged.
+pub async fn refresh(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> AppResult<Claims> {
     if claims.is_oauth() {
         // Renewed only at POST /oauth/token, with its refresh token: rotation, reuse detection,
         // offline_access and the idle lifetime all live there.
@@ -37,10 +34,6 @@ pub async fn refresh(
         .into());
     }
     let hit = state.limits.refresh_hit(ip, Instant::now())?;
-    if let Some(previous) = previous {
-        state.limits.count(hit).await?;
-        return refreshed_again(state, user_id, claims, previous, false).await;
-    }
     let now = Utc::now();
     let successor = state.jwt.successor_claims(claims, now);
     let entry = BlacklistedToken {
@@ -53,14 +46,35 @@ pub async fn refresh(
         successor_exp: Some(successor.exp),
         created_at: db::now(),
     };
-    let sid = claims.sid;
-    let refreshed = state
+    let (sid, seen) = (claims.sid, entry.created_at);
+    let (trip, entry) = state
         .db
-        .run(move |conn| record_refresh(conn, &entry, sid, hit.pending()))
+        .run(move |conn| {
+            record_refresh(conn, &entry, sid, hit.pending(), Gate::ActiveSession)
+                .map(|trip| (trip, entry))
+        })
         .await?;
-    match refreshed {
-        Refreshed::Throttled(retry_after) => Err(AppError::TooManyRequests(retry_after)),
-        Refreshed::Blacklisted(Added::New) => {
+    let RefreshTrip {
+        owner,
+        admitted,
+        mut blacklisted,
+    } = trip;
+    let alive = alive(state, claims, owner, seen)?;
+    admitted.map_err(AppError::TooManyRequests)?;
+    let user_id = alive.user.id;
+    if let Some(previous) = &alive.entry {
+        return refreshed_again(state, user_id, claims, previous, false).await;
+    }
+    if blacklisted.is_none() {
+        // Judged alive, but the trip writes only for a token with an active session.
+        let trip = state
+            .db
+            .run(move |conn| record_refresh(conn, &entry, sid, None, Gate::Judged))
+            .await?;
+        blacklisted = trip.blacklisted;
+    }
+    match blacklisted {
+        Some(Added::New) => {
             record(
                 state,
                 AuthEvent::Refreshed {
@@ -70,10 +84,12 @@ pub async fn refresh(
             );
             Ok(successor)
         }
-        // A concurrent refresh of the same token won the race: never a replay.
-        Refreshed::Blacklisted(Added::Existing(winner)) => {
+        // A concurrent refresh of the same token won the race (or a logout did): never a replay.
+        Some(Added::Existing(winner)) => {
             refreshed_again(state, user_id, claims, &winner, true).await
         }
+        // Its user was deleted between the two trips.
+        None => Err(AuthFailure::UserNotFound.into()),
     }
 }
 
