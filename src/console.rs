@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use crate::auth::sessions::{self, Audience, Device};
-use crate::config::{Config, generate_app_key, generate_secret};
+use crate::config::{AppEnv, Config, generate_app_key, generate_secret};
 use crate::crypto::sha256_hex;
 use crate::db::{self, DatabaseUrl, DbPool, Id};
 use crate::jwt::JwtService;
@@ -76,7 +76,19 @@ pub fn prune(config: &Config) -> Result<(), String> {
 /// `db:seed` (Laravel: `php artisan db:seed`): `count` users `seed{i}@example.test` sharing one
 /// password, hashed once at BCRYPT_ROUNDS, each with one session as a login would leave it; prints
 /// `id,email,session_id,access_token` per user (the benchmark's input).
-pub fn seed_users(config: &Config, count: usize, password: &str) -> Result<(), String> {
+pub fn seed_users(
+    config: &Config,
+    count: usize,
+    password: &str,
+    force: bool,
+) -> Result<(), String> {
+    if config.app_env == AppEnv::Production && !force {
+        return Err(
+            "db:seed inserts users sharing a known password: refused with APP_ENV=production \
+             (add --force if that is what you want)"
+                .into(),
+        );
+    }
     let hash = bcrypt::hash(password, config.bcrypt_rounds).map_err(|e| e.to_string())?;
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use jwt_auth_server::config::Config;
+use jwt_auth_server::config::{self, Config};
 use jwt_auth_server::{console, storage, telemetry};
 
 /// The Laravel tymon/jwt-auth API as one binary. Without a command it serves.
@@ -82,6 +82,9 @@ enum Command {
         users: usize,
         #[arg(long, default_value = "seeded password 1")]
         password: String,
+        /// Seed even with APP_ENV=production.
+        #[arg(long)]
+        force: bool,
     },
     /// List OAuth clients.
     #[command(name = "client:list")]
@@ -108,42 +111,52 @@ fn main() -> ExitCode {
         Command::KeyGenerate { write, force } => console::app_key(write, force, Path::new(".env")),
         command => match Config::from_env() {
             Err(error) => Err(error.to_string()),
-            Ok(config) => match command {
-                Command::Migrate => console::migrate(&config),
-                Command::Prune => console::prune(&config),
-                Command::ClientCreate {
-                    name,
-                    public,
-                    password_grant,
-                    scopes,
-                    always_refresh_token,
-                } => {
-                    let options = console::ClientOptions {
+            Ok(config) => {
+                for name in config::unread_jwt_settings(std::env::vars().map(|(name, _)| name)) {
+                    tracing::warn!(setting = %name, "a tymon/jwt-auth setting this server does not read: ignored (docs/configuration.md)");
+                }
+                match command {
+                    Command::Migrate => console::migrate(&config),
+                    Command::Prune => console::prune(&config),
+                    Command::ClientCreate {
                         name,
                         public,
                         password_grant,
                         scopes,
                         always_refresh_token,
-                    };
-                    console::create_client(&config, options)
+                    } => {
+                        let options = console::ClientOptions {
+                            name,
+                            public,
+                            password_grant,
+                            scopes,
+                            always_refresh_token,
+                        };
+                        console::create_client(&config, options)
+                    }
+                    Command::ClientList => console::list_clients(&config),
+                    Command::KeysGenerate => console::generate_key(&config),
+                    Command::KeysRotate => console::rotate_keys(&config),
+                    Command::KeysRetire { kid } => console::retire_key(&config, &kid),
+                    Command::KeysList => console::list_keys(&config),
+                    Command::DbSeed {
+                        users,
+                        password,
+                        force,
+                    } => console::seed_users(&config, users, &password, force),
+                    Command::ClientDelete { id } => console::delete_client(&config, &id),
+                    _ => console::serve(config),
                 }
-                Command::ClientList => console::list_clients(&config),
-                Command::KeysGenerate => console::generate_key(&config),
-                Command::KeysRotate => console::rotate_keys(&config),
-                Command::KeysRetire { kid } => console::retire_key(&config, &kid),
-                Command::KeysList => console::list_keys(&config),
-                Command::DbSeed { users, password } => {
-                    console::seed_users(&config, users, &password)
-                }
-                Command::ClientDelete { id } => console::delete_client(&config, &id),
-                _ => console::serve(config),
-            },
+            }
         },
     };
     result.map_or_else(fail, |()| ExitCode::SUCCESS)
 }
 
+/// One `error:` line per problem (a configuration can have several).
 fn fail(message: String) -> ExitCode {
-    eprintln!("error: {message}");
+    for line in message.lines() {
+        eprintln!("error: {line}");
+    }
     ExitCode::FAILURE
 }

@@ -12,7 +12,7 @@ pub const MAIL_DIR: &str = "storage/mail";
 /// Mail and the account e-mails (password reset, verification).
 #[derive(Debug, Clone)]
 pub struct MailConfig {
-    /// `MAIL_MAILER`: file (outside production by default), smtp or none.
+    /// `MAIL_MAILER`: file (outside production by default), smtp, log (outside production) or none.
     pub mailer: MailerConfig,
     /// `MAIL_FROM_ADDRESS`.
     pub from_address: String,
@@ -35,6 +35,8 @@ pub enum MailerConfig {
     /// An `.eml` file per message in this directory ([`MAIL_DIR`]; tests use their own).
     File(PathBuf),
     Smtp(SmtpConfig),
+    /// Written whole to the log (Laravel's `log` mailer; refused in production: links are secrets).
+    Log,
     /// Dropped (logged at debug).
     None,
 }
@@ -76,13 +78,21 @@ pub(super) fn mail<F: Fn(&str) -> Option<String>>(
                 "has no default in production: set smtp (with MAIL_HOST…), file or none",
             ));
         }
+        Some("log") if app_env == AppEnv::Production => {
+            return Err(invalid(
+                "MAIL_MAILER",
+                "log would write reset and verification links, which are secrets, into the log: \
+                 set smtp (with MAIL_HOST…), file or none in production",
+            ));
+        }
+        Some("log") => MailerConfig::Log,
         None | Some("file") => MailerConfig::File(PathBuf::from(MAIL_DIR)),
         Some("smtp") => MailerConfig::Smtp(smtp(r)?),
         Some("none") => MailerConfig::None,
         Some(other) => {
             return Err(invalid(
                 "MAIL_MAILER",
-                format!("{other:?} is not file, smtp or none"),
+                format!("{other:?} is not smtp, file, log or none"),
             ));
         }
     };

@@ -4,11 +4,13 @@
 
 mod algo;
 mod cookie;
+mod database;
+mod jwt;
+mod limits;
 mod mail;
 mod reader;
 mod secret;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, generate_secret};
@@ -16,11 +18,15 @@ pub use secret::{DEV_APP_KEY_FILE, DEV_SECRET_FILE, Secret, generate_app_key, ge
 use crate::crypto::AppKey;
 pub use algo::Algo;
 pub use cookie::{RefreshCookieConfig, SameSite, allowed_origins, origin_of};
-use ipnet::IpNet;
+use database::{database, url_of};
+use jwt::jwt;
+pub use jwt::{JwtConfig, unread_jwt_settings};
+use limits::rate_limits;
+pub use limits::{RateLimitConfig, RateLimitStore, parse_network};
 pub use mail::{Encryption, MAIL_DIR, MailConfig, MailerConfig, SmtpConfig};
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
-use secret::{resolve_app_key, resolve_secret};
+use secret::resolve_app_key;
 
 /// All settings of the server.
 #[derive(Debug, Clone)]
@@ -72,37 +78,6 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
-/// Brute-force limits, counted in this process (see README, "Security").
-#[derive(Debug, Clone)]
-pub struct RateLimitConfig {
-    /// `RATE_LIMIT_ENABLED` (also on with APP_ENV=testing); false switches every limit off.
-    pub enabled: bool,
-    /// `RATE_LIMIT_STORE`: `database` (shared by every instance) or `memory` (this process);
-    /// unset: the database on PostgreSQL, memory on SQLite (one node by definition).
-    pub store: Option<RateLimitStore>,
-    /// `RATE_LIMIT_LOGIN_PER_MINUTE`: failed logins per (email, client network) per minute.
-    pub login_per_minute: u32,
-    /// `RATE_LIMIT_LOGIN_PER_HOUR`: failed logins per account per hour (NIST SP 800-63B).
-    pub login_per_hour: u32,
-    /// `RATE_LIMIT_LOGIN_IP_PER_MINUTE`: login attempts per client network per minute.
-    pub login_ip_per_minute: u32,
-    /// `RATE_LIMIT_REGISTER_IP_PER_HOUR`: sign-ups per client network per hour.
-    pub register_ip_per_hour: u32,
-    /// `RATE_LIMIT_REFRESH_IP_PER_5_MINUTES`: refreshes per client network per 5 minutes.
-    pub refresh_ip_per_5_minutes: u32,
-    /// `RATE_LIMIT_MAIL_PER_HOUR`: reset and verification mails per address per hour.
-    pub mail_per_hour: u32,
-    /// `TRUSTED_PROXIES`: IPs or CIDRs whose X-Forwarded-For is believed.
-    pub trusted_proxies: Vec<IpNet>,
-}
-
-/// Where the rate limits count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateLimitStore {
-    Database,
-    Memory,
-}
-
 /// Refresh-token lifetimes of the OAuth endpoint (league/oauth2-server's refresh token grant).
 #[derive(Debug, Clone)]
 pub struct OAuthConfig {
@@ -115,35 +90,6 @@ pub struct OAuthConfig {
     pub refresh_reuse_interval_seconds: u32,
 }
 
-/// Token settings (tymon/jwt-auth's config/jwt.php).
-#[derive(Debug, Clone)]
-pub struct JwtConfig {
-    /// `JWT_SECRET`, at least 32 bytes (unset outside production: generated into storage/jwt-secret).
-    /// Optional with an asymmetric algorithm: then it only verifies HS256 tokens from before.
-    pub secret: Option<Secret>,
-    /// `JWT_ALGO`: HS256 (with the secret) or ES256, EdDSA, RS256 (with the key ring).
-    pub algo: Algo,
-    /// `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`: PEM files of one fixed key instead of the ring.
-    pub private_key: Option<PathBuf>,
-    pub public_key: Option<PathBuf>,
-    /// `JWT_KEYS_RELOAD`: seconds between two reads of the key ring (a rotation reaches every
-    /// instance within this).
-    pub keys_reload_seconds: u32,
-    /// `JWT_ISSUER` (unset: APP_URL).
-    pub issuer: String,
-    /// `JWT_TTL` in minutes.
-    pub ttl_minutes: u32,
-    /// `JWT_REFRESH_TTL` in minutes, counted from the login.
-    pub refresh_ttl_minutes: u32,
-    /// `JWT_LEEWAY` in seconds of clock skew allowed on exp, nbf and iat.
-    pub leeway_seconds: u32,
-    /// `JWT_BLACKLIST_GRACE_PERIOD` in seconds a refreshed token keeps working.
-    pub blacklist_grace_seconds: u32,
-    /// `JWT_REFRESH_RACE_WINDOW` in seconds: a refreshed token presented again within it (or the
-    /// grace period, if longer) is a concurrent request; later, a replay that ends its session.
-    pub refresh_race_window_seconds: u32,
-}
-
 /// Where the server runs; production refuses shortcuts meant for development.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -152,18 +98,43 @@ pub enum AppEnv {
     Production,
 }
 
-/// A setting that stops the start, naming its variable.
+/// A setting that stops the start, naming its variable; with every other one found in the same
+/// read (`also`), so that a first start lists all of them at once.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{var}: {message}")]
+#[error("{var}: {message}{}", self.also.iter().map(|e| format!("\n{e}")).collect::<String>())]
 pub struct ConfigError {
     pub var: &'static str,
     pub message: String,
+    /// The other settings that stop the start, in the order they were read.
+    pub also: Vec<ConfigError>,
 }
 
 pub(crate) fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         var,
         message: message.into(),
+        also: Vec::new(),
+    }
+}
+
+/// The errors of a read, gathered section by section.
+#[derive(Default)]
+struct Errors(Vec<ConfigError>);
+
+impl Errors {
+    fn ok<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    fn into_error(self) -> ConfigError {
+        let mut all = self.0.into_iter();
+        match all.next() {
+            Some(first) => ConfigError {
+                also: all.collect(),
+                ..first
+            },
+            None => invalid("APP_ENV", "the settings could not be read"),
+        }
     }
 }
 
@@ -173,51 +144,112 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup`, one section at a time; empty values count as unset.
+    /// Reads settings through `lookup`, one section at a time; empty values count as unset. Every
+    /// section is read even after one failed: the error names every setting that stops the start.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let r = Reader::new(lookup);
-        let app_env = app_env(&r)?;
-        let app_url = r.text("APP_URL").unwrap_or_default();
-        let (database_url, db_pool_size, db_timeout) = database(&r)?;
-        let (bcrypt_rounds, hash_concurrency, hash_queue_timeout) = hashing(&r, app_env)?;
-        let cors_allowed_origins = cors_allowed_origins(&r)?;
-        let refresh_cookie = cookie::refresh_cookie(&r, &app_url, &cors_allowed_origins)?;
-        // Read after the secrets below, whose errors a first production start meets first.
-        let mail_app_url = app_url.clone();
+        let mut errors = Errors::default();
+        let app_env = errors.ok(app_env(&r));
+        // The rest is read by the rules of the environment named, or of local's when it is wrong.
+        let env = app_env.unwrap_or(AppEnv::Local);
+        let host = r.text("APP_HOST").unwrap_or_default();
+        let port = errors.ok(r.required("APP_PORT"));
+        let app_url = r
+            .set("APP_URL")
+            .unwrap_or_else(|| url_of(&host, port.unwrap_or_default()));
+        let database = errors.ok(database(&r));
+        let hashing = errors.ok(hashing(&r, env));
+        let cors_allowed_origins = errors.ok(cors_allowed_origins(&r));
+        let refresh_cookie = errors.ok(cookie::refresh_cookie(
+            &r,
+            &app_url,
+            cors_allowed_origins.as_deref().unwrap_or_default(),
+        ));
+        let jwt = errors.ok(jwt(&r, env, &app_url));
+        let app_key = errors.ok(resolve_app_key(r.set("APP_KEY"), env));
+        let mail = errors.ok(mail::mail(&r, env, &app_url));
+        let spa_demo = errors.ok(r.flag("SPA_DEMO"));
+        let oauth = errors.ok(oauth(&r));
+        let rate_limit = errors.ok(rate_limits(&r));
+        let shutdown_delay = errors.ok(r.required("SHUTDOWN_DELAY"));
+        let shutdown_timeout = errors.ok(r.positive("SHUTDOWN_TIMEOUT"));
+        let metrics_addr = errors.ok(metrics_addr(&r));
+        let (
+            Some(app_env),
+            Some(port),
+            Some((database_url, db_pool_size, db_timeout)),
+            Some((bcrypt_rounds, hash_concurrency, hash_queue_timeout)),
+            Some(cors_allowed_origins),
+            Some(refresh_cookie),
+            Some(jwt),
+            Some(app_key),
+            Some(mail),
+            Some(spa_demo),
+            Some(oauth),
+            Some(rate_limit),
+            Some(shutdown_delay),
+            Some(shutdown_timeout),
+            Some(metrics_addr),
+        ) = (
+            app_env,
+            port,
+            database,
+            hashing,
+            cors_allowed_origins,
+            refresh_cookie,
+            jwt,
+            app_key,
+            mail,
+            spa_demo,
+            oauth,
+            rate_limit,
+            shutdown_delay,
+            shutdown_timeout,
+            metrics_addr,
+        )
+        else {
+            return Err(errors.into_error());
+        };
         Ok(Self {
             app_env,
-            host: r.text("APP_HOST").unwrap_or_default(),
-            port: r.required("APP_PORT")?,
-            jwt: jwt(&r, app_env, &app_url)?,
+            host,
+            port,
             app_url,
             database_url,
             db_pool_size,
             db_timeout,
-            app_key: resolve_app_key(r.set("APP_KEY"), app_env)?,
-            mail: mail::mail(&r, app_env, &mail_app_url)?,
+            jwt,
+            app_key,
             bcrypt_rounds,
-            refresh_cookie,
             cors_allowed_origins,
-            spa_demo: r.flag("SPA_DEMO")?,
-            oauth: oauth(&r)?,
-            rate_limit: rate_limits(&r)?,
+            spa_demo,
+            refresh_cookie,
+            mail,
+            oauth,
+            rate_limit,
             hash_concurrency,
             hash_queue_timeout,
-            shutdown_delay: Duration::from_secs(r.required("SHUTDOWN_DELAY")?),
-            shutdown_timeout: Duration::from_secs(u64::from(r.positive("SHUTDOWN_TIMEOUT")?)),
-            metrics_addr: r
-                .text("METRICS_ADDR")
-                .map(|raw| {
-                    raw.parse().map_err(|_| {
-                        invalid(
-                            "METRICS_ADDR",
-                            format!("{raw:?} is not IP:port, e.g. 127.0.0.1:9100"),
-                        )
-                    })
-                })
-                .transpose()?,
+            shutdown_delay: Duration::from_secs(shutdown_delay),
+            shutdown_timeout: Duration::from_secs(u64::from(shutdown_timeout)),
+            metrics_addr,
         })
     }
+}
+
+/// `METRICS_ADDR`.
+fn metrics_addr<F: Fn(&str) -> Option<String>>(
+    r: &Reader<F>,
+) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    r.text("METRICS_ADDR")
+        .map(|raw| {
+            raw.parse().map_err(|_| {
+                invalid(
+                    "METRICS_ADDR",
+                    format!("{raw:?} is not IP:port, e.g. 127.0.0.1:9100"),
+                )
+            })
+        })
+        .transpose()
 }
 
 fn app_env<F: Fn(&str) -> Option<String>>(r: &Reader<F>) -> Result<AppEnv, ConfigError> {
@@ -230,52 +262,6 @@ fn app_env<F: Fn(&str) -> Option<String>>(r: &Reader<F>) -> Result<AppEnv, Confi
             format!("must be local, testing or production, not {other:?}"),
         )),
     }
-}
-
-/// `DATABASE_URL`, `DB_POOL_SIZE`, `DB_TIMEOUT`.
-fn database<F: Fn(&str) -> Option<String>>(
-    r: &Reader<F>,
-) -> Result<(String, u32, Duration), ConfigError> {
-    let pool_size = r.positive("DB_POOL_SIZE")?;
-    Ok((
-        r.text("DATABASE_URL").unwrap_or_default(),
-        pool_size,
-        r.seconds("DB_TIMEOUT")?,
-    ))
-}
-
-/// The `JWT_*` settings.
-fn jwt<F: Fn(&str) -> Option<String>>(
-    r: &Reader<F>,
-    app_env: AppEnv,
-    app_url: &str,
-) -> Result<JwtConfig, ConfigError> {
-    let algo_name = r.text("JWT_ALGO").unwrap_or_default();
-    let algo = Algo::parse(&algo_name).ok_or_else(|| {
-        invalid(
-            "JWT_ALGO",
-            format!("{algo_name:?} is not HS256, ES256, EdDSA or RS256"),
-        )
-    })?;
-    if r.set("JWT_PRIVATE_KEY").is_some() && !algo.is_asymmetric() {
-        return Err(invalid(
-            "JWT_PRIVATE_KEY",
-            "needs JWT_ALGO=ES256, EdDSA or RS256 (HS256 signs with JWT_SECRET)",
-        ));
-    }
-    Ok(JwtConfig {
-        secret: resolve_secret(r.set("JWT_SECRET"), app_env, !algo.is_asymmetric())?,
-        algo,
-        private_key: r.set("JWT_PRIVATE_KEY").map(PathBuf::from),
-        public_key: r.set("JWT_PUBLIC_KEY").map(PathBuf::from),
-        keys_reload_seconds: r.positive("JWT_KEYS_RELOAD")?,
-        issuer: r.text("JWT_ISSUER").unwrap_or_else(|| app_url.to_owned()),
-        ttl_minutes: r.positive("JWT_TTL")?,
-        refresh_ttl_minutes: r.positive("JWT_REFRESH_TTL")?,
-        leeway_seconds: r.required("JWT_LEEWAY")?,
-        blacklist_grace_seconds: r.required("JWT_BLACKLIST_GRACE_PERIOD")?,
-        refresh_race_window_seconds: r.positive("JWT_REFRESH_RACE_WINDOW")?,
-    })
 }
 
 /// `BCRYPT_ROUNDS`, `HASH_CONCURRENCY` (unset: the number of CPUs), `HASH_QUEUE_TIMEOUT`.
@@ -323,52 +309,6 @@ fn oauth<F: Fn(&str) -> Option<String>>(r: &Reader<F>) -> Result<OAuthConfig, Co
     })
 }
 
-/// The `RATE_LIMIT_*` settings and `TRUSTED_PROXIES`.
-fn rate_limits<F: Fn(&str) -> Option<String>>(
-    r: &Reader<F>,
-) -> Result<RateLimitConfig, ConfigError> {
-    let trusted_proxies = r
-        .list("TRUSTED_PROXIES")
-        .iter()
-        .map(|p| parse_network(p))
-        .collect::<Result<_, _>>()
-        .map_err(|bad| {
-            invalid(
-                "TRUSTED_PROXIES",
-                format!("{bad:?} is not an IP address or CIDR"),
-            )
-        })?;
-    let store = match r.text("RATE_LIMIT_STORE").as_deref() {
-        None => None,
-        Some("database") => Some(RateLimitStore::Database),
-        Some("memory") => Some(RateLimitStore::Memory),
-        Some(other) => {
-            return Err(invalid(
-                "RATE_LIMIT_STORE",
-                format!("{other:?} is not database or memory"),
-            ));
-        }
-    };
-    Ok(RateLimitConfig {
-        enabled: r.flag("RATE_LIMIT_ENABLED")?,
-        store,
-        login_per_minute: r.positive("RATE_LIMIT_LOGIN_PER_MINUTE")?,
-        login_per_hour: r.positive("RATE_LIMIT_LOGIN_PER_HOUR")?,
-        login_ip_per_minute: r.positive("RATE_LIMIT_LOGIN_IP_PER_MINUTE")?,
-        register_ip_per_hour: r.positive("RATE_LIMIT_REGISTER_IP_PER_HOUR")?,
-        refresh_ip_per_5_minutes: r.positive("RATE_LIMIT_REFRESH_IP_PER_5_MINUTES")?,
-        mail_per_hour: r.positive("RATE_LIMIT_MAIL_PER_HOUR")?,
-        trusted_proxies,
-    })
-}
-
-/// `10.0.0.0/8`, `fd00::/8`, or a bare address (its /32 or /128); the text back on error.
-pub fn parse_network(text: &str) -> Result<IpNet, String> {
-    text.parse::<IpNet>()
-        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
-        .map_err(|_| text.to_owned())
-}
-
 /// `*`, or `scheme://host[:port]` as browsers send it in `Origin`.
 fn is_origin(origin: &str) -> bool {
     if origin == "*" {
@@ -384,5 +324,7 @@ fn is_origin(origin: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
+#[cfg(test)]
+mod laravel_env_tests;
 #[cfg(test)]
 mod tests;

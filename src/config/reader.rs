@@ -11,8 +11,14 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("APP_ENV", "local"),
     ("APP_HOST", "127.0.0.1"),
     ("APP_PORT", "8000"),
-    ("APP_URL", "http://localhost:8000"),
-    ("DATABASE_URL", "storage/database.sqlite"),
+    ("APP_URL", ""),
+    ("DATABASE_URL", ""),
+    ("DB_CONNECTION", ""),
+    ("DB_HOST", "127.0.0.1"),
+    ("DB_PORT", "5432"),
+    ("DB_DATABASE", ""),
+    ("DB_USERNAME", "root"),
+    ("DB_PASSWORD", ""),
     ("DB_POOL_SIZE", "10"),
     ("DB_TIMEOUT", "5"),
     ("APP_KEY", ""),
@@ -78,7 +84,8 @@ pub fn default_of(name: &str) -> Option<&'static str> {
 }
 
 /// Reads settings through a lookup (the environment, or a map in tests); empty values count as
-/// unset, and an unset setting reads as its default.
+/// unset, and an unset setting reads as its default. Laravel's `env()` conventions hold: `null`,
+/// `(null)`, `empty` and `(empty)` (any case) are unset, `(true)` and `(false)` are booleans.
 pub struct Reader<F> {
     lookup: F,
 }
@@ -92,7 +99,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     pub fn set(&self, var: &str) -> Option<String> {
         (self.lookup)(var)
             .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty() && !means_unset(v))
     }
 
     /// The value, or its default; `None` for an unset setting without one.
@@ -140,8 +147,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     /// true/false (also 1/0, yes/no, on/off).
     pub fn flag(&self, var: &'static str) -> Result<bool, ConfigError> {
         match self.text(var).map(|v| v.to_ascii_lowercase()).as_deref() {
-            None | Some("false" | "0" | "no" | "off") => Ok(false),
-            Some("true" | "1" | "yes" | "on") => Ok(true),
+            None | Some("false" | "(false)" | "0" | "no" | "off") => Ok(false),
+            Some("true" | "(true)" | "1" | "yes" | "on") => Ok(true),
             Some(other) => Err(invalid(var, format!("{other:?} is not true or false"))),
         }
     }
@@ -157,4 +164,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             })
             .unwrap_or_default()
     }
+}
+
+/// Laravel's words for "no value" in a `.env` (`Illuminate\Support\Env`).
+fn means_unset(value: &str) -> bool {
+    ["null", "(null)", "empty", "(empty)"]
+        .iter()
+        .any(|word| value.eq_ignore_ascii_case(word))
 }

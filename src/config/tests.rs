@@ -4,11 +4,11 @@ use super::secret::dev_secret;
 use super::*;
 use std::collections::HashMap;
 
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
+pub(super) const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 /// The settings `vars`, plus a fixed APP_KEY unless `vars` names one ("" counts as unset), so that
 /// no test writes storage/app-key.
-fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+pub(super) fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let mut map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,5 +1,6 @@
 //! Outgoing mail (Laravel: the Mail facade, its mailers and a queued Mailable): MAIL_MAILER=file
-//! writes each message as an `.eml` file, smtp sends it through lettre, none drops it. Messages
+//! writes each message as an `.eml` file, smtp sends it through lettre, log writes it to the log
+//! (never in production), none drops it. Messages
 //! go to one thread of their own, so a request never waits for a mail server, never holds a
 //! transaction while one answers, and its answer never depends on whether the send worked.
 
@@ -72,6 +73,7 @@ impl Mailer {
                 }
                 Outbox::Smtp(smtp_transport(smtp)?)
             }
+            MailerConfig::Log => Outbox::Log,
         };
         let from = Mailbox::new(
             Some(config.from_name.clone()).filter(|n| !n.is_empty()),
@@ -119,6 +121,7 @@ impl std::fmt::Debug for Mailer {
 enum Outbox {
     File(FileTransport, PathBuf),
     Smtp(SmtpTransport),
+    Log,
 }
 
 /// The mail thread: each message in turn, tried up to three times; ends with the last sender.
@@ -193,6 +196,12 @@ fn deliver(outbox: &Outbox, message: &Message) -> Result<Option<PathBuf>, Failur
                 permanent: false,
             })?;
             Ok(Some(dir.join(format!("{id}.eml"))))
+        }
+        Outbox::Log => {
+            // Development only (config refuses it in production): the whole message, link included.
+            let text = String::from_utf8_lossy(&message.formatted()).into_owned();
+            tracing::info!(target: "mail", message = %text, "mail (MAIL_MAILER=log)");
+            Ok(None)
         }
         Outbox::Smtp(transport) => transport.send(message).map(|_| None).map_err(|e| Failure {
             why: smtp_failure(&e),

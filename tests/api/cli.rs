@@ -58,6 +58,8 @@ impl Server {
             &[
                 ("APP_ENV", "testing"),
                 ("APP_PORT", "0"),
+                // A free port has no name before the bind: the links name the proxy's.
+                ("APP_URL", "http://localhost:8000"),
                 ("DATABASE_URL", database_url),
                 ("JWT_SECRET", SECRET),
                 ("BCRYPT_ROUNDS", "4"),
