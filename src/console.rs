@@ -21,8 +21,6 @@ pub fn serve(config: Config) -> Result<(), String> {
     let state = startup::build(config)?;
     let listener = TcpListener::bind(&address)
         .map_err(|e| format!("cannot listen on {}:{}: {e}", address.0, address.1))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!("listening on http://{local}");
     let metrics = match state.config.metrics_addr {
         Some(address) => {
             let listener = TcpListener::bind(address)

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 pub mod controllers;
+pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod error;

@@ -23,6 +23,7 @@ use crate::controllers::{
         auth_controller::me,
         auth_controller::refresh,
         auth_controller::logout,
+        auth_controller::csrf_cookie,
         sessions_controller::index,
         sessions_controller::destroy,
         sessions_controller::destroy_all,

@@ -11,8 +11,8 @@ use crate::auth::refresh_cookie;
 
 use crate::controllers::{
     auth_controller, email_verification_controller, health_controller, metrics_controller,
-    oauth_controller, password_controller, password_reset_controller, sessions_controller,
-    spa_demo_controller, well_known_controller,
+    oauth_controller, pages_controller, password_controller, password_reset_controller,
+    sessions_controller, spa_demo_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 use crate::telemetry::RouteLabel;
@@ -34,6 +34,9 @@ pub const RESET_PASSWORD: (&[&str], &[Method]) = (&["/reset-password"], &[Method
 pub const VERIFICATION_NOTIFICATION: (&[&str], &[Method]) =
     (&["/email/verification-notification"], &[Method::POST]);
 pub const VERIFY_EMAIL: (&[&str], &[Method]) = (&["/email/verify/{id}/{hash}"], &[Method::GET]);
+pub const CSRF_COOKIE: (&[&str], &[Method]) = (&["/csrf-cookie"], &[Method::GET]);
+/// Sanctum's path of [`CSRF_COOKIE`], for SPA code written against Sanctum.
+pub const SANCTUM_CSRF_COOKIE: &str = "/sanctum/csrf-cookie";
 /// OAuth and the rest: full paths.
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
 pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
@@ -80,6 +83,14 @@ fn mounts() -> Vec<Mount> {
             VERIFICATION_NOTIFICATION,
         ),
         api("/api/email/verify/{id}/{hash}", Method::GET, VERIFY_EMAIL),
+        Mount {
+            paths: PREFIXES
+                .iter()
+                .map(|prefix| format!("{prefix}{}", CSRF_COOKIE.0[0]))
+                .chain([SANCTUM_CSRF_COOKIE.to_owned()])
+                .collect(),
+            ..api("/api/csrf-cookie", Method::GET, CSRF_COOKIE)
+        },
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
         full("/oauth/introspect", OAUTH_INTROSPECT),
@@ -125,6 +136,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ));
     let get = &[Method::GET];
     cfg.service(route("", &[JWKS], get, well_known_controller::jwks));
+    cfg.service(
+        route(
+            "",
+            &[SANCTUM_CSRF_COOKIE],
+            get,
+            auth_controller::csrf_cookie,
+        )
+        .into_iter()
+        .map(|resource| resource.wrap(from_fn(refresh_cookie::allowed_origins_only)))
+        .collect::<Vec<_>>(),
+    );
     cfg.service(route(
         "",
         &[AUTHORIZATION_SERVER_METADATA],
@@ -155,6 +177,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     auth_controller::login,
                 )))
                 .service(route(prefix, ME.0, ME.1, auth_controller::me))
+                .service(origin_checked(route(
+                    prefix,
+                    CSRF_COOKIE.0,
+                    CSRF_COOKIE.1,
+                    auth_controller::csrf_cookie,
+                )))
                 .service(origin_checked(route(
                     prefix,
                     REFRESH.0,
@@ -224,6 +252,33 @@ pub fn metrics(cfg: &mut web::ServiceConfig) {
         &["/metrics"],
         &[Method::GET],
         metrics_controller::show,
+    ));
+}
+
+/// The built-in pages of the mailed links (without SPA_DEMO, whose pages have those paths).
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    let get = &[Method::GET];
+    cfg.service(
+        resources("", &["/reset-password"], &[Method::GET, Method::POST])
+            .into_iter()
+            .map(|resource| {
+                resource
+                    .route(web::get().to(pages_controller::reset_form))
+                    .route(web::post().to(pages_controller::reset))
+            })
+            .collect::<Vec<_>>(),
+    );
+    cfg.service(route(
+        "",
+        &["/email-verified"],
+        get,
+        pages_controller::email_verified,
+    ));
+    cfg.service(route(
+        "",
+        &["/pages.css"],
+        get,
+        pages_controller::stylesheet,
     ));
 }
 

@@ -4,20 +4,18 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::dev::{Server, Service, ServiceRequest};
 use actix_web::http::Uri;
-use actix_web::http::header;
 use actix_web::middleware::{Condition, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::refresh_cookie;
-use crate::config::Config;
+use crate::config::{AppEnv, Config};
+use crate::cors;
 use crate::db::{DatabaseUrl, DbPool};
-use crate::error::{AppError, json_error_body};
+use crate::error::AppError;
 use crate::maintenance;
 use crate::metrics::RequestRecording;
 use crate::routes::{self, routes};
@@ -53,6 +51,8 @@ pub fn build(config: Config) -> Result<AppState, String> {
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     if state.config.spa_demo {
         cfg.configure(routes::spa_demo);
+    } else {
+        cfg.configure(routes::pages);
     }
     cfg.app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -106,11 +106,12 @@ pub fn run(
         let recorder = recorder.clone();
         App::new()
             .wrap(from_fn(normalize_path))
+            // Without CORS_ALLOWED_ORIGINS no CORS header is ever sent.
             .wrap(Condition::new(
                 !origins.is_empty(),
-                cors(&origins, cookie_mode),
+                cors::cors(&origins, cookie_mode),
             ))
-            .wrap(ErrorHandlers::new().default_handler(json_error_body))
+            .wrap(ErrorHandlers::new().default_handler(cors::error_body))
             // Outside CORS and the error bodies, so preflights and final statuses count; the
             // route is read after routing, from the (normalised, decoded) path that matched.
             // Without METRICS_ADDR nothing is scraped, so nothing is recorded.
@@ -214,6 +215,8 @@ fn metrics_server(listener: TcpListener, state: web::Data<AppState>) -> std::io:
 /// Serves until SIGTERM or SIGINT, then shuts down gracefully: readiness answers 503 at once
 /// while the listener keeps serving for SHUTDOWN_DELAY, so load balancers stop sending; then it
 /// stops accepting, the requests in flight finish within SHUTDOWN_TIMEOUT, and it returns.
+/// Outside production Ctrl-C (SIGINT) stops at once: nobody balances a developer's laptop. A
+/// second signal always stops at once.
 pub async fn serve_until_signalled(
     listener: TcpListener,
     metrics: Option<TcpListener>,
@@ -221,11 +224,29 @@ pub async fn serve_until_signalled(
 ) -> std::io::Result<()> {
     let shutting_down = state.shutting_down.clone();
     let delay = state.config.shutdown_delay;
+    let production = state.config.app_env == AppEnv::Production;
+    // Before the address is announced: a signal sent as soon as it is known is handled.
+    let mut signals = signals()?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
     let servers = run(listener, metrics, state)?;
     let handle = servers.api.handle();
     actix_web::rt::spawn(async move {
-        signalled().await;
+        let Some(first) = signals.recv().await else {
+            return;
+        };
         shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
+        if first == Signal::Interrupt && !production {
+            tracing::info!("interrupted: stopping at once (outside production)");
+            handle.stop(false).await;
+            return;
+        }
+        let forced = handle.clone();
+        actix_web::rt::spawn(async move {
+            if signals.recv().await.is_some() {
+                tracing::info!("a second signal: stopping at once");
+                forced.stop(false).await;
+            }
+        });
         tracing::info!(
             delay_s = delay.as_secs(),
             "shutting down: not ready any more, still serving"
@@ -239,44 +260,48 @@ pub async fn serve_until_signalled(
     Ok(())
 }
 
-/// Resolves at the first SIGTERM or SIGINT (Ctrl-C).
-async fn signalled() {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(2);
-    let interrupted = tx.clone();
-    actix_web::rt::spawn(async move {
-        if actix_web::rt::signal::ctrl_c().await.is_ok() {
-            let _ = interrupted.send(()).await;
-        }
-    });
-    #[cfg(unix)]
-    actix_web::rt::spawn(async move {
-        use actix_web::rt::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            terminate.recv().await;
-            let _ = tx.send(()).await;
-        }
-    });
-    rx.recv().await;
+/// A signal that stops the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM (an orchestrator).
+    Terminate,
 }
 
-/// CORS for SPAs on other origins; without CORS_ALLOWED_ORIGINS the middleware is not installed.
-/// In cookie mode the listed origins may send credentials (the cookies) and `X-XSRF-TOKEN`.
-fn cors(origins: &[String], cookie_mode: bool) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .max_age(3600);
-    if cookie_mode {
-        cors = cors
-            .allowed_header(refresh_cookie::XSRF_HEADER)
-            .supports_credentials();
+/// Every SIGINT and SIGTERM from now on, in the order they arrive (the handlers are installed
+/// before this returns).
+#[cfg(unix)]
+fn signals() -> std::io::Result<tokio::sync::mpsc::Receiver<Signal>> {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Signal>(4);
+    for (kind, sent) in [
+        (SignalKind::interrupt(), Signal::Interrupt),
+        (SignalKind::terminate(), Signal::Terminate),
+    ] {
+        let mut stream = signal(kind)?;
+        let tx = tx.clone();
+        actix_web::rt::spawn(async move {
+            while stream.recv().await.is_some() {
+                if tx.send(sent).await.is_err() {
+                    break;
+                }
+            }
+        });
     }
-    for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin().send_wildcard()
-        } else {
-            cors.allowed_origin(origin)
-        };
-    }
-    cors
+    Ok(rx)
+}
+
+/// Every Ctrl-C from now on.
+#[cfg(not(unix))]
+fn signals() -> std::io::Result<tokio::sync::mpsc::Receiver<Signal>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Signal>(4);
+    actix_web::rt::spawn(async move {
+        while actix_web::rt::signal::ctrl_c().await.is_ok() {
+            if tx.send(Signal::Interrupt).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
 }

@@ -30,6 +30,9 @@ pub struct AppState {
     /// Binds the XSRF-TOKEN cookie to the refresh cookie in SPA cookie mode (derived from APP_KEY,
     /// so every instance computes the same value).
     pub xsrf_key: Hmac,
+    /// Binds the `_token` field of a built-in page's form to what the page is for (derived from
+    /// APP_KEY).
+    pub form_key: Hmac,
     /// Set on SIGTERM/SIGINT: readiness answers 503 from then on.
     pub shutting_down: Arc<AtomicBool>,
     /// Counters and gauges served on METRICS_ADDR.
@@ -70,6 +73,7 @@ impl AppState {
             },
             audit_key: config.app_key.subkey("audit email digests"),
             xsrf_key: config.app_key.subkey("xsrf token of the refresh cookie"),
+            form_key: config.app_key.subkey("csrf field of the built-in pages"),
             mailer: Mailer::new(&config.mail)?,
             url_signer: config.app_key.subkey("signed urls"),
             shutting_down: Arc::new(AtomicBool::new(false)),

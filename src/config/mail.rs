@@ -27,6 +27,8 @@ pub struct MailConfig {
     pub must_verify: bool,
     /// `PASSWORD_RESET_EXPIRE` in minutes: a reset token's lifetime.
     pub password_reset_expire_minutes: u32,
+    /// Where each mail's `Message-ID` is made: APP_URL's host.
+    pub message_id_domain: String,
 }
 
 /// How messages leave.
@@ -133,6 +135,10 @@ pub(super) fn mail<F: Fn(&str) -> Option<String>>(
         verify_on_register: r.flag("MAIL_VERIFY")?,
         must_verify: r.flag("MUST_VERIFY_EMAIL")?,
         password_reset_expire_minutes: r.positive("PASSWORD_RESET_EXPIRE")?,
+        message_id_domain: url::Url::parse(app_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".into()),
     })
 }
 

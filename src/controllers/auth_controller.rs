@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix_web::http::header::SET_COOKIE;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -107,6 +107,21 @@ pub async fn refresh(
 ) -> AppResult<TokenResponse> {
     let successor = sessions::refresh(&state, &token.claims, ip).await?;
     respond_with_token(&state, &successor)
+}
+
+/// `GET /csrf-cookie` (and Sanctum's `GET /sanctum/csrf-cookie`): 204; in cookie mode it sets
+/// `XSRF-TOKEN`, so SPA code written for Sanctum, which asks for it before logging in, runs
+/// unchanged.
+#[utoipa::path(get, path = "/api/csrf-cookie", tag = "auth", responses(
+    (status = 204, description = "No content; with REFRESH_COOKIE=true the XSRF-TOKEN cookie is set (bound to the refresh cookie the request carries, if any)"),
+    CsrfErrors,
+))]
+pub async fn csrf_cookie(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let mut response = HttpResponse::NoContent();
+    for cookie in refresh_cookie::xsrf_only(&state, &req)? {
+        response.append_header((SET_COOKIE, cookie.encoded().to_string()));
+    }
+    Ok(response.finish())
 }
 
 /// The `?scope=` of a logout.

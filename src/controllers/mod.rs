@@ -5,6 +5,7 @@ pub mod email_verification_controller;
 pub mod health_controller;
 pub mod metrics_controller;
 pub mod oauth_controller;
+pub mod pages_controller;
 pub mod password_controller;
 pub mod password_reset_controller;
 pub mod sessions_controller;

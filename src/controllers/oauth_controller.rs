@@ -32,7 +32,7 @@ pub async fn token(
     UserAgent(user_agent): UserAgent,
     Body(body): Body,
 ) -> Result<OAuthTokenResource, OAuthError> {
-    let params = OAuthParams::parse(&req, &body)?;
+    let params = OAuthParams::parse(&req, body)?;
     let grant_type = params.require("grant_type", "grant_type is required.")?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
     match grant_type {
@@ -58,7 +58,7 @@ pub async fn revoke(
     req: HttpRequest,
     Body(body): Body,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = OAuthParams::parse(&req, &body)?;
+    let params = OAuthParams::parse(&req, body)?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
     let token = params.require("token", "token is required.")?;
     if token.split('.').count() == 3 {
@@ -85,7 +85,7 @@ pub async fn introspect(
     req: HttpRequest,
     Body(body): Body,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = OAuthParams::parse(&req, &body)?;
+    let params = OAuthParams::parse(&req, body)?;
     let client = client_auth::authenticate(&state, &req, &params).await?;
     if !client.is_confidential() {
         return Err(OAuthError::InvalidClient);

@@ -169,6 +169,41 @@ fn counted(connection: &mut DbConnection, statements: &Arc<StatementCounter>) {
         .set_instrumentation(move |event: InstrumentationEvent<'_>| statements.on_event(event));
 }
 
+/// Why connecting to `url` failed for good, with what to do, when `error` is such a failure;
+/// `None` when waiting may help (a server starting, a network down). Never the URL's password:
+/// libpq quotes the bad part of a malformed URL, so that message is not passed on.
+pub fn permanent_failure(url: &DatabaseUrl, error: &ConnectionError) -> Option<String> {
+    let DatabaseUrl::Postgres(_) = url else {
+        return None;
+    };
+    let ConnectionError::BadConnection(message) = error else {
+        return None;
+    };
+    let name = url.database_name().unwrap_or_else(|| "NAME".into());
+    let says = |text: &str| message.contains(text);
+    if says("invalid percent-encoded token")
+        || says("invalid URI")
+        || says("invalid connection option")
+        || says("invalid integer value")
+        || says("missing \"=\"")
+    {
+        Some("the database URL is malformed: a character of the user or password that must be escaped (%40 for @, %2F for /, %25 for %), or a bad %-escape".into())
+    } else if says("database") && says("does not exist") {
+        Some(format!(
+            "the database does not exist: create it (createdb {name}) or fix the name"
+        ))
+    } else if says("role") && says("does not exist") {
+        Some("the user (role) does not exist: create it (createuser NAME) or fix the user in the URL (DB_USERNAME)".into())
+    } else if says("password authentication failed")
+        || says("no password supplied")
+        || says("authentication failed")
+    {
+        Some("the password was refused: fix the password in the URL (DB_PASSWORD)".into())
+    } else {
+        None
+    }
+}
+
 /// Sends r2d2's connection errors to our log (r2d2 itself writes them to the `log` crate).
 #[derive(Debug)]
 pub struct LogConnectionErrors;

@@ -95,6 +95,14 @@ impl DbPool {
     /// database that is down fails the start with the driver's own message.
     pub fn connect(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Self, String> {
         let manager = ConnectionManager::new(url.clone())?;
+        // One try first: an error that waiting cannot mend (no such database, role or password,
+        // a malformed URL) stops the start at once, with what to do, instead of retrying until
+        // DB_TIMEOUT.
+        if let Err(error) = diesel::r2d2::ManageConnection::connect(&manager)
+            && let Some(why) = manager::permanent_failure(url, &error)
+        {
+            return Err(format!("cannot connect to {}: {why}", url.describe()));
+        }
         let statements = manager.statements();
         let pool = Pool::builder()
             .max_size(size)

@@ -30,6 +30,19 @@ impl DatabaseUrl {
         Ok(Self::Sqlite(path.to_owned()))
     }
 
+    /// The database's name, for hints (`createdb NAME`): PostgreSQL only, when the URL parses.
+    pub fn database_name(&self) -> Option<String> {
+        let Self::Postgres(url) = self else {
+            return None;
+        };
+        let parsed = url::Url::parse(url).ok()?;
+        let name = parsed.path().trim_start_matches('/');
+        let name = percent_encoding::percent_decode_str(name)
+            .decode_utf8()
+            .ok()?;
+        (!name.is_empty() && !name.contains(['/', '@'])).then(|| name.into_owned())
+    }
+
     /// A name for logs: the backend and where it is, never a password.
     pub fn describe(&self) -> String {
         match self {

@@ -33,11 +33,12 @@ impl AppError {
 pub fn json_error_body<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
-    if is_json {
+    // Our own answers: JSON, and the built-in pages, which answer their errors as pages.
+    let is_ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v == HeaderValue::from_static("application/json")
+            || v == HeaderValue::from_static("text/html; charset=utf-8")
+    });
+    if is_ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let error = AppError::from_status(res.status());

@@ -107,6 +107,9 @@ pub enum AppError {
     /// origin that is not allowed (Laravel's 419).
     #[error("CSRF token mismatch")]
     CsrfTokenMismatch,
+    /// A CORS preflight or request refused: what was refused (the origin, the method or a header).
+    #[error("CORS refused: {0}")]
+    CorsRefused(String),
     /// A rate limit; the client may retry after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
@@ -124,6 +127,11 @@ impl AppError {
             field.to_owned(),
             vec![message.into()],
         )]))
+    }
+
+    /// The message a client is shown (the JSON body's `message`), for an answer in another form.
+    pub fn message(&self) -> Cow<'static, str> {
+        self.parts().2
     }
 
     /// Status, `error` code and message: the single place where they are chosen.
@@ -170,7 +178,8 @@ impl AppError {
             Self::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "Send application/json or application/x-www-form-urlencoded.".into(),
+                "Send application/json, application/x-www-form-urlencoded or multipart/form-data."
+                    .into(),
             ),
             Self::RequestTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
@@ -193,6 +202,7 @@ impl AppError {
                 "csrf_token_mismatch",
                 "CSRF token mismatch.".into(),
             ),
+            Self::CorsRefused(what) => (StatusCode::FORBIDDEN, "cors_refused", what.clone().into()),
             Self::TooManyRequests(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",

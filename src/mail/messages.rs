@@ -1,8 +1,26 @@
 //! The account e-mails (Laravel: the ResetPassword and VerifyEmail notifications), in plain
-//! 7-bit text with each link alone on its line. Nothing the user typed goes into them but the
-//! address they are sent to.
+//! 7-bit text with each link alone on its line, and in HTML from compiled-in templates
+//! (`templates/mail/`). Nothing the user typed goes into them but the address they are sent to.
+
+use askama::Template;
 
 use super::Mail;
+
+/// `templates/mail/password_reset.html`.
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    link: &'a str,
+    expire_minutes: u32,
+}
+
+/// `templates/mail/verify_email.html`.
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyEmailHtml<'a> {
+    link: &'a str,
+    expire_minutes: u32,
+}
 
 /// The reset link of forgot-password, valid `expire_minutes`.
 pub fn password_reset(to: &str, link: &str, expire_minutes: u32) -> Mail {
@@ -20,6 +38,14 @@ pub fn password_reset(to: &str, link: &str, expire_minutes: u32) -> Mail {
              \r\n\
              If you did not request a password reset, no further action is required.\r\n"
         ),
+        // A template of literals and two escaped values cannot fail to render; if it did, the
+        // text part goes alone.
+        html: PasswordResetHtml {
+            link,
+            expire_minutes,
+        }
+        .render()
+        .unwrap_or_default(),
     }
 }
 
@@ -38,5 +64,11 @@ pub fn verify_email(to: &str, link: &str, expire_minutes: u32) -> Mail {
              \r\n\
              If you did not create an account, no further action is required.\r\n"
         ),
+        html: VerifyEmailHtml {
+            link,
+            expire_minutes,
+        }
+        .render()
+        .unwrap_or_default(),
     }
 }

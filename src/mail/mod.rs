@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
@@ -32,7 +32,7 @@ const SETTLE: Duration = Duration::from_millis(20);
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One message: plain text, so a link stands on one line as written.
+/// One message: plain text, so a link stands on one line as written, and the same in HTML.
 #[derive(Clone)]
 pub struct Mail {
     /// What it is, for the log (`password_reset`, `verify_email`); never the address or the text.
@@ -40,6 +40,8 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The HTML alternative (a compiled-in template); empty: plain text alone.
+    pub html: String,
 }
 
 impl std::fmt::Debug for Mail {
@@ -83,9 +85,10 @@ impl Mailer {
                 .map_err(|e| format!("MAIL_FROM_ADDRESS: {e}"))?,
         );
         let (queue, inbox) = sync_channel(QUEUE);
+        let domain = config.message_id_domain.clone();
         std::thread::Builder::new()
             .name("mail".into())
-            .spawn(move || deliver_all(inbox, &outbox, &from))
+            .spawn(move || deliver_all(inbox, &outbox, &from, &domain))
             .map_err(|e| format!("cannot start the mail thread: {e}"))?;
         Ok(Self { queue: Some(queue) })
     }
@@ -125,10 +128,10 @@ enum Outbox {
 }
 
 /// The mail thread: each message in turn, tried up to three times; ends with the last sender.
-fn deliver_all(inbox: Receiver<Mail>, outbox: &Outbox, from: &Mailbox) {
+fn deliver_all(inbox: Receiver<Mail>, outbox: &Outbox, from: &Mailbox, domain: &str) {
     for mail in inbox {
         std::thread::sleep(SETTLE);
-        let message = match build(&mail, from) {
+        let message = match build(&mail, from, domain) {
             Ok(message) => message,
             Err(error) => {
                 tracing::error!(kind = mail.kind, %error, "mail not built");
@@ -159,7 +162,9 @@ fn deliver_all(inbox: Receiver<Mail>, outbox: &Outbox, from: &Mailbox) {
     }
 }
 
-fn build(mail: &Mail, from: &Mailbox) -> Result<Message, String> {
+/// The message: `multipart/alternative` of the text and the HTML (so `MIME-Version` too), with a
+/// `Message-ID` at `domain` (APP_URL's host): spam filters score mail without either.
+fn build(mail: &Mail, from: &Mailbox, domain: &str) -> Result<Message, String> {
     let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
     // 7bit as RFC 5322 allows it (ASCII, lines up to 998 bytes), not lettre's choice, which
     // folds lines of 76 with quoted-printable soft breaks and would cut a link in two.
@@ -167,17 +172,31 @@ fn build(mail: &Mail, from: &Mailbox) -> Result<Message, String> {
     if !seven_bit {
         return Err("the text is not 7-bit ASCII in lines of at most 998 bytes".into());
     }
-    let body = Body::dangerous_pre_encoded(
-        mail.text.clone().into_bytes(),
-        ContentTransferEncoding::SevenBit,
-    );
-    Message::builder()
+    let text =
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(Body::dangerous_pre_encoded(
+                mail.text.clone().into_bytes(),
+                ContentTransferEncoding::SevenBit,
+            ));
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| e.to_string())
+        .message_id(Some(format!(
+            "<{}@{domain}>",
+            uuid::Uuid::now_v7().simple()
+        )));
+    let message = if mail.html.is_empty() {
+        builder.singlepart(text)
+    } else {
+        builder.multipart(
+            MultiPart::alternative()
+                .singlepart(text)
+                .singlepart(SinglePart::html(mail.html.clone())),
+        )
+    };
+    message.map_err(|e| e.to_string())
 }
 
 /// Why a message was not sent, fit for the log.
@@ -281,14 +300,29 @@ mod tests {
             "https://app.example.com/reset-password?token={}&email=ann%40example.com",
             "x".repeat(43)
         );
-        let message = build(&password_reset("ann@example.com", &link, 60), &from).unwrap();
+        let message = build(
+            &password_reset("ann@example.com", &link, 60),
+            &from,
+            "auth.example.com",
+        )
+        .unwrap();
         let text = String::from_utf8(message.formatted()).unwrap();
         assert!(text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
         assert!(text.lines().any(|line| line == link), "{text}");
+        assert!(text.contains("MIME-Version: 1.0"), "{text}");
+        assert!(
+            text.contains("multipart/alternative") && text.contains("text/html"),
+            "{text}"
+        );
+        let id = text
+            .lines()
+            .find(|l| l.starts_with("Message-ID: <"))
+            .unwrap_or_default();
+        assert!(id.ends_with("@auth.example.com>"), "{text}");
         let non_ascii = Mail {
             text: "caf\u{e9}\r\n".into(),
             ..password_reset("ann@example.com", &link, 60)
         };
-        assert!(build(&non_ascii, &from).is_err());
+        assert!(build(&non_ascii, &from, "auth.example.com").is_err());
     }
 }

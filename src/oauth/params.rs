@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, web};
 
 use super::OAuthError;
-use crate::requests::{BodyFormat, body_format, json_object};
+use crate::requests::{BodyFormat, body_format, json_object, multipart_boundary, readable};
 
 /// The request's parameters, by name.
 #[derive(Debug, Default)]
@@ -14,11 +14,12 @@ pub struct OAuthParams(HashMap<String, String>);
 
 impl OAuthParams {
     /// Parses the body according to its Content-Type.
-    pub fn parse(req: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
-        let format = body_format(req).map_err(|_| {
+    pub fn parse(req: &HttpRequest, body: web::Bytes) -> Result<Self, OAuthError> {
+        let boundary = multipart_boundary(req);
+        let (format, body) = readable(body_format(req), boundary, body).map_err(|_| {
             OAuthError::InvalidRequest("Send application/x-www-form-urlencoded (or JSON).")
         })?;
-        Self::from_body(format, body)
+        Self::from_body(format, &body)
     }
 
     /// Parses a body of a known encoding.

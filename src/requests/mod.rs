@@ -6,6 +6,7 @@ mod client_ip;
 mod confirm_password_request;
 mod input;
 mod login_request;
+mod multipart;
 mod new_password;
 mod password_reset_requests;
 mod register_request;
@@ -26,6 +27,7 @@ pub use client_ip::{ClientIp, client_ip};
 pub use confirm_password_request::ConfirmPasswordRequest;
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
+pub use multipart::boundary as multipart_boundary;
 pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use register_request::RegisterRequest;
 pub use update_password_request::UpdatePasswordRequest;
@@ -86,9 +88,10 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let format = body_format(req);
         let body = Body::from_request(req, payload);
+        let boundary = multipart::boundary(req);
         Box::pin(async move {
-            let format = format?;
             let Body(body) = body.await?;
+            let (format, body) = readable(format, boundary, body)?;
             validate(format, &body).map(Validated)
         })
     }
@@ -105,13 +108,13 @@ impl<T: FormRequest + 'static> FromRequest for OptionalBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let format = body_format(req);
         let body = Body::from_request(req, payload);
+        let boundary = multipart::boundary(req);
         Box::pin(async move {
             let Body(body) = body.await?;
-            let format = if body.is_empty() {
-                BodyFormat::Json
-            } else {
-                format?
-            };
+            if body.is_empty() {
+                return validate(BodyFormat::Json, &body).map(OptionalBody);
+            }
+            let (format, body) = readable(format, boundary, body)?;
             validate(format, &body).map(OptionalBody)
         })
     }
@@ -190,7 +193,24 @@ impl<'de> serde::Deserialize<'de> for UniqueKeys {
     }
 }
 
-/// The body encoding from Content-Type; anything but JSON or a form is 415.
+/// The body as the API reads it: JSON, or a form — a `multipart/form-data` body (with its
+/// `boundary`) is read as the form of its text fields. `format` is what [`body_format`] said.
+pub fn readable(
+    format: AppResult<BodyFormat>,
+    boundary: Option<String>,
+    body: web::Bytes,
+) -> AppResult<(BodyFormat, web::Bytes)> {
+    match boundary {
+        Some(boundary) => Ok((
+            BodyFormat::Form,
+            multipart::to_form(&boundary, &body)?.into(),
+        )),
+        None => Ok((format?, body)),
+    }
+}
+
+/// The body encoding from Content-Type; anything but JSON or a form is 415 (multipart is read by
+/// [`readable`]).
 pub fn body_format(req: &HttpRequest) -> AppResult<BodyFormat> {
     let mime = req
         .mime_type()

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_jwt-auth-server");
-const SECRET: &str = "smoke-test-secret-smoke-test-secret-42";
+pub(crate) const SECRET: &str = "smoke-test-secret-smoke-test-secret-42";
 
 /// A scratch working directory, removed on drop.
-struct WorkDir(PathBuf);
+pub(crate) struct WorkDir(pub(crate) PathBuf);
 
 impl WorkDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!(
             "jwt-auth-server-cli-{}",
             uuid::Uuid::now_v7().simple()
@@ -32,7 +32,7 @@ impl Drop for WorkDir {
     }
 }
 
-fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
+pub(crate) fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::helpers::{Backend, ISSUER, PASSWORD, TestApp, TestResponse, claims_of};
 
 /// Turns cookie mode on with the documented defaults, for the config's APP_URL and CORS origins.
-fn enable(config: &mut Config) {
+pub(crate) fn enable(config: &mut Config) {
     config.refresh_cookie = Some(RefreshCookieConfig {
         name: "refresh_token".into(),
         path: "/api".into(),

@@ -166,6 +166,7 @@ pub fn test_config(database_url: String) -> Config {
             verify_on_register: true,
             must_verify: false,
             password_reset_expire_minutes: 60,
+            message_id_domain: "localhost".into(),
         },
         oauth: OAuthConfig {
             refresh_ttl_minutes: 43200,

@@ -77,7 +77,7 @@ api_tests! {
 
         let refused = preflight("http://evil.test");
         assert_eq!(refused.header("access-control-allow-origin"), None);
-        refused.assert_error(400, "bad_request");
+        refused.assert_error(403, "cors_refused");
     }
 
     fn without_cors_origins_no_cors_headers_are_sent(backend) {

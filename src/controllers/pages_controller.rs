@@ -1,0 +1,237 @@
+//! The pages the mailed links open when no SPA serves them (Laravel: Breeze's reset-password view
+//! and the "verified" notice): compiled-in templates (`templates/`), no script at all, a strict
+//! Content-Security-Policy, usable without JavaScript. The reset form applies the rules of
+//! `POST /api/reset-password` and answers a page.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+
+use crate::auth::sessions;
+use crate::error::{AppError, AppResult};
+use crate::requests::{Body, BodyFormat, ClientIp, ResetPasswordRequest, validate};
+use crate::state::AppState;
+
+/// Nothing but the page's own stylesheet and forms posting back to this server.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
+                                       base-uri 'none'; frame-ancestors 'none'";
+/// The pages' stylesheet, compiled in.
+const STYLESHEET: &str = include_str!("../../templates/pages.css");
+/// What the form's `_token` is bound to, besides the reset token.
+const RESET_FORM: &[u8] = b"reset-password:";
+
+/// `templates/reset_password.html`.
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+struct ResetPasswordPage<'a> {
+    app_name: &'a str,
+    email: &'a str,
+    token: &'a str,
+    csrf: String,
+    errors: FieldMessages,
+}
+
+/// The messages shown beside each field of the reset form.
+#[derive(Default)]
+struct FieldMessages {
+    email: Vec<String>,
+    token: Vec<String>,
+    password: Vec<String>,
+    password_confirmation: Vec<String>,
+}
+
+/// `templates/message.html`: a title and one sentence.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    app_name: &'a str,
+    title: &'a str,
+    message: &'a str,
+    failed: bool,
+}
+
+/// The query of a mailed reset link.
+#[derive(Debug, serde::Deserialize)]
+pub struct ResetLink {
+    token: Option<String>,
+    email: Option<String>,
+}
+
+/// `GET /reset-password?token=…&email=…`: the form, or 400 for a link cut short.
+pub async fn reset_form(state: web::Data<AppState>, query: web::Query<ResetLink>) -> HttpResponse {
+    let (Some(token), Some(email)) = (
+        query.token.as_deref().filter(|t| !t.is_empty()),
+        query.email.as_deref().filter(|e| !e.is_empty()),
+    ) else {
+        return message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Reset Password",
+            "This link is incomplete: open the link from the mail again, or ask for a new one.",
+        );
+    };
+    reset_page(
+        &state,
+        StatusCode::OK,
+        email,
+        token,
+        FieldMessages::default(),
+    )
+}
+
+/// `POST /reset-password` (the form): the new password, by the rules of
+/// `POST /api/reset-password`; the form again with the errors beside their fields (422), or a
+/// page saying it is done.
+pub async fn reset(
+    state: web::Data<AppState>,
+    ClientIp(ip): ClientIp,
+    Body(body): Body,
+) -> HttpResponse {
+    let fields: HashMap<String, String> =
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
+    let (token, email) = (field("token").trim(), field("email"));
+    if !state
+        .form_key
+        .verify_base64url(&[RESET_FORM, token.as_bytes()].concat(), field("_token"))
+    {
+        return message(
+            &state,
+            StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN),
+            "Page Expired",
+            "This form did not come from this server's page: open the link from the mail again.",
+        );
+    }
+    match reset_password(&state, ip, &body).await {
+        Ok(()) => message(
+            &state,
+            StatusCode::OK,
+            "Password Reset",
+            "Your password has been reset, and you have been signed out everywhere. Sign in with your new password.",
+        ),
+        Err(AppError::Validation(errors)) => {
+            let mut shown = FieldMessages::default();
+            for (name, messages) in errors {
+                match name.as_str() {
+                    "password" => shown.password = messages,
+                    "password_confirmation" => shown.password_confirmation = messages,
+                    "token" => shown.token = messages,
+                    _ => shown.email.extend(messages),
+                }
+            }
+            reset_page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                email,
+                token,
+                shown,
+            )
+        }
+        Err(error) => failure(&state, &error),
+    }
+}
+
+/// The reset itself, as `POST /api/reset-password` does it.
+async fn reset_password(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    body: &[u8],
+) -> AppResult<()> {
+    let input: ResetPasswordRequest = validate(BodyFormat::Form, body)?;
+    state.limits.network_attempt(ip, Instant::now()).await?;
+    let (email, token) = (input.email.into_text(), input.token.into_text());
+    if sessions::reset_password(state, email, &token, input.password.into_text()).await? {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "email",
+            "This password reset token is invalid.",
+        ))
+    }
+}
+
+/// `GET /email-verified`: where a verification link lands without an SPA.
+pub async fn email_verified(state: web::Data<AppState>) -> HttpResponse {
+    message(
+        &state,
+        StatusCode::OK,
+        "Email Verified",
+        "Your email address has been verified.",
+    )
+}
+
+/// `GET /pages.css`.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(STYLESHEET)
+}
+
+fn reset_page(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    token: &str,
+    errors: FieldMessages,
+) -> HttpResponse {
+    let page = ResetPasswordPage {
+        app_name: &state.config.mail.from_name,
+        email,
+        token,
+        csrf: state
+            .form_key
+            .sign_base64url(&[RESET_FORM, token.as_bytes()].concat()),
+        errors,
+    };
+    html(status, page.render())
+}
+
+fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    let page = MessagePage {
+        app_name: &state.config.mail.from_name,
+        title,
+        message: text,
+        failed: !status.is_success(),
+    };
+    html(status, page.render())
+}
+
+/// `error` as a page, with the headers its JSON answer would carry (`Retry-After`).
+fn failure(state: &AppState, error: &AppError) -> HttpResponse {
+    let json = error.error_response();
+    let mut page = message(state, json.status(), "Reset Password", &error.message());
+    if let Some(wait) = json.headers().get(header::RETRY_AFTER) {
+        page.headers_mut().insert(header::RETRY_AFTER, wait.clone());
+    }
+    page
+}
+
+/// A rendered page with the headers every page carries; a template that failed to render is the
+/// JSON 500 (it cannot, short of running out of memory).
+fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
+    let body = match rendered {
+        Ok(body) => body,
+        Err(error) => return AppError::Internal(error.into()).error_response(),
+    };
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        // The reset token is in the page's URL: never in a Referer, never in a cache.
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    response.body(body)
+}
