@@ -86,6 +86,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy a Laravel app's users table (a postgres:// URL, its SQLite file, or a .csv export with a
+    /// header) with each user's Laravel id, bcrypt hash and timestamps; run again to update.
+    #[command(name = "users:import")]
+    UsersImport {
+        source: String,
+        /// Exit 0 even when rows were skipped (they are listed either way).
+        #[arg(long)]
+        allow_skips: bool,
+        /// A file of the jtis the Laravel app had logged out, one per line.
+        #[arg(long)]
+        blacklist: Option<String>,
+    },
     /// List OAuth clients.
     #[command(name = "client:list")]
     ClientList,
@@ -145,6 +157,18 @@ fn main() -> ExitCode {
                         force,
                     } => console::seed_users(&config, users, &password, force),
                     Command::ClientDelete { id } => console::delete_client(&config, &id),
+                    Command::UsersImport {
+                        source,
+                        allow_skips,
+                        blacklist,
+                    } => console::import_users(
+                        &config,
+                        &console::ImportOptions {
+                            source,
+                            allow_skips,
+                            blacklist,
+                        },
+                    ),
                     _ => console::serve(config),
                 }
             }

@@ -16,6 +16,19 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         email_verified_at -> Nullable<Timestamp>,
+        /// The user's id in the Laravel app it was imported from (`users:import`).
+        legacy_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Tokens the Laravel app had logged out (`users:import --blacklist`), by their jti as read here.
+    laravel_blacklist (jti) {
+        jti -> Uuid,
+        expires_at -> Timestamp,
     }
 }
 
@@ -142,5 +155,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     oauth_refresh_tokens,
     signing_keys,
-    rate_limit_counters
+    rate_limit_counters,
+    laravel_blacklist
 );

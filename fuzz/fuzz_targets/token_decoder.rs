@@ -20,6 +20,7 @@ static JWT: LazyLock<JwtService> = LazyLock::new(|| {
         leeway_seconds: 0,
         blacklist_grace_seconds: 0,
             refresh_race_window_seconds: 10,
+        laravel: None,
     })
 });
 

@@ -17,7 +17,7 @@ use super::sessions::{self, Presented, Standing};
 use super::token_source::{Source, token_from};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
-use crate::models::{Session, User};
+use crate::models::{Session, User, find_for_laravel_token};
 use crate::state::AppState;
 
 /// An unexpired, unrevoked token and its user: what `auth:api` lets through. In header mode
@@ -220,13 +220,27 @@ fn checked_claims(state: &AppState, token: &str, check: Check) -> AppResult<Clai
 }
 
 async fn verify(state: &AppState, token: &str, check: Check) -> AppResult<Checked> {
-    let claims = checked_claims(state, token, check)?;
+    let mut claims = checked_claims(state, token, check)?;
     let (sub, jti, sid) = (claims.sub, claims.jti, claims.sid);
     let seen = crate::db::now();
-    let owner = state
-        .db
-        .read(move |conn| User::find_for_token(conn, sub, jti, sid))
-        .await?;
+    let owner = match claims.laravel_sub.clone() {
+        None => {
+            state
+                .db
+                .read(move |conn| User::find_for_token(conn, sub, jti, sid))
+                .await?
+        }
+        // The Laravel app's token names its user by the Laravel id.
+        Some(legacy_id) => {
+            state
+                .db
+                .read(move |conn| find_for_laravel_token(conn, &legacy_id, jti))
+                .await?
+        }
+    };
+    if let Some((user, ..)) = &owner {
+        claims.sub = user.id;
+    }
     let alive = sessions::alive(state, &claims, owner, seen)?;
     if let Some(session) = &alive.session
         && check == Check::Access

@@ -34,6 +34,21 @@ pub struct JwtConfig {
     /// `JWT_REFRESH_RACE_WINDOW` in seconds: a refreshed token presented again within it (or the
     /// grace period, if longer) is a concurrent request; later, a replay that ends its session.
     pub refresh_race_window_seconds: u32,
+    /// `LARAVEL_JWT_SECRET` and the rest: the Laravel app's tokens, accepted through a switch-over.
+    pub laravel: Option<LaravelTokensConfig>,
+}
+
+/// tymon's tokens of the Laravel app being switched from (docs/migrating-from-laravel.md).
+#[derive(Debug, Clone)]
+pub struct LaravelTokensConfig {
+    /// `LARAVEL_JWT_SECRET`: the old app's `JWT_SECRET` (HS256 only).
+    pub secret: Secret,
+    /// `LARAVEL_TOKENS_UNTIL`: after this instant none is accepted.
+    pub until: chrono::DateTime<chrono::Utc>,
+    /// `LARAVEL_USER_MODEL`: the class whose sha1 is tymon's `prv`.
+    pub user_model: String,
+    /// `LARAVEL_ISSUER_PREFIX`: when set, `iss` must start with it.
+    pub issuer_prefix: Option<String>,
 }
 
 /// tymon/jwt-auth settings this server reads no value of, with why: `JWT_*` names in `names` (the
@@ -96,5 +111,48 @@ pub(super) fn jwt<F: Fn(&str) -> Option<String>>(
         leeway_seconds: r.required("JWT_LEEWAY")?,
         blacklist_grace_seconds: r.required("JWT_BLACKLIST_GRACE_PERIOD")?,
         refresh_race_window_seconds: r.positive("JWT_REFRESH_RACE_WINDOW")?,
+        laravel: laravel(r)?,
     })
+}
+
+/// `LARAVEL_JWT_SECRET`, `LARAVEL_TOKENS_UNTIL` (required with it, at most JWT_REFRESH_TTL
+/// ahead: no Laravel token could be refreshed later), `LARAVEL_USER_MODEL`,
+/// `LARAVEL_ISSUER_PREFIX`.
+fn laravel<F: Fn(&str) -> Option<String>>(
+    r: &Reader<F>,
+) -> Result<Option<LaravelTokensConfig>, ConfigError> {
+    let Some(secret) = r.set("LARAVEL_JWT_SECRET") else {
+        return Ok(None);
+    };
+    let until = r.set("LARAVEL_TOKENS_UNTIL").ok_or_else(|| {
+        invalid(
+            "LARAVEL_TOKENS_UNTIL",
+            "is needed with LARAVEL_JWT_SECRET: the instant (RFC 3339, e.g. 2027-01-31T00:00:00Z) after which the Laravel app's tokens stop working",
+        )
+    })?;
+    let until = chrono::DateTime::parse_from_rfc3339(&until)
+        .map_err(|_| {
+            invalid(
+                "LARAVEL_TOKENS_UNTIL",
+                format!("{until:?} is not an RFC 3339 instant like 2027-01-31T00:00:00Z"),
+            )
+        })?
+        .with_timezone(&chrono::Utc);
+    let refresh_ttl = chrono::Duration::minutes(i64::from(r.positive("JWT_REFRESH_TTL")?));
+    if until > chrono::Utc::now() + refresh_ttl {
+        return Err(invalid(
+            "LARAVEL_TOKENS_UNTIL",
+            "is more than JWT_REFRESH_TTL ahead: no Laravel token can be refreshed that long, so none needs accepting",
+        ));
+    }
+    Ok(Some(LaravelTokensConfig {
+        secret: Secret::new(secret),
+        until,
+        // Not in DEFAULTS: a backslash in .env.example's line would need quotes that dotenvy and
+        // the docs check read differently.
+        user_model: r
+            .set("LARAVEL_USER_MODEL")
+            .unwrap_or_else(|| "App\\Models\\User".into()),
+        issuer_prefix: r.set("LARAVEL_ISSUER_PREFIX"),
+    }))
 }

@@ -20,7 +20,7 @@ pub use algo::Algo;
 pub use cookie::{RefreshCookieConfig, SameSite, allowed_origins, origin_of};
 use database::{database, url_of};
 use jwt::jwt;
-pub use jwt::{JwtConfig, unread_jwt_settings};
+pub use jwt::{JwtConfig, LaravelTokensConfig, unread_jwt_settings};
 use limits::rate_limits;
 pub use limits::{RateLimitConfig, RateLimitStore, parse_network};
 pub use mail::{Encryption, MAIL_DIR, MailConfig, MailerConfig, SmtpConfig};

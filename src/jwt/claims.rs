@@ -31,12 +31,21 @@ pub struct Claims {
     /// rejects the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Id>,
+    /// A token of the Laravel app (`jwt::laravel`): its `sub`, the user's Laravel id, until the
+    /// guard has read the user (then `sub` is the user's id here). Never in a token of ours.
+    #[serde(skip)]
+    pub laravel_sub: Option<String>,
 }
 
 /// The JOSE `typ` of an OAuth access token (RFC 9068 §2.1).
 pub const OAUTH_ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 impl Claims {
+    /// Whether this is a token the Laravel app issued (accepted through a switch-over).
+    pub fn is_laravels(&self) -> bool {
+        self.laravel_sub.is_some()
+    }
+
     /// Whether this is an access token of the OAuth endpoint (it carries a client).
     pub fn is_oauth(&self) -> bool {
         self.client_id.is_some()

@@ -7,6 +7,7 @@
 
 mod claims;
 pub mod keys;
+pub mod laravel;
 mod verified;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::error::{AppError, AuthFailure};
 
 pub use claims::{Claims, OAUTH_ACCESS_TOKEN_TYPE};
 pub use keys::KeyRing;
+use laravel::LaravelTokens;
 pub use verified::VerifiedTokens;
 
 /// Signs and verifies tokens with the configured secret or key ring, and lifetimes.
@@ -42,6 +44,8 @@ pub struct JwtService {
     leeway: i64,
     grace: i64,
     race_window: i64,
+    /// LARAVEL_JWT_SECRET: the Laravel app's tokens, through a switch-over.
+    laravel: Option<LaravelTokens>,
 }
 
 impl JwtService {
@@ -83,6 +87,10 @@ impl JwtService {
             leeway: i64::from(config.leeway_seconds),
             grace: i64::from(config.blacklist_grace_seconds),
             race_window: i64::from(config.refresh_race_window_seconds),
+            laravel: config
+                .laravel
+                .as_ref()
+                .map(|laravel| LaravelTokens::new(laravel, config.leeway_seconds)),
         }
     }
 
@@ -124,6 +132,7 @@ impl JwtService {
             aud: None,
             scope: None,
             sid: None,
+            laravel_sub: None,
         }
     }
 
@@ -149,6 +158,7 @@ impl JwtService {
             aud: old.aud.clone(),
             scope: old.scope.clone(),
             sid: old.sid,
+            laravel_sub: None,
         }
     }
 
@@ -188,7 +198,18 @@ impl JwtService {
         if let Some(claims) = self.verified.get(token, &ring) {
             return Ok(claims);
         }
-        let (claims, kid) = self.verify(token, now, &ring)?;
+        let (claims, kid) = match self.verify(token, now, &ring) {
+            Ok(verified) => verified,
+            // Only a token that is not ours is tried as tymon's, so ours cost nothing more.
+            Err(failure) => {
+                return match &self.laravel {
+                    Some(laravel) if laravel::looks_like_tymons(token) => {
+                        laravel.verify(token, now)
+                    }
+                    _ => Err(failure),
+                };
+            }
+        };
         self.verified.insert(token, &claims, kid);
         Ok(claims)
     }

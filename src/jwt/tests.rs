@@ -21,6 +21,7 @@ fn service_config() -> JwtConfig {
         leeway_seconds: 0,
         blacklist_grace_seconds: 0,
         refresh_race_window_seconds: 10,
+        laravel: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Eloquent's place: rows as structs, queries as associated functions taking `conn` first.
 
 pub mod blacklisted_token;
+pub mod laravel_user;
 pub mod oauth_client;
 pub mod oauth_refresh_token;
 pub mod password_reset;
@@ -11,6 +12,7 @@ pub mod signing_key;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken};
+pub use laravel_user::{Imported, LaravelUser, blacklist_laravel_token, find_for_laravel_token};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use password_reset::PasswordReset;

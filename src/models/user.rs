@@ -20,6 +20,8 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// When the address was proven by its verification link (Laravel's MustVerifyEmail).
     pub email_verified_at: Option<NaiveDateTime>,
+    /// Its id in the Laravel app it was imported from (`users:import`): tymon's `sub`.
+    pub legacy_id: Option<String>,
 }
 
 /// A user to insert; the id and timestamps are made here, never taken from input.
@@ -97,6 +99,7 @@ impl User {
                 created_at: new.created_at,
                 updated_at: new.updated_at,
                 email_verified_at: None,
+                legacy_id: None,
             })),
             Err(error) if is_unique_violation(&error) => Ok(None),
             Err(error) => Err(error),

@@ -148,6 +148,7 @@ pub fn test_config(database_url: String) -> Config {
             leeway_seconds: 0,
             blacklist_grace_seconds: 0,
             refresh_race_window_seconds: 10,
+            laravel: None,
         },
         bcrypt_rounds: 4,
         cors_allowed_origins: vec![],

@@ -36,6 +36,7 @@ mod health;
 mod http;
 mod instances;
 mod keys;
+mod laravel_switch;
 mod login;
 mod logout;
 mod me;

@@ -6,6 +6,7 @@
 //! [`AuthEvent`].
 
 mod ending;
+mod laravel;
 mod owner;
 mod password;
 mod refresh;

@@ -33,6 +33,9 @@ pub async fn refresh(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> A
         )
         .into());
     }
+    if claims.is_laravels() {
+        return super::laravel::exchange(state, claims, ip).await;
+    }
     let hit = state.limits.refresh_hit(ip, Instant::now())?;
     let now = Utc::now();
     let successor = state.jwt.successor_claims(claims, now);

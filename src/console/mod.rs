@@ -1,5 +1,9 @@
 //! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, prune,
-//! client:*, db:seed.
+//! keys:*, client:*, db:seed, users:import.
+
+mod import;
+
+pub use import::ImportOptions;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -404,4 +408,9 @@ fn pool(config: &Config) -> Result<DbPool, String> {
         tracing::info!(%migration, "migrated");
     }
     Ok(pool)
+}
+
+/// `users:import SOURCE`: see [`import`].
+pub fn import_users(config: &Config, options: &ImportOptions) -> Result<(), String> {
+    import::import_users(config, &pool(config)?, options)
 }
