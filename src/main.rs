@@ -109,7 +109,8 @@ enum Command {
 fn main() -> ExitCode {
     // Before anything creates a file: the database, mail and secrets are the server's alone.
     storage::private_by_default();
-    let dotenv = dotenvy::dotenv();
+    // The working directory's .env only, as Laravel reads only the project's: never a parent's.
+    let dotenv = dotenvy::from_path(".env");
     let cli = Cli::parse();
     telemetry::init();
     storage::make_private(Path::new(storage::STORAGE_DIR));

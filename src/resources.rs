@@ -186,6 +186,15 @@ pub struct RevokedResource {
     pub revoked: usize,
 }
 
+/// What `DELETE /api/sessions` answers, for the OpenAPI document: every session ended, or (with
+/// `except=current`) the others, the caller's renewed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SessionsEnded {
+    All(RevokedResource),
+    AllButCurrent(RenewedResource),
+}
+
 /// An answer that renewed the caller's session (`PUT /password`, `DELETE /sessions?except=current`):
 /// `{"status":"success",["revoked":N,]"access_token","token_type","expires_in"}`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -136,7 +136,7 @@ pub struct LogoutQuery {
 /// refreshed first) ends its session the same way. In cookie mode the refresh cookie may stand in
 /// for the header (it wins when both come), and both cookies are cleared.
 #[utoipa::path(post, path = "/api/logout", tag = "auth", security(("bearer" = []), ("refresh_cookie" = [])),
-    params(("scope" = Option<String>, Query, description = "`all`: every token of the user")),
+    params(("scope" = Option<String>, Query, pattern = "^(all)?$", description = "`all`: every token of the user")),
     responses(
     (status = 200, description = "Logged out; with REFRESH_COOKIE=true both cookies are cleared", body = MessageResource),
     (status = 400, description = "Malformed query string", body = ErrorBody),

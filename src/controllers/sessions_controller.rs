@@ -12,7 +12,9 @@ use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavail
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::models::Session;
 use crate::requests::{ClientIp, ConfirmPasswordRequest, OptionalBody, UserAgent};
-use crate::resources::{RenewedResource, RevokedResource, SessionResource, SessionsResource};
+use crate::resources::{
+    RenewedResource, RevokedResource, SessionResource, SessionsEnded, SessionsResource,
+};
 use crate::state::AppState;
 
 /// `GET /sessions`: the user's active sessions, most recently seen first; `current` marks the
@@ -41,7 +43,7 @@ pub async fn index(state: web::Data<AppState>, auth: AuthUser) -> AppResult<Sess
 /// user's or of a session that has ended is the same 404.
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = String, Path, description = "A session id from GET /api/sessions")),
-    request_body(content((ConfirmPasswordRequest = "application/json"), (ConfirmPasswordRequest = "application/x-www-form-urlencoded")),
+    request_body(content((Option<ConfirmPasswordRequest> = "application/json"), (Option<ConfirmPasswordRequest> = "application/x-www-form-urlencoded")),
         description = "`current_password`, required unless the session is the caller's own"),
     responses(
     (status = 204, description = "The session ended"),
@@ -80,10 +82,10 @@ pub struct DestroyAllQuery {
 /// one works any more.
 #[utoipa::path(delete, path = "/api/sessions", tag = "sessions", security(("bearer" = [])),
     params(("except" = Option<String>, Query, description = "`current`: keep the caller signed in, on a renewed session (needs `current_password`)")),
-    request_body(content((ConfirmPasswordRequest = "application/json"), (ConfirmPasswordRequest = "application/x-www-form-urlencoded")),
-        description = "`current_password`, required with `except=current`"),
+    request_body(content((Option<ConfirmPasswordRequest> = "application/json"), (Option<ConfirmPasswordRequest> = "application/x-www-form-urlencoded")),
+        description = "`current_password`, required with `except=current`; no body at all otherwise"),
     responses(
-    (status = 200, description = "How many sessions ended; with `except=current` also the renewed session's token (Cache-Control: no-store)", body = RenewedResource),
+    (status = 200, description = "How many sessions ended; with `except=current` also the renewed session's token (Cache-Control: no-store)", body = SessionsEnded),
     (status = 400, description = "Malformed query string", body = ErrorBody),
     FormRequestErrors, GuardErrors, Throttled, Unavailable,
 ))]

@@ -35,6 +35,8 @@ impl OAuthParams {
                 })?;
                 object
                     .into_iter()
+                    // null is "not sent", as an absent key.
+                    .filter(|(_, value)| !value.is_null())
                     .map(|(key, value)| match value {
                         serde_json::Value::String(text) => Ok((key, text)),
                         _ => Err(OAuthError::InvalidRequest(

@@ -12,11 +12,11 @@ use super::input::{StringInput, required_text, valid_email};
 pub struct LoginRequest {
     #[serde(default)]
     #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
-    #[schema(value_type = String, format = Email, max_length = 255)]
+    #[schema(value_type = String, format = Email, max_length = 255, min_length = 1, required = true, pattern = r"\S")]
     pub email: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 1, required = true, pattern = r"\S")]
     pub password: StringInput,
 }
 

@@ -98,7 +98,7 @@ impl<T: FormRequest + 'static> FromRequest for Validated<T> {
 }
 
 /// A body that may be left out, as a `DELETE` usually is: no body at all (with or without a
-/// Content-Type) reads as `{}`; any other body as [`Validated`] reads it.
+/// Content-Type), or the JSON `null`, reads as `{}`; any other body as [`Validated`] reads it.
 pub struct OptionalBody<T>(pub T);
 
 impl<T: FormRequest + 'static> FromRequest for OptionalBody<T> {
@@ -111,8 +111,9 @@ impl<T: FormRequest + 'static> FromRequest for OptionalBody<T> {
         let boundary = multipart::boundary(req);
         Box::pin(async move {
             let Body(body) = body.await?;
-            if body.is_empty() {
-                return validate(BodyFormat::Json, &body).map(OptionalBody);
+            let is_json = matches!(format, Ok(BodyFormat::Json));
+            if body.is_empty() || (is_json && body.trim_ascii() == b"null") {
+                return validate(BodyFormat::Json, b"").map(OptionalBody);
             }
             let (format, body) = readable(format, boundary, body)?;
             validate(format, &body).map(OptionalBody)

@@ -18,7 +18,7 @@ macro_rules! with_new_password {
                 custom(function = "crate::requests::input::at_most_72_bytes"),
                 custom(function = "crate::requests::input::not_common")
             )]
-            #[schema(value_type = String, format = Password, min_length = 8, max_length = 72)]
+            #[schema(value_type = String, format = Password, min_length = 8, max_length = 72, required = true, pattern = r"\S")]
             pub password: crate::requests::input::StringInput,
         }
     };

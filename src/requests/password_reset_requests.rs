@@ -15,7 +15,7 @@ use crate::error::FieldErrors;
 pub struct ForgotPasswordRequest {
     #[serde(default)]
     #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
-    #[schema(value_type = String, format = Email, max_length = 255)]
+    #[schema(value_type = String, format = Email, max_length = 255, min_length = 1, required = true, pattern = r"\S")]
     pub email: StringInput,
 }
 
@@ -33,15 +33,15 @@ with_new_password! {
 pub struct ResetPasswordRequest {
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, required = true, pattern = r"\S")]
     pub token: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
-    #[schema(value_type = String, format = Email, max_length = 255)]
+    #[schema(value_type = String, format = Email, max_length = 255, min_length = 1, required = true, pattern = r"\S")]
     pub email: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 1, required = true, pattern = r"\S")]
     pub password_confirmation: StringInput,
 }
 }

@@ -24,11 +24,11 @@ pub struct RegisterRequest {
         ),
         custom(function = "no_control_characters")
     )]
-    #[schema(value_type = String, min_length = 1, max_length = 100)]
+    #[schema(value_type = String, min_length = 1, max_length = 100, required = true, pattern = r"\S")]
     pub name: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"), custom(function = "valid_email"))]
-    #[schema(value_type = String, format = Email, max_length = 255)]
+    #[schema(value_type = String, format = Email, max_length = 255, min_length = 1, required = true, pattern = r"\S")]
     pub email: StringInput,
     #[serde(default)]
     #[validate(custom(function = "text_if_present"))]

@@ -16,11 +16,11 @@ with_new_password! {
 pub struct UpdatePasswordRequest {
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 1, required = true, pattern = r"\S")]
     pub current_password: StringInput,
     #[serde(default)]
     #[validate(custom(function = "required_text"))]
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 1, required = true, pattern = r"\S")]
     pub password_confirmation: StringInput,
 }
 }
