@@ -125,6 +125,9 @@ fn main() -> ExitCode {
         command => match Config::from_env() {
             Err(error) => Err(error.to_string()),
             Ok(config) => {
+                for warning in config.jwt.laravel_warnings() {
+                    tracing::warn!("{warning}");
+                }
                 for name in config::unread_jwt_settings(std::env::vars().map(|(name, _)| name)) {
                     tracing::warn!(setting = %name, "a tymon/jwt-auth setting this server does not read: ignored (docs/configuration.md)");
                 }

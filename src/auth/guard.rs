@@ -1,8 +1,8 @@
 //! The guards, as typed extractors (Laravel: the `auth:api` middleware). A handler's signature names
 //! its guard, so `logout` ([`RefreshableToken`]) and `refresh` ([`TokenToRefresh`]) can never end
 //! up behind the expiry check by mistake. Each guard costs one read (on SQLite on the worker's own
-//! connection); a replaced token that is theft where it is presented (`sessions::Presented`) adds
-//! the write that ends its session. Only `logout` and `refresh` read the refresh cookie of SPA
+//! connection), except `TokenToRefresh`, whose refresh reads in its own statement; a replaced token
+//! that is theft where it is presented (`sessions::Presented`) adds the write that ends its session. Only `logout` and `refresh` read the refresh cookie of SPA
 //! cookie mode (`refresh_cookie`); every other route takes the `Authorization` header alone, so a
 //! cookie can never stand in for a bearer token.
 

@@ -94,24 +94,21 @@ pub fn issue(state: &AppState, token: &str, max_age: i64) -> Vec<Cookie<'static>
     ]
 }
 
-/// `XSRF-TOKEN` alone, for `GET /api/csrf-cookie` (Sanctum's `/sanctum/csrf-cookie`): bound to the
-/// refresh cookie the request carries (a page that lost it gets it back), else a random value that
-/// the next login replaces; none outside cookie mode. It lives as long as a login's refresh window.
-pub fn xsrf_only(state: &AppState, req: &HttpRequest) -> AppResult<Vec<Cookie<'static>>> {
+/// `XSRF-TOKEN` alone, for `GET /api/csrf-cookie` (Sanctum's `/sanctum/csrf-cookie`): bound to
+/// the refresh cookie the request carries, so a page that lost it gets it back; nothing when the
+/// request carries none (outside cookie mode, before a login, or on a path the refresh cookie is
+/// not sent to), so a valid `XSRF-TOKEN` is never replaced by one that matches nothing. It lives
+/// as long as a login's refresh window.
+pub fn xsrf_only(state: &AppState, req: &HttpRequest) -> Vec<Cookie<'static>> {
     let Some(settings) = &state.config.refresh_cookie else {
-        return Ok(vec![]);
+        return vec![];
     };
-    let bound = req
-        .cookie(&settings.name)
-        .filter(|c| !c.value().is_empty())
-        .map(|c| c.value().to_owned());
-    let subject = match bound {
-        Some(value) => value,
-        None => crate::crypto::random_token().map_err(|e| AppError::Internal(e.into()))?,
+    let Some(refresh) = req.cookie(&settings.name).filter(|c| !c.value().is_empty()) else {
+        return vec![];
     };
     let max_age = i64::from(state.config.jwt.refresh_ttl_minutes) * 60;
-    let xsrf = state.xsrf_key.sign_base64url(subject.as_bytes());
-    Ok(vec![xsrf_cookie(settings, xsrf, max_age)])
+    let xsrf = state.xsrf_key.sign_base64url(refresh.value().as_bytes());
+    vec![xsrf_cookie(settings, xsrf, max_age)]
 }
 
 /// Both cookies expired, with the attributes they were set with (a browser only replaces a

@@ -156,3 +156,25 @@ fn laravel<F: Fn(&str) -> Option<String>>(
         issuer_prefix: r.set("LARAVEL_ISSUER_PREFIX"),
     }))
 }
+
+impl JwtConfig {
+    /// What a start should warn about the switch-over's secret (each a log line).
+    pub fn laravel_warnings(&self) -> Vec<&'static str> {
+        let Some(laravel) = &self.laravel else {
+            return vec![];
+        };
+        let mut warnings = vec![];
+        let ours = self.secret.as_ref().map(Secret::expose);
+        if ours == Some(laravel.secret.expose()) {
+            warnings.push(
+                "LARAVEL_JWT_SECRET equals JWT_SECRET: while the Laravel app still runs with it, it accepts this server's tokens (tymon does not require prv); give this server a new JWT_SECRET, or stop the Laravel app",
+            );
+        }
+        if laravel.secret.expose().len() < 32 {
+            warnings.push(
+                "LARAVEL_JWT_SECRET is shorter than 32 bytes: a guessed secret forges a token of any imported user until LARAVEL_TOKENS_UNTIL; keep the deadline short",
+            );
+        }
+        warnings
+    }
+}

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use validator::ValidateEmail;
 
+use crate::auth::sessions::{self, Audience};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::jwt::laravel::laravel_jti;
@@ -54,12 +55,18 @@ pub fn import_users(config: &Config, pool: &DbPool, options: &ImportOptions) -> 
     let rows = read_source(&options.source)?;
     let total = rows.len();
     let now = db::now();
-    let (mut imported, mut updated, mut skipped) = (0usize, 0usize, 0usize);
+    let (mut imported, mut updated, mut skipped, mut unchanged) = (0usize, 0usize, 0usize, 0usize);
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     for (batch_index, batch) in rows.chunks(BATCH).enumerate() {
         let checked: Vec<(String, Result<LaravelUser, String>)> = batch
             .iter()
-            .map(|(place, row)| (place.clone(), checked(row, now)))
+            .map(|(place, row)| {
+                let user = row
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|row| checked(row, now));
+                (place.clone(), user)
+            })
             .collect();
         let outcomes = conn
             .write_transaction(|conn| {
@@ -76,6 +83,7 @@ pub fn import_users(config: &Config, pool: &DbPool, options: &ImportOptions) -> 
             match (row, outcome) {
                 (_, Some(Imported::Inserted)) => imported += 1,
                 (_, Some(Imported::Updated)) => updated += 1,
+                (_, Some(Imported::Unchanged)) => unchanged += 1,
                 (_, Some(Imported::EmailTaken)) => {
                     skipped += 1;
                     eprintln!("skipped {place}: the email belongs to another user here");
@@ -94,7 +102,12 @@ pub fn import_users(config: &Config, pool: &DbPool, options: &ImportOptions) -> 
     }
     // The pool has one connection, which the blacklist needs next.
     drop(conn);
-    println!("imported {imported}, updated {updated}, skipped {skipped}");
+    let same = if unchanged > 0 {
+        format!(" ({unchanged} already up to date)")
+    } else {
+        String::new()
+    };
+    println!("imported {imported}, updated {updated}, skipped {skipped}{same}");
     if let Some(file) = &options.blacklist {
         let marked = import_blacklist(config, pool, file)?;
         println!("blacklisted {marked} tokens of the Laravel app");
@@ -107,12 +120,30 @@ pub fn import_users(config: &Config, pool: &DbPool, options: &ImportOptions) -> 
     Ok(())
 }
 
-/// The rows of `source`, each with where it is (`line N (id X)` or `id X`) for the report.
-fn read_source(source: &str) -> Result<Vec<(String, SourceRow)>, String> {
-    const COLUMNS: &str = "id, name, email, password, email_verified_at, created_at, updated_at";
+/// A row of the source with where it is (`line N (id X)` or `id X`) for the report, or why it
+/// cannot be read as a row.
+type Placed = (String, Result<SourceRow, String>);
+
+/// The rows of `source`.
+fn read_source(source: &str) -> Result<Vec<Placed>, String> {
     if source.ends_with(".csv") {
         return read_csv(source);
     }
+    // Every column as text, whatever type the Laravel migration gave it.
+    let select = format!(
+        "SELECT {} FROM users ORDER BY id",
+        [
+            "id",
+            "name",
+            "email",
+            "password",
+            "email_verified_at",
+            "created_at",
+            "updated_at"
+        ]
+        .map(|c| format!("CAST({c} AS TEXT) AS {c}"))
+        .join(", ")
+    );
     let rows: Vec<SourceRow> = if source.starts_with("postgres://")
         || source.starts_with("postgresql://")
     {
@@ -120,16 +151,9 @@ fn read_source(source: &str) -> Result<Vec<(String, SourceRow)>, String> {
             "cannot connect to the Laravel database (check the URL, its user and password)"
                 .to_owned()
         })?;
-        diesel::sql_query(format!(
-            "SELECT {} FROM users ORDER BY id",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("CAST({c} AS TEXT) AS {c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .load(&mut conn)
-        .map_err(|e| format!("cannot read the Laravel users table: {e}"))?
+        diesel::sql_query(&select)
+            .load(&mut conn)
+            .map_err(|e| format!("cannot read the Laravel users table: {e}"))?
     } else {
         let path = source
             .strip_prefix("sqlite://")
@@ -142,27 +166,26 @@ fn read_source(source: &str) -> Result<Vec<(String, SourceRow)>, String> {
         }
         let mut conn =
             SqliteConnection::establish(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-        diesel::sql_query(format!(
-            "SELECT {} FROM users ORDER BY id",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("CAST({c} AS TEXT) AS {c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .load(&mut conn)
-        .map_err(|e| format!("cannot read the Laravel users table: {e}"))?
+        diesel::sql_query(&select)
+            .load(&mut conn)
+            .map_err(|e| format!("cannot read the Laravel users table: {e}"))?
     };
     Ok(rows
         .into_iter()
-        .map(|row| (format!("id {}", row.id.as_deref().unwrap_or("(none)")), row))
+        .map(|row| {
+            (
+                format!("id {}", row.id.as_deref().unwrap_or("(none)")),
+                Ok(row),
+            )
+        })
         .collect())
 }
 
 /// A CSV export with a header naming the columns (in any order; an empty field is NULL).
-fn read_csv(path: &str) -> Result<Vec<(String, SourceRow)>, String> {
+fn read_csv(path: &str) -> Result<Vec<Placed>, String> {
+    // Not flexible: a row with more or fewer fields than the header (a comma in a name that an
+    // exporter did not quote) would shift values into other columns, an email into `email`.
     let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
         .from_path(path)
         .map_err(|e| format!("{path}: {e}"))?;
     let header = reader
@@ -181,10 +204,20 @@ fn read_csv(path: &str) -> Result<Vec<(String, SourceRow)>, String> {
         ));
     }
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        // The header is line 1.
-        let line = index + 2;
-        let record = record.map_err(|e| format!("{path}: line {line}: {e}"))?;
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => match error.kind() {
+                csv::ErrorKind::UnequalLengths { pos, len, .. } => {
+                    let line = pos.as_ref().map_or(0, csv::Position::line);
+                    let why = format!("has {len} fields, the header {}", header.len());
+                    rows.push((format!("line {line}"), Err(why)));
+                    continue;
+                }
+                _ => return Err(format!("{path}: {error}")),
+            },
+        };
+        let line = record.position().map_or(0, csv::Position::line);
         let field = |name: &str| {
             column(name)
                 .and_then(|i| record.get(i))
@@ -201,7 +234,7 @@ fn read_csv(path: &str) -> Result<Vec<(String, SourceRow)>, String> {
             updated_at: field("updated_at"),
         };
         let place = format!("line {line} (id {})", row.id.as_deref().unwrap_or("(none)"));
-        rows.push((place, row));
+        rows.push((place, Ok(row)));
     }
     Ok(rows)
 }
@@ -277,9 +310,7 @@ fn parse_time(text: &str) -> Option<NaiveDateTime> {
 /// used anyway; how many were new.
 fn import_blacklist(config: &Config, pool: &DbPool, file: &str) -> Result<usize, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let until = db::now()
-        + chrono::Duration::minutes(i64::from(config.jwt.refresh_ttl_minutes))
-        + chrono::Duration::seconds(i64::from(config.jwt.leeway_seconds));
+    let until = db::now() + sessions::lifetime(config, &Audience::Api);
     let jtis: Vec<_> = text
         .lines()
         .map(str::trim)

@@ -66,6 +66,12 @@ pub fn prune(config: &Config) -> Result<(), String> {
         "Pruned {} ended sessions and {} expired OAuth refresh tokens.",
         pruned.sessions, pruned.oauth_refresh_tokens
     );
+    if pruned.laravel_blacklist > 0 {
+        println!(
+            "Pruned {} expired tokens of the Laravel app's blacklist.",
+            pruned.laravel_blacklist
+        );
+    }
     if pruned.signing_keys_retired > 0 {
         println!(
             "Retired {} previous signing keys.",

@@ -91,8 +91,9 @@ pub struct DbPool {
 }
 
 impl DbPool {
-    /// Opens the pool and waits (at most `timeout`) for its first connections, so a wrong URL or a
-    /// database that is down fails the start with the driver's own message.
+    /// Opens the pool: a failure waiting cannot mend (see [`manager::permanent_failure`]) stops it
+    /// at once with what to do; otherwise it waits (at most `timeout`) for its first connections, so
+    /// a database that is down fails the start with the driver's own message.
     pub fn connect(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Self, String> {
         let manager = ConnectionManager::new(url.clone())?;
         // One try first: an error that waiting cannot mend (no such database, role or password,

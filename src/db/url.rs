@@ -14,6 +14,17 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // An unescaped `@` or `/` in the password splits the URL elsewhere than meant, and
+            // libpq would then quote a piece of the password as a host or database name.
+            let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let path = path.split(['?', '#']).next().unwrap_or_default();
+            if authority.matches('@').count() > 1 || path.contains('@') {
+                return Err(
+                    "the PostgreSQL URL is malformed: escape @ as %40 and / as %2F in the user and password"
+                        .into(),
+                );
+            }
             return Ok(Self::Postgres(url.to_owned()));
         }
         let path = url
@@ -98,6 +109,21 @@ mod tests {
         let keywords = DatabaseUrl::parse("host=db user=app password=hunter2").unwrap_err();
         assert!(!keywords.contains("hunter2"), "{keywords}");
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn an_unescaped_at_or_slash_in_a_password_is_refused_without_showing_it() {
+        for url in [
+            "postgres://app:hun@ter2@db/app",
+            "postgres://app:hun/ter2@db/app",
+        ] {
+            let error = DatabaseUrl::parse(url).unwrap_err();
+            assert!(
+                error.contains("malformed") && !error.contains("ter2"),
+                "{error}"
+            );
+        }
+        assert!(DatabaseUrl::parse("postgres://app:hun%40ter2@db/app?user=x@y").is_ok());
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
-    /// A UUIDv7: unique, and it carries the issue time in milliseconds (see [`Claims::issued_at_ms`]).
+    /// A UUIDv7 in our tokens: unique, and it carries the issue time in milliseconds (see
+    /// [`Claims::issued_at_ms`]); a Laravel token's jti read as a uuid (`laravel::laravel_jti`).
     pub jti: Id,
     /// When the login that began this refresh chain happened; a token without it falls back to iat.
     #[serde(default, skip_serializing_if = "Option::is_none")]

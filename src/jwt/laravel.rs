@@ -40,6 +40,7 @@ struct TymonClaims {
 }
 
 impl LaravelTokens {
+    /// The verifier of LARAVEL_JWT_SECRET's tokens, with JWT_LEEWAY on their times.
     pub fn new(config: &LaravelTokensConfig, leeway_seconds: u32) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = u64::from(leeway_seconds);

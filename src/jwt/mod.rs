@@ -2,8 +2,9 @@
 //! HS256 under JWT_SECRET or the key ring's ES256/EdDSA/RS256. Keys and the `Validation` are built
 //! once at start; a verified token is remembered ([`VerifiedTokens`]); exp and the refresh window
 //! are checked by the guards.
-//! Two kinds of token, never confused: the `/api` login's (`typ: JWT`, no client) and the OAuth
-//! endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that client).
+//! Two kinds of token of ours, never confused: the `/api` login's (`typ: JWT`, no client) and the
+//! OAuth endpoint's access token (`typ: at+jwt`, RFC 9068, with `client_id` and `aud` = that
+//! client); and through a switch-over the Laravel app's (`laravel`), tried only when ours fail.
 
 mod claims;
 pub mod keys;

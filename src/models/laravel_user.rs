@@ -28,21 +28,32 @@ pub struct LaravelUser {
 pub enum Imported {
     /// A new user.
     Inserted,
-    /// The user imported before with this Laravel id, brought up to date.
+    /// The user imported before with this Laravel id, brought up to date: the row changed in the
+    /// Laravel app after the user last changed here.
     Updated,
+    /// The user imported before, left as it is: nothing changed there since it changed here (a
+    /// password changed or reset here is never put back).
+    Unchanged,
     /// Left out: another user has the email.
     EmailTaken,
 }
 
 impl LaravelUser {
-    /// Inserts the row, or updates the user imported before with its Laravel id; a row whose email
-    /// belongs to another user changes nothing. Call inside a transaction.
+    /// Inserts the row, or updates the user imported before with its Laravel id when the row is
+    /// newer (its `updated_at` is later than the user's here); a row whose email belongs to
+    /// another user changes nothing. Call inside a transaction.
     pub fn import(&self, conn: &mut DbConnection) -> QueryResult<Imported> {
-        let existing: Option<Id> = users::table
+        let found: Option<(Id, NaiveDateTime)> = users::table
             .filter(users::legacy_id.eq(&self.legacy_id))
-            .select(users::id)
+            .select((users::id, users::updated_at))
             .first(conn)
             .optional()?;
+        if let Some((_, ours)) = found
+            && self.updated_at <= ours
+        {
+            return Ok(Imported::Unchanged);
+        }
+        let existing = found.map(|(id, _)| id);
         let owner_of_email: Option<Id> = users::table
             .filter(users::email.eq(&self.email))
             .select(users::id)
@@ -80,6 +91,21 @@ impl LaravelUser {
     }
 }
 
+/// The user `id`'s `tokens_valid_after`, its row locked for the rest of the transaction on
+/// PostgreSQL (SQLite's write transaction holds the whole database): a password reset or
+/// `logout?scope=all` that writes it either committed before, and is seen, or waits until after.
+/// `None` when the user is gone.
+pub fn lock_logins_of(
+    conn: &mut DbConnection,
+    id: Id,
+) -> QueryResult<Option<Option<NaiveDateTime>>> {
+    let query = users::table.find(id).select(users::tokens_valid_after);
+    match conn {
+        DbConnection::Postgres(pg) => query.for_update().first(pg).optional(),
+        DbConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
+    }
+}
+
 /// Marks the Laravel token `jti` (as read here) logged out until `expires_at`; one that is marked
 /// already stays as it is. Whether it was new.
 pub fn blacklist_laravel_token(
@@ -102,6 +128,13 @@ pub fn blacklist_laravel_token(
         ))
         .execute(conn)
         .map(|_| true)
+}
+
+/// Deletes the Laravel app's logged-out tokens that expired before `before`; how many. Few rows
+/// (one per token the old app had logged out), so one statement.
+pub fn prune_blacklist(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(laravel_blacklist::table.filter(laravel_blacklist::expires_at.lt(before)))
+        .execute(conn)
 }
 
 /// The owner of a Laravel token (`sub` = `legacy_id`, `jti` as read here), as

@@ -12,7 +12,9 @@ pub mod signing_key;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken};
-pub use laravel_user::{Imported, LaravelUser, blacklist_laravel_token, find_for_laravel_token};
+pub use laravel_user::{
+    Imported, LaravelUser, blacklist_laravel_token, find_for_laravel_token, lock_logins_of,
+};
 pub use oauth_client::OAuthClient;
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use password_reset::PasswordReset;
@@ -76,6 +78,9 @@ pub struct Pruned {
     pub oauth_refresh_tokens: usize,
     /// `previous` signing keys retired: every token they signed is past its refresh window.
     pub signing_keys_retired: usize,
+    /// Tokens the Laravel app had logged out (`users:import --blacklist`) that could no longer
+    /// be used anyway.
+    pub laravel_blacklist: usize,
 }
 
 /// What a prune may delete, as instants: rows on the far side of each are gone.
@@ -123,6 +128,7 @@ pub fn prune_expired(
             cutoffs.keys_unused_since,
             cutoffs.now,
         )?,
+        laravel_blacklist: laravel_user::prune_blacklist(conn, cutoffs.blacklist_expired_before)?,
     })
 }
 

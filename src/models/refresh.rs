@@ -70,8 +70,9 @@ const REFRESH_PG: &str = concat!(
         SELECT p.jti, p.user_id, p.expires_at, p.grace_until, p.successor_jti, p.successor_iat, \
             p.successor_exp, p.created_at FROM p \
         WHERE (NOT p.counted OR EXISTS (SELECT 1 FROM hit)) \
-            AND (p.judged OR EXISTS (SELECT 1 FROM users u JOIN sessions s ON s.id = p.sid \
-                WHERE u.id = p.user_id AND s.revoked_at IS NULL AND s.expires_at > p.created_at)) \
+            AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND (p.judged OR EXISTS ( \
+                SELECT 1 FROM sessions s WHERE s.id = p.sid AND s.revoked_at IS NULL \
+                AND s.expires_at > p.created_at))) \
         ON CONFLICT (jti) DO NOTHING RETURNING jti\
     ), touched AS (\
         UPDATE sessions SET last_seen_at = p.created_at FROM p \

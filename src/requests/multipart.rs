@@ -19,9 +19,11 @@ pub fn boundary(req: &HttpRequest) -> Option<String> {
     })
 }
 
+/// Any body this parser cannot read as form data.
+const MALFORMED: AppError = AppError::BadRequest("The multipart body is malformed.");
+
 /// The fields of `body` (parts separated by `boundary`) as an urlencoded form.
 pub fn to_form(boundary: &str, body: &[u8]) -> AppResult<Vec<u8>> {
-    const MALFORMED: AppError = AppError::BadRequest("The multipart body is malformed.");
     if boundary.is_empty() || boundary.len() > 70 {
         return Err(MALFORMED);
     }
@@ -49,7 +51,6 @@ pub fn to_form(boundary: &str, body: &[u8]) -> AppResult<Vec<u8>> {
 
 /// One part: its `Content-Disposition: form-data; name="…"` header, a blank line, its value.
 fn field(part: &[u8]) -> AppResult<(String, String)> {
-    const MALFORMED: AppError = AppError::BadRequest("The multipart body is malformed.");
     let split = find(part, b"\r\n\r\n").ok_or(MALFORMED)?;
     let headers = std::str::from_utf8(&part[..split]).map_err(|_| MALFORMED)?;
     let value = &part[split + 4..];

@@ -206,7 +206,7 @@ api_tests! {
         assert_imported(&app, "");
         let (ok, stdout, stderr) = import(&app, &dir, &[&format!("sqlite://{source}"), "--allow-skips"]);
         assert!(ok, "{stderr}");
-        assert_eq!(stdout.trim(), "imported 0, updated 2, skipped 2");
+        assert_eq!(stdout.trim(), "imported 0, updated 0, skipped 2 (2 already up to date)");
         assert_imported(&app, "");
         // The hash verifies as it is, and is rehashed at the configured cost on the first login.
         assert_eq!(login(&app, "ann@example.com"), 200);
@@ -225,8 +225,56 @@ api_tests! {
         assert!(stderr.contains("skipped line 5 (id 4)"), "{stderr}");
         assert_imported(&app, ", Esq.");
         let (_, again, _) = import(&app, &dir, &[&source, "--allow-skips"]);
-        assert_eq!(again.trim(), "imported 0, updated 2, skipped 2");
+        assert_eq!(again.trim(), "imported 0, updated 0, skipped 2 (2 already up to date)");
         assert_imported(&app, ", Esq.");
+    }
+
+    fn a_csv_row_with_more_fields_than_the_header_is_refused_not_shifted(backend) {
+        let app = TestApp::spawn(backend);
+        let dir = WorkDir::new();
+        let path = dir.0.join("ragged.csv");
+        // An unquoted comma in the name: the rest would shift into email, password, verified.
+        std::fs::write(
+            &path,
+            format!(
+                "id,name,email,password,email_verified_at,created_at,updated_at\n\
+                 7,Mallory,victim@example.com,{LARAVEL_HASH},2024-01-01 00:00:00,mallory@example.com,{LARAVEL_HASH},,2023-05-06 07:08:09,2023-05-06 07:08:09\n\
+                 1,Ann,ann@example.com,{LARAVEL_HASH},,2023-05-06 07:08:09,2023-05-06 07:08:09\n"
+            ),
+        )
+        .unwrap();
+        let (ok, stdout, stderr) = import(&app, &dir, &[&path.display().to_string()]);
+        assert!(!ok);
+        assert_eq!(stdout.trim(), "imported 1, updated 0, skipped 1", "{stderr}");
+        assert!(stderr.contains("skipped line 2: has 10 fields, the header 7"), "{stderr}");
+        let emails: Vec<String> = app.query(|conn| users::table.select(users::email).load(conn));
+        assert_eq!(emails, ["ann@example.com"]);
+    }
+
+    fn a_second_import_brings_newer_laravel_rows_and_never_puts_back_a_password_changed_here(backend) {
+        let app = TestApp::spawn(backend);
+        let dir = WorkDir::new();
+        let source = laravel_sqlite(&dir);
+        import(&app, &dir, &[&source, "--allow-skips"]);
+        // Bob changes his password here; Ann changes her name in the Laravel app afterwards.
+        app.execute("UPDATE users SET password = 'changed-here', updated_at = '2030-01-01 00:00:00' WHERE legacy_id = '2'");
+        let mut laravel = SqliteConnection::establish(&source).unwrap();
+        diesel::sql_query("UPDATE users SET name = name || ' Renamed', updated_at = '2029-01-01 00:00:00' WHERE id IN (1, 2)")
+            .execute(&mut laravel)
+            .unwrap();
+        let (ok, stdout, stderr) = import(&app, &dir, &[&source, "--allow-skips"]);
+        assert!(ok, "{stderr}");
+        assert_eq!(stdout.trim(), "imported 0, updated 1, skipped 2 (1 already up to date)", "{stderr}");
+        let users: Vec<(String, String)> = app.query(|conn| {
+            users::table.select((users::name, users::password)).order(users::legacy_id).load(conn)
+        });
+        assert_eq!(
+            users,
+            [
+                ("Ann Laravel Renamed".to_owned(), LARAVEL_HASH.to_owned()),
+                ("Bob Unverified".to_owned(), "changed-here".to_owned()),
+            ]
+        );
     }
 
     fn a_tymon_token_works_as_an_access_token_with_sub_as_number_or_string(backend) {

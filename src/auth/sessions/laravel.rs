@@ -7,19 +7,20 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use super::owner::issued_before;
 use super::{Audience, Device, access_claims, alive, new_session, record};
 use crate::audit::AuthEvent;
 use crate::db;
 use crate::error::{AppResult, AuthFailure};
 use crate::jwt::Claims;
-use crate::models::{Added, BlacklistedToken, Session, find_for_laravel_token};
+use crate::models::{Added, BlacklistedToken, Session, find_for_laravel_token, lock_logins_of};
 use crate::state::AppState;
 
 /// The claims of our token for the Laravel token `claims`, which is blacklisted; 401 for one
-/// blacklisted already (here, or by the old app) or whose user or login is gone.
+/// blacklisted already (here, or by the old app) or whose user or login is gone — also when that
+/// happens while the exchange runs. The refresh limit counts it after those checks, as it counts
+/// a refresh of ours.
 pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> AppResult<Claims> {
-    let hit = state.limits.refresh_hit(ip, Instant::now())?;
-    state.limits.count(hit).await?;
     let (legacy_id, jti) = (claims.laravel_sub.clone().unwrap_or_default(), claims.jti);
     let owner = state
         .db
@@ -34,6 +35,8 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
     if user.entry.is_some() {
         return Err(AuthFailure::TokenBlacklisted.into());
     }
+    let hit = state.limits.refresh_hit(ip, Instant::now())?;
+    state.limits.count(hit).await?;
     let user_id = user.user.id;
     let device = Device {
         user_agent: None,
@@ -43,20 +46,28 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
     let mut ours = access_claims(&state.jwt, &session, Utc::now());
     ours.orig_iat = Some(claims.orig_iat());
     let entry = BlacklistedToken::revoked(jti, user_id, state.jwt.blacklist_until(&claims), now);
+    let judged = claims.clone();
     let added = state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
+                // Read again under the user's lock: an end of every login since the read counts.
+                match lock_logins_of(conn, user_id)? {
+                    None => return Ok(None),
+                    Some(Some(cutoff)) if issued_before(&judged, cutoff) => return Ok(None),
+                    Some(_) => {}
+                }
                 let added = BlacklistedToken::add(conn, &entry)?;
                 if let Added::New = added {
                     Session::create(conn, &session)?;
                 }
-                Ok(added)
+                Ok(Some(added))
             })
         })
         .await?;
     match added {
-        Added::New => {
+        None => Err(AuthFailure::TokenBlacklisted.into()),
+        Some(Added::New) => {
             record(
                 state,
                 AuthEvent::Refreshed {
@@ -67,6 +78,6 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
             Ok(ours)
         }
         // A concurrent exchange of the same token won.
-        Added::Existing(_) => Err(AuthFailure::TokenBlacklisted.into()),
+        Some(Added::Existing(_)) => Err(AuthFailure::TokenBlacklisted.into()),
     }
 }

@@ -55,7 +55,7 @@ pub fn alive(
 /// Whether the token belongs to a login older than `cutoff` or was itself issued before it
 /// (to the millisecond, from its UUIDv7 jti; a token of the same millisecond counts as before: a
 /// login right after `logout?scope=all` takes at least a bcrypt check, so it is always later).
-fn issued_before(claims: &Claims, cutoff: NaiveDateTime) -> bool {
+pub(super) fn issued_before(claims: &Claims, cutoff: NaiveDateTime) -> bool {
     let cutoff: DateTime<Utc> = cutoff.and_utc();
     claims.orig_iat() < cutoff.timestamp() || claims.issued_at_ms() <= cutoff.timestamp_millis()
 }
