@@ -1,5 +1,5 @@
 //! The layout's rules, read from the source: no import circle between the top-level modules of
-//! `src/` (a folder counts as one), and only the entry points (main.rs, console.rs) reach `startup`.
+//! `src/` (a folder counts as one), and only the entry points (main.rs, console/) reach `startup`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -5,6 +5,7 @@
 mod algo;
 mod cookie;
 mod database;
+mod error;
 mod jwt;
 mod limits;
 mod mail;
@@ -19,6 +20,9 @@ use crate::crypto::AppKey;
 pub use algo::Algo;
 pub use cookie::{RefreshCookieConfig, SameSite, allowed_origins, origin_of};
 use database::{database, url_of};
+pub use error::ConfigError;
+use error::Errors;
+pub(crate) use error::invalid;
 use jwt::jwt;
 pub use jwt::{JwtConfig, LaravelTokensConfig, unread_jwt_settings};
 use limits::rate_limits;
@@ -96,46 +100,6 @@ pub enum AppEnv {
     Local,
     Testing,
     Production,
-}
-
-/// A setting that stops the start, naming its variable; with every other one found in the same
-/// read (`also`), so that a first start lists all of them at once.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{var}: {message}{}", self.also.iter().map(|e| format!("\n{e}")).collect::<String>())]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub message: String,
-    /// The other settings that stop the start, in the order they were read.
-    pub also: Vec<ConfigError>,
-}
-
-pub(crate) fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-        also: Vec::new(),
-    }
-}
-
-/// The errors of a read, gathered section by section.
-#[derive(Default)]
-struct Errors(Vec<ConfigError>);
-
-impl Errors {
-    fn ok<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
-        result.map_err(|e| self.0.push(e)).ok()
-    }
-
-    fn into_error(self) -> ConfigError {
-        let mut all = self.0.into_iter();
-        match all.next() {
-            Some(first) => ConfigError {
-                also: all.collect(),
-                ..first
-            },
-            None => invalid("APP_ENV", "the settings could not be read"),
-        }
-    }
 }
 
 impl Config {

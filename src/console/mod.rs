@@ -1,22 +1,24 @@
 //! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, prune,
 //! keys:*, client:*, db:seed, users:import.
 
+mod clients;
 mod import;
+mod keys;
+mod secrets;
 
+pub use clients::{ClientOptions, create_client, delete_client, list_clients};
 pub use import::ImportOptions;
+pub use keys::{generate_key, list_keys, retire_key, rotate_keys};
+pub use secrets::{app_key, jwt_secret};
 
 use std::net::TcpListener;
-use std::path::Path;
 
 use crate::auth::sessions::{self, Audience, Device};
-use crate::config::{AppEnv, Config, generate_app_key, generate_secret};
-use crate::crypto::sha256_hex;
-use crate::db::{self, DatabaseUrl, DbPool, Id};
+use crate::config::{AppEnv, Config};
+use crate::db::{self, DatabaseUrl, DbPool};
 use crate::jwt::JwtService;
 use crate::maintenance;
-use crate::models::signing_key::{self, SigningKey};
-use crate::models::{NewUser, OAuthClient, Session, User};
-use crate::oauth::scopes::Scopes;
+use crate::models::{NewUser, Session, User};
 use crate::startup;
 
 /// Migrates, then serves HTTP on APP_HOST:APP_PORT until stopped.
@@ -137,273 +139,6 @@ pub fn seed_users(
         println!("{},{},{},{token}", user.id, user.email, session.id);
     }
     Ok(())
-}
-
-/// What `client:create` is asked for.
-pub struct ClientOptions {
-    pub name: String,
-    pub public: bool,
-    pub password_grant: bool,
-    pub scopes: String,
-    pub always_refresh_token: bool,
-}
-
-/// `client:create` (Passport's `passport:client`): prints the id and, for a confidential client,
-/// the secret, this once (only its SHA-256 is stored).
-pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), String> {
-    let scopes = Scopes::parse(&options.scopes)
-        .ok_or("--scopes: a scope has a character OAuth does not allow")?;
-    let secret = (!options.public).then(generate_secret).transpose()?;
-    let mut grant_types = vec!["refresh_token"];
-    if options.password_grant {
-        grant_types.insert(0, "password");
-    }
-    let client = OAuthClient {
-        id: Id::now_v7(),
-        name: options.name,
-        secret_hash: secret.as_deref().map(|s| sha256_hex(s.as_bytes())),
-        grant_types: grant_types.join(" "),
-        scopes: scopes.to_string(),
-        first_party: options.password_grant,
-        always_issue_refresh_token: options.always_refresh_token,
-        created_at: db::now(),
-    };
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    OAuthClient::create(&mut conn, &client)
-        .map_err(|e| format!("cannot create the client: {e}"))?;
-    println!("client_id: {}", client.id);
-    if let Some(secret) = secret {
-        println!("client_secret: {secret}");
-        eprintln!("Store the secret now: it is not shown again.");
-    }
-    Ok(())
-}
-
-/// `client:list`: one line per client, never a secret.
-pub fn list_clients(config: &Config) -> Result<(), String> {
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let clients = OAuthClient::all(&mut conn).map_err(|e| e.to_string())?;
-    println!(
-        "{:<36}  {:<12}  {:<24}  {:<24}  name",
-        "client_id", "type", "grants", "scopes"
-    );
-    for client in clients {
-        let kind = if client.is_confidential() {
-            "confidential"
-        } else {
-            "public"
-        };
-        println!(
-            "{:<36}  {kind:<12}  {:<24}  {:<24}  {}",
-            client.id, client.grant_types, client.scopes, client.name
-        );
-    }
-    Ok(())
-}
-
-/// `client:delete ID`: the client, its sessions and refresh tokens.
-pub fn delete_client(config: &Config, id: &str) -> Result<(), String> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| format!("{id:?} is not a client id"))?;
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    match OAuthClient::delete(&mut conn, Id(id)).map_err(|e| e.to_string())? {
-        true => {
-            println!("Deleted client {id}.");
-            Ok(())
-        }
-        false => Err(format!("no client {id}")),
-    }
-}
-
-/// `jwt:secret`: prints a new secret, or with `write` stores it in `env_file` (like
-/// `php artisan jwt:secret`); replacing an existing one needs `force`, since it logs everyone out.
-pub fn jwt_secret(write: bool, force: bool, env_file: &Path) -> Result<(), String> {
-    let warning = "replacing it invalidates every token";
-    set_env_var(
-        "JWT_SECRET",
-        &generate_secret()?,
-        write,
-        force,
-        env_file,
-        warning,
-    )
-}
-
-/// `key:generate`: prints a new APP_KEY (`base64:…`), or with `write` stores it in `env_file`;
-/// replacing one needs `force`, since every digest and encrypted value made under it changes.
-pub fn app_key(write: bool, force: bool, env_file: &Path) -> Result<(), String> {
-    let warning = "replacing it changes every value made under it";
-    set_env_var(
-        "APP_KEY",
-        &generate_app_key()?,
-        write,
-        force,
-        env_file,
-        warning,
-    )
-}
-
-/// Prints `value`, or writes `NAME=value` into `env_file`: a new file of mode 0600 beside it,
-/// renamed over it in one step, so a crash never leaves half a .env and no other user can read it.
-fn set_env_var(
-    name: &str,
-    value: &str,
-    write: bool,
-    force: bool,
-    env_file: &Path,
-    warning: &str,
-) -> Result<(), String> {
-    if !write {
-        println!("{value}");
-        return Ok(());
-    }
-    let prefix = format!("{name}=");
-    let current = match std::fs::read_to_string(env_file) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => return Err(format!("cannot read {}: {error}", env_file.display())),
-    };
-    // What dotenvy reads as NAME=…: also with `export ` before it and blanks around.
-    let value_of = |line: &str| {
-        let line = line.trim_start();
-        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
-        line.strip_prefix(name)
-            .map(str::trim_start)
-            .and_then(|rest| rest.strip_prefix('='))
-            .map(str::to_owned)
-    };
-    let has_value = current
-        .lines()
-        .any(|l| value_of(l).is_some_and(|v| !v.trim().is_empty()));
-    if has_value && !force {
-        return Err(format!(
-            "{} already has a {name}; {warning}. Use --force to replace it.",
-            env_file.display()
-        ));
-    }
-    let mut lines: Vec<&str> = current.lines().filter(|l| value_of(l).is_none()).collect();
-    let line = format!("{prefix}{value}");
-    lines.push(&line);
-    write_private_atomically(env_file, &(lines.join("\n") + "\n"))
-        .map_err(|e| format!("cannot write {}: {e}", env_file.display()))?;
-    println!("{name} set in {}.", env_file.display());
-    Ok(())
-}
-
-/// Writes `text` to a new mode-0600 file next to `path`, then renames it over `path`.
-fn write_private_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(".env");
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::now_v7().simple()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(error)
-        }
-    }
-}
-
-/// `keys:generate`: a new `next` key of JWT_ALGO, published in the JWKS but not signing yet.
-pub fn generate_key(config: &Config) -> Result<(), String> {
-    let algo = asymmetric(config)?;
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let cipher = config.app_key.cipher(maintenance::SIGNING_KEYS_CIPHER)?;
-    let (row, _) = SigningKey::generate(algo, signing_key::NEXT, &cipher, db::now())?;
-    SigningKey::create(&mut conn, &row).map_err(|e| format!("cannot store the key: {e}"))?;
-    println!(
-        "Next key: {} ({}). `keys:rotate` makes it sign.",
-        row.kid,
-        algo.as_str()
-    );
-    Ok(())
-}
-
-/// `keys:rotate`: the next key (generated now if there is none) becomes current; the current one
-/// becomes `previous` and keeps verifying what it signed. Instances pick it up within
-/// JWT_KEYS_RELOAD seconds.
-pub fn rotate_keys(config: &Config) -> Result<(), String> {
-    let algo = asymmetric(config)?;
-    if config.jwt.private_key.is_some() {
-        return Err(
-            "JWT_PRIVATE_KEY is a fixed key: replace the PEM files to change it (rotation is for the key ring)"
-                .into(),
-        );
-    }
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let now = db::now();
-    let has_next = SigningKey::usable(&mut conn)
-        .map_err(|e| e.to_string())?
-        .iter()
-        .any(|k| k.state == signing_key::NEXT);
-    if !has_next {
-        let cipher = config.app_key.cipher(maintenance::SIGNING_KEYS_CIPHER)?;
-        let (row, _) = SigningKey::generate(algo, signing_key::NEXT, &cipher, now)?;
-        SigningKey::create(&mut conn, &row).map_err(|e| format!("cannot store the key: {e}"))?;
-    }
-    let kid = SigningKey::rotate(&mut conn, now)
-        .map_err(|e| format!("rotation failed: {e}"))?
-        .ok_or("no next key to rotate to")?;
-    println!(
-        "Current key: {kid}. Every instance signs with it within {} s; the old one verifies until its tokens expire.",
-        config.jwt.keys_reload_seconds
-    );
-    Ok(())
-}
-
-/// `keys:retire KID`: a key that does not sign (`next` or `previous`) stops verifying at once
-/// (its tokens answer 401).
-pub fn retire_key(config: &Config, kid: &str) -> Result<(), String> {
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    match SigningKey::retire(&mut conn, kid, db::now()).map_err(|e| e.to_string())? {
-        true => {
-            println!("Retired {kid}.");
-            Ok(())
-        }
-        false => Err(format!(
-            "{kid} is not a key that can be retired: the current key signs (rotate first; a start with JWT_ALGO=HS256 demotes it), and a retired one is retired (see keys:list)"
-        )),
-    }
-}
-
-/// `keys:list`: kid, algorithm, state and creation time of every key.
-pub fn list_keys(config: &Config) -> Result<(), String> {
-    let pool = pool(config)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let keys = SigningKey::all(&mut conn).map_err(|e| e.to_string())?;
-    println!("{:<43}  {:<6}  {:<8}  created", "kid", "alg", "state");
-    for key in keys {
-        println!(
-            "{:<43}  {:<6}  {:<8}  {}",
-            key.kid,
-            key.algorithm,
-            key.state,
-            key.created_at.and_utc().to_rfc3339()
-        );
-    }
-    Ok(())
-}
-
-/// JWT_ALGO, when it is one the key ring serves.
-fn asymmetric(config: &Config) -> Result<crate::config::Algo, String> {
-    let algo = config.jwt.algo;
-    if algo.is_asymmetric() {
-        Ok(algo)
-    } else {
-        Err("JWT_ALGO is HS256, which signs with JWT_SECRET: set JWT_ALGO=ES256, EdDSA or RS256 to use the key ring".into())
-    }
 }
 
 /// A small pool for a command, on a migrated database (as `serve` would leave it).

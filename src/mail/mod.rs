@@ -4,6 +4,8 @@
 //! go to one thread of their own, so a request never waits for a mail server, never holds a
 //! transaction while one answers, and its answer never depends on whether the send worked.
 
+mod smtp;
+
 mod messages;
 
 use std::path::PathBuf;
@@ -12,12 +14,12 @@ use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
 pub use messages::{password_reset, verify_email};
+use smtp::{smtp_failure, smtp_transport};
 
-use crate::config::{Encryption, MailConfig, MailerConfig, SmtpConfig};
+use crate::config::{Encryption, MailConfig, MailerConfig};
 
 /// Messages waiting for the mail thread at most; past that a message is dropped and logged
 /// rather than held in memory without bound.
@@ -229,50 +231,10 @@ fn deliver(outbox: &Outbox, message: &Message) -> Result<Option<PathBuf>, Failur
     }
 }
 
-/// The kind of an SMTP failure and the server's reply code, never the reply's text: servers echo
-/// the recipient's address in it ("550 <ann@example.com>: Recipient address rejected").
-fn smtp_failure(error: &lettre::transport::smtp::Error) -> String {
-    let kind = if error.is_permanent() {
-        "refused"
-    } else if error.is_transient() {
-        "deferred"
-    } else if error.is_timeout() {
-        "timed out"
-    } else if error.is_tls() {
-        "TLS failed"
-    } else {
-        "connection failed"
-    };
-    match error.status() {
-        Some(code) => format!("{kind} ({code})"),
-        None => kind.to_owned(),
-    }
-}
-
-/// lettre's SMTP client for MAIL_HOST…: STARTTLS that must succeed, TLS from the first byte, or
-/// none; rustls with Mozilla's roots.
-fn smtp_transport(config: &SmtpConfig) -> Result<SmtpTransport, String> {
-    let builder = match config.encryption {
-        Encryption::StartTls => SmtpTransport::starttls_relay(&config.host),
-        Encryption::Tls => SmtpTransport::relay(&config.host),
-        Encryption::None => Ok(SmtpTransport::builder_dangerous(&config.host)),
-    }
-    .map_err(|e| format!("MAIL_HOST: {e}"))?;
-    let mut builder = builder.port(config.port).timeout(Some(SMTP_TIMEOUT));
-    if let Some(username) = &config.username {
-        let password = config
-            .password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        builder = builder.credentials(Credentials::new(username.clone(), password));
-    }
-    Ok(builder.build())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SmtpConfig;
 
     fn smtp(encryption: Encryption) -> SmtpConfig {
         SmtpConfig {

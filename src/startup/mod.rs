@@ -1,6 +1,10 @@
 //! Building and running the application (Laravel: bootstrap/app.php and the HTTP kernel's
 //! middleware): the connected, migrated state, the App that main and the tests share, the server.
 
+mod signals;
+
+use signals::{Signal, signals};
+
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -258,50 +262,4 @@ pub async fn serve_until_signalled(
     servers.serve().await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// A signal that stops the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signal {
-    /// SIGINT (Ctrl-C).
-    Interrupt,
-    /// SIGTERM (an orchestrator).
-    Terminate,
-}
-
-/// Every SIGINT and SIGTERM from now on, in the order they arrive (the handlers are installed
-/// before this returns).
-#[cfg(unix)]
-fn signals() -> std::io::Result<tokio::sync::mpsc::Receiver<Signal>> {
-    use actix_web::rt::signal::unix::{SignalKind, signal};
-    let (tx, rx) = tokio::sync::mpsc::channel::<Signal>(4);
-    for (kind, sent) in [
-        (SignalKind::interrupt(), Signal::Interrupt),
-        (SignalKind::terminate(), Signal::Terminate),
-    ] {
-        let mut stream = signal(kind)?;
-        let tx = tx.clone();
-        actix_web::rt::spawn(async move {
-            while stream.recv().await.is_some() {
-                if tx.send(sent).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    Ok(rx)
-}
-
-/// Every Ctrl-C from now on.
-#[cfg(not(unix))]
-fn signals() -> std::io::Result<tokio::sync::mpsc::Receiver<Signal>> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Signal>(4);
-    actix_web::rt::spawn(async move {
-        while actix_web::rt::signal::ctrl_c().await.is_ok() {
-            if tx.send(Signal::Interrupt).await.is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
 }

@@ -1,6 +1,10 @@
 //! Every route in one place (Laravel: routes/api.php). The API is mounted twice: under `/api/auth`
 //! (tymon's quick start) and `/api` (the JWTAuthController tutorial); aliases share one handler.
 
+mod pages;
+
+pub use pages::{metrics, pages, spa_demo};
+
 use std::sync::LazyLock;
 
 use actix_web::http::Method;
@@ -10,9 +14,8 @@ use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use crate::auth::refresh_cookie;
 
 use crate::controllers::{
-    auth_controller, email_verification_controller, health_controller, metrics_controller,
-    oauth_controller, pages_controller, password_controller, password_reset_controller,
-    sessions_controller, spa_demo_controller, well_known_controller,
+    auth_controller, email_verification_controller, health_controller, oauth_controller,
+    password_controller, password_reset_controller, sessions_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 use crate::telemetry::RouteLabel;
@@ -243,54 +246,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )),
         );
     }
-}
-
-/// `GET /metrics`, alone on the METRICS_ADDR listener.
-pub fn metrics(cfg: &mut web::ServiceConfig) {
-    cfg.service(route(
-        "",
-        &["/metrics"],
-        &[Method::GET],
-        metrics_controller::show,
-    ));
-}
-
-/// The built-in pages of the mailed links (without SPA_DEMO, whose pages have those paths).
-pub fn pages(cfg: &mut web::ServiceConfig) {
-    let get = &[Method::GET];
-    cfg.service(
-        resources("", &["/reset-password"], &[Method::GET, Method::POST])
-            .into_iter()
-            .map(|resource| {
-                resource
-                    .route(web::get().to(pages_controller::reset_form))
-                    .route(web::post().to(pages_controller::reset))
-            })
-            .collect::<Vec<_>>(),
-    );
-    cfg.service(route(
-        "",
-        &["/email-verified"],
-        get,
-        pages_controller::email_verified,
-    ));
-    cfg.service(route(
-        "",
-        &["/pages.css"],
-        get,
-        pages_controller::stylesheet,
-    ));
-}
-
-/// The browser demo at `/` (only with SPA_DEMO=true).
-pub fn spa_demo(cfg: &mut web::ServiceConfig) {
-    let paths: Vec<&str> = spa_demo_controller::paths().collect();
-    cfg.service(route(
-        "",
-        &paths,
-        &[Method::GET],
-        spa_demo_controller::asset,
-    ));
 }
 
 /// One handler at several paths for several methods; other methods get 405 with `Allow`.
