@@ -37,6 +37,24 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The INSERTs of `rows` into a Laravel `users` table.
+fn inserts<'a>(
+    rows: impl Iterator<Item = &'a (&'a str, &'a str, &'a str, &'a str, &'a str)>,
+) -> Vec<String> {
+    rows.map(|(id, name, email, password, verified)| {
+        let verified = if verified.is_empty() {
+            "NULL".to_owned()
+        } else {
+            format!("'{verified}'")
+        };
+        format!(
+            "INSERT INTO users VALUES ({id}, '{name}', '{email}', {verified}, '{password}', NULL, \
+             '2023-05-06 07:08:09', '2023-05-06 07:08:09')"
+        )
+    })
+    .collect()
+}
+
 /// A Laravel 11 SQLite database (its `users` migration) holding [`ROWS`].
 fn laravel_sqlite(dir: &WorkDir) -> String {
     let path = dir.0.join("database.sqlite").display().to_string();
@@ -48,18 +66,8 @@ fn laravel_sqlite(dir: &WorkDir) -> String {
     )
     .execute(&mut conn)
     .unwrap();
-    for (id, name, email, password, verified) in ROWS {
-        let verified = if verified.is_empty() {
-            "NULL".to_owned()
-        } else {
-            format!("'{verified}'")
-        };
-        diesel::sql_query(format!(
-            "INSERT INTO users VALUES ({id}, '{name}', '{email}', {verified}, '{password}', NULL, \
-             '2023-05-06 07:08:09', '2023-05-06 07:08:09')"
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    for insert in inserts(ROWS.iter()) {
+        diesel::sql_query(insert).execute(&mut conn).unwrap();
     }
     path
 }
@@ -386,18 +394,8 @@ fn a_laravel_postgresql_database_is_imported_by_its_url() {
     )
     .execute(&mut conn)
     .unwrap();
-    for (id, name, email, password, verified) in ROWS.iter().filter(|row| row.0 != "3") {
-        let verified = if verified.is_empty() {
-            "NULL".to_owned()
-        } else {
-            format!("'{verified}'")
-        };
-        diesel::sql_query(format!(
-            "INSERT INTO users VALUES ({id}, '{name}', '{email}', {verified}, '{password}', NULL, \
-             '2023-05-06 07:08:09', '2023-05-06 07:08:09')"
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    for insert in inserts(ROWS.iter().filter(|row| row.0 != "3")) {
+        diesel::sql_query(insert).execute(&mut conn).unwrap();
     }
     let app = TestApp::spawn(backend);
     let dir = WorkDir::new();
@@ -414,4 +412,70 @@ fn a_laravel_postgresql_database_is_imported_by_its_url() {
     );
     assert_imported(&app, "");
     assert_eq!(login(&app, "ann@example.com"), 200);
+}
+
+/// The query of docs/migrating-from-laravel.md that lists tymon's blacklist in a database cache.
+fn guide_blacklist_query() -> String {
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/migrating-from-laravel.md"
+    ))
+    .unwrap();
+    let line = guide
+        .lines()
+        .find(|line| line.trim_start().starts_with("\"SELECT substr(key"))
+        .unwrap();
+    line.trim()
+        .trim_start_matches('"')
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Jti {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    jti: String,
+}
+
+#[test]
+fn the_guides_blacklist_query_finds_tymons_entries_in_a_database_cache_and_they_stay_out() {
+    let dir = WorkDir::new();
+    let source = laravel_sqlite(&dir);
+    let mut laravel = SqliteConnection::establish(&source).unwrap();
+    // Laravel 11's cache table, with tymon's entry for a logged-out token and an unrelated one.
+    for statement in [
+        "CREATE TABLE cache (key varchar not null primary key, value text not null, expiration integer not null)",
+        "INSERT INTO cache VALUES ('laravel_cache_Zq8wLx3rT5vB1nMk', 'a:1:{s:11:\"valid_until\";i:1893456000;}', 1893456000)",
+        "INSERT INTO cache VALUES ('laravel_cache_settings', 's:2:\"on\";', 1893456000)",
+    ] {
+        diesel::sql_query(statement).execute(&mut laravel).unwrap();
+    }
+    let jtis: Vec<Jti> = diesel::sql_query(format!(
+        "WITH t(jti) AS ({}) SELECT jti FROM t",
+        guide_blacklist_query()
+    ))
+    .load(&mut laravel)
+    .unwrap();
+    let jtis: Vec<String> = jtis.into_iter().map(|row| row.jti).collect();
+    assert_eq!(jtis, ["Zq8wLx3rT5vB1nMk"]);
+
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        switching(Utc::now() + chrono::Duration::hours(1)),
+    );
+    std::fs::write(dir.0.join("blacklist.txt"), format!("{}\n", jtis[0])).unwrap();
+    let (ok, stdout, stderr) = import(
+        &app,
+        &dir,
+        &[&source, "--allow-skips", "--blacklist", "blacklist.txt"],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("blacklisted 1 tokens"), "{stdout}");
+    let out = tymon_token(json!(1), "Zq8wLx3rT5vB1nMk", &prv(), OLD_SECRET);
+    app.get("/api/me")
+        .bearer(&out)
+        .send()
+        .assert_error(401, "token_blacklisted");
 }
