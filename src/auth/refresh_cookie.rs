@@ -94,21 +94,25 @@ pub fn issue(state: &AppState, token: &str, max_age: i64) -> Vec<Cookie<'static>
     ]
 }
 
-/// `XSRF-TOKEN` alone, for `GET /api/csrf-cookie` (Sanctum's `/sanctum/csrf-cookie`): bound to
-/// the refresh cookie the request carries, so a page that lost it gets it back; nothing when the
-/// request carries none (outside cookie mode, before a login, or on a path the refresh cookie is
-/// not sent to), so a valid `XSRF-TOKEN` is never replaced by one that matches nothing. It lives
-/// as long as a login's refresh window.
-pub fn xsrf_only(state: &AppState, req: &HttpRequest) -> Vec<Cookie<'static>> {
+/// `XSRF-TOKEN` alone, for `GET /api/csrf-cookie` (Sanctum's `/sanctum/csrf-cookie`), in cookie
+/// mode: bound to the refresh cookie the request carries, so a page that lost it gets it back;
+/// without one, a placeholder the next login replaces (Sanctum code looks for the cookie before it
+/// logs in) — unless the request carries an `XSRF-TOKEN` already, which is never replaced by a
+/// value that matches nothing (`/sanctum` is outside `REFRESH_COOKIE_PATH`: a logged-in page's
+/// call there carries no refresh cookie). It lives as long as a login's refresh window.
+pub fn xsrf_only(state: &AppState, req: &HttpRequest) -> AppResult<Vec<Cookie<'static>>> {
     let Some(settings) = &state.config.refresh_cookie else {
-        return vec![];
+        return Ok(vec![]);
     };
-    let Some(refresh) = req.cookie(&settings.name).filter(|c| !c.value().is_empty()) else {
-        return vec![];
+    let refresh = req.cookie(&settings.name).filter(|c| !c.value().is_empty());
+    let subject = match refresh {
+        Some(refresh) => refresh.value().to_owned(),
+        None if req.cookie(XSRF_COOKIE).is_some() => return Ok(vec![]),
+        None => crate::crypto::random_token().map_err(|e| AppError::Internal(e.into()))?,
     };
     let max_age = i64::from(state.config.jwt.refresh_ttl_minutes) * 60;
-    let xsrf = state.xsrf_key.sign_base64url(refresh.value().as_bytes());
-    vec![xsrf_cookie(settings, xsrf, max_age)]
+    let xsrf = state.xsrf_key.sign_base64url(subject.as_bytes());
+    Ok(vec![xsrf_cookie(settings, xsrf, max_age)])
 }
 
 /// Both cookies expired, with the attributes they were set with (a browser only replaces a

@@ -109,16 +109,16 @@ pub async fn refresh(
     respond_with_token(&state, &successor)
 }
 
-/// `GET /csrf-cookie` (and Sanctum's `GET /sanctum/csrf-cookie`): 204, so SPA code written for
-/// Sanctum, which asks for it before logging in, runs unchanged; in cookie mode, to a request
-/// that carries the refresh cookie, `XSRF-TOKEN` again.
+/// `GET /csrf-cookie` (and Sanctum's `GET /sanctum/csrf-cookie`): 204, and in cookie mode
+/// `XSRF-TOKEN` (see `refresh_cookie::xsrf_only`), so SPA code written for Sanctum, which asks
+/// for it before logging in, runs unchanged.
 #[utoipa::path(get, path = "/api/csrf-cookie", tag = "auth", responses(
-    (status = 204, description = "No content; with REFRESH_COOKIE=true and the refresh cookie sent, the XSRF-TOKEN cookie bound to it is set again"),
+    (status = 204, description = "No content; with REFRESH_COOKIE=true the XSRF-TOKEN cookie: bound to the refresh cookie sent, else a placeholder the next login replaces, and never over an XSRF-TOKEN the request carries without a refresh cookie"),
     CsrfErrors,
 ))]
 pub async fn csrf_cookie(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let mut response = HttpResponse::NoContent();
-    for cookie in refresh_cookie::xsrf_only(&state, &req) {
+    for cookie in refresh_cookie::xsrf_only(&state, &req)? {
         response.append_header((SET_COOKIE, cookie.encoded().to_string()));
     }
     Ok(response.finish())

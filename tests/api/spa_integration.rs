@@ -90,12 +90,13 @@ api_tests! {
         }
     }
 
-    fn csrf_cookie_in_cookie_mode_gives_back_the_xsrf_token_of_the_refresh_cookie_sent(backend) {
+    fn csrf_cookie_in_cookie_mode_sets_xsrf_token_and_never_replaces_a_valid_one(backend) {
         let app = TestApp::spawn_with(backend, crate::cookie_mode::enable);
-        // Before a login (or where the refresh cookie is not sent): 204, and no cookie that could
-        // replace a valid XSRF-TOKEN.
+        // Before a login: a placeholder XSRF-TOKEN, readable by the page.
         let fresh = app.get("/sanctum/csrf-cookie").send();
-        assert_eq!((fresh.status, fresh.header("set-cookie")), (204, None));
+        assert_eq!(fresh.status, 204);
+        let placeholder = fresh.header("set-cookie").unwrap().to_owned();
+        assert!(placeholder.starts_with("XSRF-TOKEN=") && !placeholder.contains("HttpOnly"), "{placeholder}");
 
         app.register("csrf@example.com", PASSWORD);
         let login = app.post("/api/login").json(&json!({ "email": "csrf@example.com", "password": PASSWORD })).send();
@@ -107,6 +108,9 @@ api_tests! {
                 .unwrap()
         };
         let (refresh, xsrf) = (value("refresh_token"), value("XSRF-TOKEN"));
+        // A logged-in page calling /sanctum (where the refresh cookie is not sent) keeps its token.
+        let kept = app.get("/sanctum/csrf-cookie").header("Cookie", &format!("XSRF-TOKEN={xsrf}")).send();
+        assert_eq!((kept.status, kept.header("set-cookie")), (204, None));
         // A page that lost XSRF-TOKEN gets the same value back, and refresh accepts it.
         let again = app.get("/api/csrf-cookie").header("Cookie", &format!("refresh_token={refresh}")).send();
         assert_eq!(again.status, 204);
