@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use super::Claims;
-use super::decode_failure;
+use super::failure::decode_failure;
 use crate::config::LaravelTokensConfig;
 use crate::crypto::sha1_hex;
 use crate::db::Id;

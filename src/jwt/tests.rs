@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::config::Secret;
+use crate::error::AuthFailure;
 use jsonwebtoken::Algorithm;
 
 fn service() -> JwtService {
