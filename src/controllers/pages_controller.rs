@@ -106,7 +106,7 @@ pub async fn reset(
             &state,
             StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN),
             "Page Expired",
-            "This form did not come from this server's page: open the link from the mail again.",
+            "This form does not belong to this reset link: open the link from the mail again.",
         );
     }
     match reset_password(&state, ip, &body).await {
