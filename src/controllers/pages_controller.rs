@@ -4,7 +4,6 @@
 //! `POST /api/reset-password` and answers a page.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -145,16 +144,8 @@ async fn reset_password(
     body: &[u8],
 ) -> AppResult<()> {
     let input: ResetPasswordRequest = validate(BodyFormat::Form, body)?;
-    state.limits.network_attempt(ip, Instant::now()).await?;
     let (email, token) = (input.email.into_text(), input.token.into_text());
-    if sessions::reset_password(state, email, &token, input.password.into_text()).await? {
-        Ok(())
-    } else {
-        Err(AppError::validation(
-            "email",
-            "This password reset token is invalid.",
-        ))
-    }
+    sessions::reset_password(state, ip, email, &token, input.password.into_text()).await
 }
 
 /// `GET /email-verified`: where a verification link lands without an SPA.

@@ -90,14 +90,8 @@ pub async fn reset(
     ClientIp(ip): ClientIp,
     Validated(input): Validated<ResetPasswordRequest>,
 ) -> AppResult<StatusResource> {
-    state.limits.network_attempt(ip, Instant::now()).await?;
     let (email, token) = (input.email.into_text(), input.token.into_text());
-    if !sessions::reset_password(&state, email, &token, input.password.into_text()).await? {
-        return Err(AppError::validation(
-            "email",
-            "This password reset token is invalid.",
-        ));
-    }
+    sessions::reset_password(&state, ip, email, &token, input.password.into_text()).await?;
     Ok(StatusResource {
         status: "success".into(),
     })

@@ -121,10 +121,30 @@ pub async fn change_password(
     Ok(new_claims)
 }
 
-/// `POST /reset-password`: the mailed `token` for `email` is used up, the password replaced, the
-/// address counted as proven, and every session and token of the user ends. False for a wrong,
-/// used or expired token (checked before the bcrypt work, decided in the transaction).
+/// The answer to a wrong, used or expired reset token, on `email` as Laravel gives it.
+const INVALID_RESET_TOKEN: &str = "This password reset token is invalid.";
+
+/// `POST /reset-password` (the API's and the built-in page's): counted against the client's
+/// network, then the mailed `token` for `email` is used up, the password replaced, the address
+/// counted as proven, and every session and token of the user ends. A wrong, used or expired
+/// token is 422 on `email` (checked before the bcrypt work, decided in the transaction).
 pub async fn reset_password(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    email: String,
+    token: &str,
+    new_password: String,
+) -> AppResult<()> {
+    state.limits.network_attempt(ip, Instant::now()).await?;
+    if reset_with_token(state, email, token, new_password).await? {
+        Ok(())
+    } else {
+        Err(AppError::validation("email", INVALID_RESET_TOKEN))
+    }
+}
+
+/// [`reset_password`] past its limit: false for a token that does not reset.
+async fn reset_with_token(
     state: &AppState,
     email: String,
     token: &str,
