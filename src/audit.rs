@@ -58,6 +58,20 @@ pub enum AuthEvent {
     Revoked { client_id: Id },
     /// The address was proven by its link.
     EmailVerified { user_id: Id },
+    /// Two-factor was turned on (its first code confirmed).
+    TwoFactorEnabled { user_id: Id },
+    /// Two-factor was turned off; the other sessions ended.
+    TwoFactorDisabled { user_id: Id, sessions_ended: usize },
+    /// A wrong, reused or expired two-factor code or recovery code.
+    TwoFactorFailed {
+        user_id: Id,
+        ip: Option<IpAddr>,
+        via: Via,
+    },
+    /// A recovery code was used up: the owner may have lost the authenticator.
+    RecoveryCodeUsed { user_id: Id, via: Via },
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated { user_id: Id },
 }
 
 impl AuthEvent {
@@ -76,6 +90,11 @@ impl AuthEvent {
             Self::PasswordReset { .. } => "password_reset",
             Self::Revoked { .. } => "revoked",
             Self::EmailVerified { .. } => "email_verified",
+            Self::TwoFactorEnabled { .. } => "two_factor_enabled",
+            Self::TwoFactorDisabled { .. } => "two_factor_disabled",
+            Self::TwoFactorFailed { .. } => "two_factor_failed",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::RecoveryCodesRegenerated { .. } => "recovery_codes_regenerated",
         }
     }
 }
@@ -103,9 +122,16 @@ pub fn record(metrics: &Metrics, event: &AuthEvent) {
         AuthEvent::PasswordReset { sessions_ended, .. } => {
             Metrics::count_by(&metrics.sessions_ended, "password_reset", *sessions_ended)
         }
+        AuthEvent::TwoFactorDisabled { sessions_ended, .. } => {
+            Metrics::count_by(&metrics.sessions_ended, "two_factor_disabled", *sessions_ended)
+        }
         AuthEvent::LockedOut { .. }
         | AuthEvent::Revoked { .. }
-        | AuthEvent::EmailVerified { .. } => {}
+        | AuthEvent::EmailVerified { .. }
+        | AuthEvent::TwoFactorEnabled { .. }
+        | AuthEvent::TwoFactorFailed { .. }
+        | AuthEvent::RecoveryCodeUsed { .. }
+        | AuthEvent::RecoveryCodesRegenerated { .. } => {}
     }
 }
 
@@ -159,14 +185,26 @@ fn log(event: &AuthEvent) {
         | AuthEvent::PasswordReset {
             user_id,
             sessions_ended,
+        }
+        | AuthEvent::TwoFactorDisabled {
+            user_id,
+            sessions_ended,
         } => {
             tracing::info!(target: "audit", event = name, user_id = %user_id, sessions_ended)
         }
         AuthEvent::Revoked { client_id } => {
             tracing::info!(target: "audit", event = name, client_id = %client_id)
         }
-        AuthEvent::EmailVerified { user_id } => {
+        AuthEvent::EmailVerified { user_id }
+        | AuthEvent::TwoFactorEnabled { user_id }
+        | AuthEvent::RecoveryCodesRegenerated { user_id } => {
             tracing::info!(target: "audit", event = name, user_id = %user_id)
+        }
+        AuthEvent::TwoFactorFailed { user_id, ip, via } => {
+            tracing::warn!(target: "audit", event = name, user_id = %user_id, ip = %ip_text(*ip), via)
+        }
+        AuthEvent::RecoveryCodeUsed { user_id, via } => {
+            tracing::warn!(target: "audit", event = name, user_id = %user_id, via)
         }
     }
 }

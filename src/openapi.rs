@@ -11,7 +11,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
     auth_controller, email_verification_controller, health_controller, oauth_controller,
-    password_controller, password_reset_controller, sessions_controller, well_known_controller,
+    password_controller, password_reset_controller, sessions_controller, two_factor_controller,
+    well_known_controller,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +29,11 @@ use crate::controllers::{
         sessions_controller::destroy,
         sessions_controller::destroy_all,
         password_controller::update,
+        two_factor_controller::enable,
+        two_factor_controller::confirm,
+        two_factor_controller::regenerate_recovery_codes,
+        two_factor_controller::disable,
+        two_factor_controller::challenge,
         password_reset_controller::forgot,
         password_reset_controller::reset,
         email_verification_controller::notify,

@@ -18,6 +18,12 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamp>,
         /// The user's id in the Laravel app it was imported from (`users:import`).
         legacy_id -> Nullable<Text>,
+        /// The TOTP secret, sealed under APP_KEY (base64); set at enrolment, before confirmation.
+        two_factor_secret -> Nullable<Text>,
+        /// When the secret was confirmed with a code: two-factor is on from then.
+        two_factor_confirmed_at -> Nullable<Timestamp>,
+        /// The last TOTP time step a code was accepted for (no code of it or before is accepted).
+        two_factor_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -97,6 +103,8 @@ diesel::table! {
         ip -> Nullable<Text>,
         last_seen_at -> Timestamp,
         revoked_reason -> Nullable<Text>,
+        /// How the login was proven (RFC 8176 `amr` values, space-separated).
+        amr -> Text,
     }
 }
 
@@ -144,6 +152,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Two-factor recovery codes, by keyed hash; each usable once.
+    two_factor_recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Logins waiting for their second factor, by the SHA-256 of the challenge token.
+    two_factor_challenges (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Text,
+        network -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(two_factor_recovery_codes -> users (user_id));
+diesel::joinable!(two_factor_challenges -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> sessions (session_id));
@@ -156,5 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_refresh_tokens,
     signing_keys,
     rate_limit_counters,
-    laravel_blacklist
+    laravel_blacklist,
+    two_factor_recovery_codes,
+    two_factor_challenges
 );

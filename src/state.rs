@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::config::{Config, RateLimitStore};
-use crate::crypto::Hmac;
+use crate::crypto::{Cipher, Hmac};
 use crate::db::{DatabaseUrl, DbPool};
 use crate::hashing::PasswordHasher;
 use crate::jwt::JwtService;
@@ -41,6 +41,11 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Signs and checks the email verification links (derived from APP_KEY).
     pub url_signer: Hmac,
+    /// Seals the users' TOTP secrets at rest (derived from APP_KEY).
+    pub two_factor_cipher: Cipher,
+    /// Keys the stored hashes of recovery codes (derived from APP_KEY), so a copy of the
+    /// database alone cannot test guesses.
+    pub recovery_code_key: Hmac,
 }
 
 impl AppState {
@@ -76,6 +81,8 @@ impl AppState {
             form_key: config.app_key.subkey("csrf field of the built-in pages"),
             mailer: Mailer::new(&config.mail)?,
             url_signer: config.app_key.subkey("signed urls"),
+            two_factor_cipher: config.app_key.cipher("two-factor secrets")?,
+            recovery_code_key: config.app_key.subkey("two-factor recovery codes"),
             shutting_down: Arc::new(AtomicBool::new(false)),
             metrics,
             db,

@@ -35,6 +35,8 @@ use secret::resolve_app_key;
 /// All settings of the server.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `APP_NAME`: the issuer name authenticator apps show beside a two-factor code.
+    pub app_name: String,
     /// `APP_ENV`: local | testing | production.
     pub app_env: AppEnv,
     /// `APP_HOST`: the listen address.
@@ -175,6 +177,7 @@ impl Config {
             return Err(errors.into_error());
         };
         Ok(Self {
+            app_name: r.text("APP_NAME").unwrap_or_default(),
             app_env,
             host,
             port,

@@ -8,6 +8,7 @@ use super::{ConfigError, invalid};
 /// Every setting, in the order docs/configuration.md and .env.example list them, with its default.
 /// An empty default means "none": the setting is optional, or derived (see the docs).
 pub const DEFAULTS: &[(&str, &str)] = &[
+    ("APP_NAME", "jwt-auth-server"),
     ("APP_ENV", "local"),
     ("APP_HOST", "127.0.0.1"),
     ("APP_PORT", "8000"),

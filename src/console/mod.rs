@@ -16,7 +16,7 @@ use std::net::TcpListener;
 use crate::auth::sessions::{self, Audience, Device};
 use crate::config::{AppEnv, Config};
 use crate::db::{self, DatabaseUrl, DbPool};
-use crate::jwt::JwtService;
+use crate::jwt::{JwtService, Proof};
 use crate::maintenance;
 use crate::models::{NewUser, Session, User};
 use crate::startup;
@@ -118,7 +118,7 @@ pub fn seed_users(
     };
     let sessions: Vec<Session> = users
         .iter()
-        .map(|user| sessions::new_session(config, user.id, Audience::Api, &device, now))
+        .map(|user| sessions::new_session(config, user.id, Audience::Api, Proof::Password, &device, now))
         .collect();
     // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
     conn.write_transaction(|conn| {

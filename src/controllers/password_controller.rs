@@ -6,6 +6,7 @@ use actix_web::web;
 use super::token_response::{TokenResponse, respond_with};
 use crate::auth::AuthUser;
 use crate::auth::sessions::{self, Device};
+use crate::auth::two_factor::SecondFactor;
 use crate::error::AppResult;
 use crate::error::responses::{FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::requests::{ClientIp, UpdatePasswordRequest, UserAgent, Validated};
@@ -15,7 +16,8 @@ use crate::state::AppState;
 /// `PUT /password`: 200 with the renewed session's token (in cookie mode, in the cookies too);
 /// every earlier token of the caller, and every other session, stops working. A wrong
 /// `current_password` is a 422 on that field, counted like a failed login (so it cannot be
-/// guessed faster than a login), and a pending reset link stops working.
+/// guessed faster than a login), and a pending reset link stops working. While two-factor is on,
+/// `code` (a current code or a recovery code) is required too.
 #[utoipa::path(put, path = "/api/password", tag = "auth", security(("bearer" = [])),
     request_body(content((UpdatePasswordRequest = "application/json"), (UpdatePasswordRequest = "application/x-www-form-urlencoded"))),
     responses(
@@ -34,8 +36,17 @@ pub async fn update(
         input.current_password.into_text(),
         input.password.into_text(),
     );
-    let claims =
-        sessions::change_password(&state, &auth.user, &auth.claims, current, new, &device).await?;
+    let factor = input.code.into_option().map(SecondFactor::either);
+    let claims = sessions::change_password(
+        &state,
+        &auth.user,
+        &auth.claims,
+        current,
+        new,
+        factor,
+        &device,
+    )
+    .await?;
     respond_with(&state, &claims, |token| RenewedResource {
         status: "success".into(),
         revoked: None,

@@ -110,6 +110,10 @@ pub enum AppError {
     /// A CORS preflight or request refused: what was refused (the origin, the method or a header).
     #[error("CORS refused: {0}")]
     CorsRefused(String),
+    /// The account is not in the state the action needs (two-factor on or off): its `error` code
+    /// and message.
+    #[error("conflict: {0}")]
+    Conflict(&'static str, &'static str),
     /// A rate limit; the client may retry after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
@@ -203,6 +207,7 @@ impl AppError {
                 "CSRF token mismatch.".into(),
             ),
             Self::CorsRefused(what) => (StatusCode::FORBIDDEN, "cors_refused", what.clone().into()),
+            Self::Conflict(code, message) => (StatusCode::CONFLICT, *code, (*message).into()),
             Self::TooManyRequests(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",

@@ -32,6 +32,13 @@ pub struct Claims {
     /// rejects the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Id>,
+    /// How the login was proven (RFC 8176): `["pwd"]`, `["pwd","otp","mfa"]` or
+    /// `["pwd","mfa","rec"]`; kept by every refresh. Absent only in tokens from before two-factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The assurance level: `"1"` for one factor, `"2"` for two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
     /// A token of the Laravel app (`jwt::laravel`): its `sub`, the user's Laravel id, until the
     /// guard has read the user (then `sub` is the user's id here). Never in a token of ours.
     #[serde(skip)]
@@ -52,6 +59,11 @@ impl Claims {
         self.client_id.is_some()
     }
 
+    /// The `amr` values, `["pwd"]` for a token from before two-factor.
+    pub fn methods(&self) -> Vec<String> {
+        self.amr.clone().unwrap_or_else(|| vec!["pwd".to_owned()])
+    }
+
     /// The login time of the chain.
     pub fn orig_iat(&self) -> i64 {
         self.orig_iat.unwrap_or(self.iat)
@@ -66,5 +78,36 @@ impl Claims {
             }
             _ => self.iat * 1000,
         }
+    }
+}
+
+/// How a login was proven: what its tokens say in `amr` and `acr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The password alone.
+    Password,
+    /// The password and a TOTP code.
+    PasswordAndCode,
+    /// The password and a recovery code (`rec` is this server's own value).
+    PasswordAndRecoveryCode,
+}
+
+impl Proof {
+    /// The RFC 8176 `amr` values, space-separated, as a session keeps them.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+            Self::PasswordAndCode => "pwd otp mfa",
+            Self::PasswordAndRecoveryCode => "pwd mfa rec",
+        }
+    }
+}
+
+/// The `acr` of a login proven by `amr`: `"2"` with a second factor (`mfa`), `"1"` without.
+pub fn acr_of<'a>(mut amr: impl Iterator<Item = &'a str>) -> &'static str {
+    if amr.any(|method| method == "mfa") {
+        "2"
+    } else {
+        "1"
     }
 }

@@ -111,6 +111,8 @@ impl LaravelTokens {
             aud: None,
             scope: None,
             sid: None,
+            amr: None,
+            acr: None,
             laravel_sub: Some(sub),
         })
     }

@@ -24,7 +24,7 @@ use crate::db::Id;
 use crate::config::{Algo, JwtConfig};
 use crate::error::AppError;
 
-pub use claims::{Claims, OAUTH_ACCESS_TOKEN_TYPE};
+pub use claims::{Claims, OAUTH_ACCESS_TOKEN_TYPE, Proof, acr_of};
 pub use keys::KeyRing;
 use laravel::LaravelTokens;
 pub use verified::VerifiedTokens;
@@ -134,6 +134,8 @@ impl JwtService {
             aud: None,
             scope: None,
             sid: None,
+            amr: None,
+            acr: None,
             laravel_sub: None,
         }
     }
@@ -160,6 +162,12 @@ impl JwtService {
             aud: old.aud.clone(),
             scope: old.scope.clone(),
             sid: old.sid,
+            amr: Some(old.methods()),
+            acr: Some(
+                old.acr
+                    .clone()
+                    .unwrap_or_else(|| acr_of(old.methods().iter().map(String::as_str)).to_owned()),
+            ),
             laravel_sub: None,
         }
     }

@@ -9,6 +9,7 @@ pub mod rate_limit_counter;
 pub mod refresh;
 pub mod session;
 pub mod signing_key;
+pub mod two_factor;
 pub mod user;
 
 pub use blacklisted_token::{Added, BlacklistedToken};
@@ -21,6 +22,7 @@ pub use password_reset::PasswordReset;
 pub use rate_limit_counter::Hit;
 pub use refresh::{Gate, RefreshTrip, record_refresh};
 pub use session::{Ended, NewLogin, Session};
+pub use two_factor::{RecoveryCode, TwoFactorChallenge};
 pub use signing_key::SigningKey;
 pub use user::{EmailsNormalised, NewUser, TokenOwner, User, normalise_email};
 
@@ -81,6 +83,8 @@ pub struct Pruned {
     /// Tokens the Laravel app had logged out (`users:import --blacklist`) that could no longer
     /// be used anyway.
     pub laravel_blacklist: usize,
+    /// Two-factor challenges past their five minutes.
+    pub two_factor_challenges: usize,
 }
 
 /// What a prune may delete, as instants: rows on the far side of each are gone.
@@ -129,6 +133,9 @@ pub fn prune_expired(
             cutoffs.now,
         )?,
         laravel_blacklist: laravel_user::prune_blacklist(conn, cutoffs.blacklist_expired_before)?,
+        two_factor_challenges: in_batches(conn, batch, pause, |c| {
+            TwoFactorChallenge::prune_batch(c, cutoffs.now, batch)
+        })?,
     })
 }
 

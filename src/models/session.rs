@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id};
+use crate::jwt::{Proof, acr_of};
 use crate::models::OAuthRefreshToken;
 use crate::schema::{oauth_refresh_tokens, sessions};
 
@@ -38,6 +39,8 @@ pub struct Session {
     pub ip: Option<String>,
     pub last_seen_at: NaiveDateTime,
     pub revoked_reason: Option<String>,
+    /// How the login was proven: [`Proof::amr`] (RFC 8176 values, space-separated).
+    pub amr: String,
 }
 
 /// Why a session ended (kept in `revoked_reason`).
@@ -57,6 +60,8 @@ pub enum Ended {
     RefreshReuse,
     /// RFC 7009 revocation of one of its tokens.
     Revoked,
+    /// Two-factor was turned off in another session: the logins proven with it end.
+    TwoFactorDisabled,
     /// The caller's own session, replaced by a fresh one (password change, "sign out everywhere
     /// else"), so that no copy of its tokens outlives it.
     Renewed,
@@ -73,6 +78,7 @@ impl Ended {
             Self::PasswordReset => "password_reset",
             Self::RefreshReuse => "refresh_reuse",
             Self::Revoked => "revoked",
+            Self::TwoFactorDisabled => "two_factor_disabled",
             Self::Renewed => "renewed",
         }
     }
@@ -87,6 +93,7 @@ pub struct NewLogin {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub lifetime: Duration,
+    pub proof: Proof,
 }
 
 impl Session {
@@ -106,7 +113,13 @@ impl Session {
             ip: login.ip,
             last_seen_at: now,
             revoked_reason: None,
+            amr: login.proof.amr().to_owned(),
         }
+    }
+
+    /// The session's `acr`: see [`acr_of`].
+    pub fn acr(&self) -> &'static str {
+        acr_of(self.amr.split(' '))
     }
 
     /// Neither revoked nor past its end.

@@ -22,6 +22,12 @@ pub struct User {
     pub email_verified_at: Option<NaiveDateTime>,
     /// Its id in the Laravel app it was imported from (`users:import`): tymon's `sub`.
     pub legacy_id: Option<String>,
+    /// The TOTP secret sealed under APP_KEY; pending until `two_factor_confirmed_at` is set.
+    pub two_factor_secret: Option<String>,
+    /// When two-factor was turned on (Fortify's column of the same name).
+    pub two_factor_confirmed_at: Option<NaiveDateTime>,
+    /// The last TOTP time step a code was accepted for.
+    pub two_factor_last_step: Option<i64>,
 }
 
 /// A user to insert; the id and timestamps are made here, never taken from input.
@@ -100,6 +106,9 @@ impl User {
                 updated_at: new.updated_at,
                 email_verified_at: None,
                 legacy_id: None,
+                two_factor_secret: None,
+                two_factor_confirmed_at: None,
+                two_factor_last_step: None,
             })),
             Err(error) if is_unique_violation(&error) => Ok(None),
             Err(error) => Err(error),

@@ -10,10 +10,11 @@ use super::params::OAuthParams;
 use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::auth::sessions::{self, Audience, Device};
+use crate::auth::two_factor::SecondFactor;
 use crate::auth::{email_verification, login};
 use crate::db;
 use crate::error::AppError;
-use crate::jwt::Claims;
+use crate::jwt::{Claims, Proof};
 use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
@@ -62,8 +63,24 @@ pub async fn password(
         scopes: scopes.to_string(),
     };
     let device = Device { user_agent, ip };
-    let claims =
-        sessions::start(state, user.id, audience, &device, refresh_token.as_deref()).await?;
+    let claims = if user.has_two_factor() {
+        // After the password check, so it tells a guesser nothing.
+        let otp = params.get("otp").ok_or(OAuthError::InvalidGrant(
+            "two-factor authentication required",
+        ))?;
+        let factor = SecondFactor::either(otp.to_owned());
+        sessions::start_with_second_factor(state, &user, factor, audience, &device, refresh_token.as_deref())
+            .await
+            .map_err(|error| match error {
+                AppError::Validation(_) => {
+                    OAuthError::InvalidGrant("The two-factor code is invalid.")
+                }
+                other => other.into(),
+            })?
+    } else {
+        let proof = Proof::Password;
+        sessions::start(state, user.id, audience, proof, &device, refresh_token.as_deref()).await?
+    };
     respond(state, claims, &scopes, refresh_token)
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 
-pub use reservation::LoginReservation;
+pub use reservation::{CodeReservation, LoginReservation};
 pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
@@ -37,7 +37,15 @@ pub struct RateLimits {
     refresh_ip: SlidingWindow,
     /// Account e-mails (reset links, verification links) per address: no one is mail-bombed.
     mail_per_address: SlidingWindow,
+    /// Wrong two-factor codes per user, across challenge tokens and routes.
+    two_factor_failures: SlidingWindow,
 }
+
+/// Wrong two-factor codes a user may send per [`TWO_FACTOR_WINDOW`]: a six-digit code is then
+/// guessed at most once in 100,000 windows.
+pub const TWO_FACTOR_FAILURES: u32 = 10;
+/// The window of [`TWO_FACTOR_FAILURES`].
+pub const TWO_FACTOR_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Where a hit was counted, to give it back: in memory, or in a database window.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +92,7 @@ impl RateLimits {
             register_ip: window(config.register_ip_per_hour, HOUR),
             refresh_ip: window(config.refresh_ip_per_5_minutes, 5 * MINUTE),
             mail_per_address: window(config.mail_per_hour, HOUR),
+            two_factor_failures: window(TWO_FACTOR_FAILURES, TWO_FACTOR_WINDOW),
         }
     }
 
@@ -123,6 +132,17 @@ impl RateLimits {
             .await?;
         reservation.account = Some((account, slot));
         Ok(reservation)
+    }
+
+    /// Before a two-factor code of `user` is checked: reserves one wrong code in the user's
+    /// budget (429 when it is spent), kept only if the code is wrong.
+    pub async fn two_factor_attempt(&self, user: &str, now: Instant) -> AppResult<CodeReservation<'_>> {
+        if !self.enabled {
+            return Ok(CodeReservation::none(self));
+        }
+        let key = self.key("two-factor", &[user]);
+        let slot = self.attempt(&self.two_factor_failures, key, now).await?;
+        Ok(CodeReservation::held(self, key, slot))
     }
 
     /// A sign-up from `ip`.
@@ -189,8 +209,9 @@ impl RateLimits {
         self.windows().iter().map(|w| w.len()).sum()
     }
 
-    fn windows(&self) -> [&SlidingWindow; 6] {
+    fn windows(&self) -> [&SlidingWindow; 7] {
         [
+            &self.two_factor_failures,
             &self.login_ip,
             &self.login_failures_minute,
             &self.login_failures_hour,
@@ -330,7 +351,7 @@ pub fn limited_network(ip: IpAddr) -> IpAddr {
 }
 
 /// The client network a limit counts, as text ("unknown" without a peer address).
-fn network_text(ip: Option<IpAddr>) -> String {
+pub fn network_text(ip: Option<IpAddr>) -> String {
     ip.map_or_else(
         || "unknown".to_owned(),
         |ip| limited_network(ip).to_string(),

@@ -1,5 +1,6 @@
 //! A login's place in the limits while its password is checked (Laravel's RateLimiter `hit` then
-//! `clear`, made race-free): reserved before bcrypt, kept as a failure, or given back.
+//! `clear`, made race-free): reserved before bcrypt, kept as a failure, or given back; the same for
+//! a two-factor code.
 
 use std::time::Instant;
 
@@ -51,29 +52,70 @@ impl LoginReservation<'_> {
 impl Drop for LoginReservation<'_> {
     fn drop(&mut self) {
         let limits = self.limits;
-        let undecided = [
-            (&limits.login_failures_minute, self.pair.take()),
-            (&limits.login_failures_hour, self.account.take()),
-        ];
-        for (window, held) in undecided {
-            match held {
-                Some((key, Slot::Memory)) => window.release(&key),
-                Some((key, Slot::Window(index))) => {
-                    if let Some(db) = limits.shared.clone() {
-                        // Dropped in a request's future: give it back without blocking the drop.
-                        actix_web::rt::spawn(async move {
-                            let key = hex(&key);
-                            if let Err(error) = db
-                                .run(move |conn| counter::release(conn, &key, index))
-                                .await
-                            {
-                                tracing::warn!(%error, "giving back a rate-limit reservation failed");
-                            }
-                        });
+        give_back(limits, &limits.login_failures_minute, self.pair.take());
+        give_back(limits, &limits.login_failures_hour, self.account.take());
+    }
+}
+
+/// A two-factor code's place in its user's budget of wrong codes while it is checked: kept by
+/// [`failed`](Self::failed), given back by [`succeeded`](Self::succeeded) or when dropped
+/// undecided (only a wrong code counts).
+pub struct CodeReservation<'a> {
+    limits: &'a RateLimits,
+    held: Option<(Key, Slot)>,
+}
+
+impl<'a> CodeReservation<'a> {
+    pub(super) fn none(limits: &'a RateLimits) -> Self {
+        Self { limits, held: None }
+    }
+
+    pub(super) fn held(limits: &'a RateLimits, key: Key, slot: Slot) -> Self {
+        Self {
+            limits,
+            held: Some((key, slot)),
+        }
+    }
+
+    /// The code was right: the reservation is given back.
+    pub async fn succeeded(mut self) {
+        let limits = self.limits;
+        if let Some((key, slot)) = self.held.take() {
+            limits.release(&limits.two_factor_failures, key, slot).await;
+        }
+    }
+
+    /// The code was wrong: the reservation stands.
+    pub fn failed(mut self) {
+        self.held = None;
+    }
+}
+
+impl Drop for CodeReservation<'_> {
+    fn drop(&mut self) {
+        let limits = self.limits;
+        give_back(limits, &limits.two_factor_failures, self.held.take());
+    }
+}
+
+/// Gives back a reservation left undecided in `window`.
+fn give_back(limits: &RateLimits, window: &super::SlidingWindow, held: Option<(Key, Slot)>) {
+    match held {
+        Some((key, Slot::Memory)) => window.release(&key),
+        Some((key, Slot::Window(index))) => {
+            if let Some(db) = limits.shared.clone() {
+                // Dropped in a request's future: give it back without blocking the drop.
+                actix_web::rt::spawn(async move {
+                    let key = hex(&key);
+                    if let Err(error) = db
+                        .run(move |conn| counter::release(conn, &key, index))
+                        .await
+                    {
+                        tracing::warn!(%error, "giving back a rate-limit reservation failed");
                     }
-                }
-                None => {}
+                });
             }
         }
+        None => {}
     }
 }

@@ -28,6 +28,14 @@ impl StringInput {
         }
     }
 
+    /// The text, if text was sent.
+    pub fn into_option(self) -> Option<String> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::Missing | Self::NotText => None,
+        }
+    }
+
     /// Trims surrounding whitespace; an empty result counts as missing (Laravel's TrimStrings and
     /// ConvertEmptyStringsToNull middleware).
     pub fn trim(&mut self) {

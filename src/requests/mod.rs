@@ -10,6 +10,7 @@ mod multipart;
 mod new_password;
 mod password_reset_requests;
 mod register_request;
+mod two_factor_requests;
 mod update_password_request;
 mod user_agent;
 
@@ -30,6 +31,9 @@ pub use login_request::LoginRequest;
 pub use multipart::boundary as multipart_boundary;
 pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use register_request::RegisterRequest;
+pub use two_factor_requests::{
+    ConfirmTwoFactorRequest, DisableTwoFactorRequest, TwoFactorChallengeRequest,
+};
 pub use update_password_request::UpdatePasswordRequest;
 pub use user_agent::UserAgent;
 

@@ -15,7 +15,8 @@ use crate::auth::refresh_cookie;
 
 use crate::controllers::{
     auth_controller, email_verification_controller, health_controller, oauth_controller,
-    password_controller, password_reset_controller, sessions_controller, well_known_controller,
+    password_controller, password_reset_controller, sessions_controller, two_factor_controller,
+    well_known_controller,
 };
 use crate::openapi::{self, Mount};
 use crate::telemetry::RouteLabel;
@@ -38,6 +39,16 @@ pub const VERIFICATION_NOTIFICATION: (&[&str], &[Method]) =
     (&["/email/verification-notification"], &[Method::POST]);
 pub const VERIFY_EMAIL: (&[&str], &[Method]) = (&["/email/verify/{id}/{hash}"], &[Method::GET]);
 pub const CSRF_COOKIE: (&[&str], &[Method]) = (&["/csrf-cookie"], &[Method::GET]);
+pub const TWO_FACTOR: (&[&str], &[Method]) = (
+    &["/user/two-factor-authentication"],
+    &[Method::POST, Method::DELETE],
+);
+pub const CONFIRMED_TWO_FACTOR: (&[&str], &[Method]) =
+    (&["/user/confirmed-two-factor-authentication"], &[Method::POST]);
+pub const RECOVERY_CODES: (&[&str], &[Method]) =
+    (&["/user/two-factor-recovery-codes"], &[Method::POST]);
+pub const TWO_FACTOR_CHALLENGE: (&[&str], &[Method]) =
+    (&["/two-factor-challenge"], &[Method::POST]);
 /// Sanctum's path of [`CSRF_COOKIE`], for SPA code written against Sanctum.
 pub const SANCTUM_CSRF_COOKIE: &str = "/sanctum/csrf-cookie";
 /// OAuth and the rest: full paths.
@@ -78,6 +89,19 @@ fn mounts() -> Vec<Mount> {
         api("/api/sessions", Method::DELETE, SESSIONS_DESTROY_ALL),
         api("/api/sessions/{id}", Method::DELETE, SESSIONS_DESTROY),
         api("/api/password", Method::PUT, PASSWORD),
+        api("/api/user/two-factor-authentication", Method::POST, TWO_FACTOR),
+        api("/api/user/two-factor-authentication", Method::DELETE, TWO_FACTOR),
+        api(
+            "/api/user/confirmed-two-factor-authentication",
+            Method::POST,
+            CONFIRMED_TWO_FACTOR,
+        ),
+        api(
+            "/api/user/two-factor-recovery-codes",
+            Method::POST,
+            RECOVERY_CODES,
+        ),
+        api("/api/two-factor-challenge", Method::POST, TWO_FACTOR_CHALLENGE),
         api("/api/forgot-password", Method::POST, FORGOT_PASSWORD),
         api("/api/reset-password", Method::POST, RESET_PASSWORD),
         api(
@@ -220,6 +244,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     PASSWORD.1,
                     password_controller::update,
                 ))
+                .service(
+                    resources(prefix, TWO_FACTOR.0, TWO_FACTOR.1)
+                        .into_iter()
+                        .map(|resource| {
+                            resource
+                                .route(web::post().to(two_factor_controller::enable))
+                                .route(web::delete().to(two_factor_controller::disable))
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .service(route(
+                    prefix,
+                    CONFIRMED_TWO_FACTOR.0,
+                    CONFIRMED_TWO_FACTOR.1,
+                    two_factor_controller::confirm,
+                ))
+                .service(route(
+                    prefix,
+                    RECOVERY_CODES.0,
+                    RECOVERY_CODES.1,
+                    two_factor_controller::regenerate_recovery_codes,
+                ))
+                .service(origin_checked(route(
+                    prefix,
+                    TWO_FACTOR_CHALLENGE.0,
+                    TWO_FACTOR_CHALLENGE.1,
+                    two_factor_controller::challenge,
+                )))
                 .service(route(
                     prefix,
                     FORGOT_PASSWORD.0,

@@ -132,6 +132,7 @@ pub fn test_config(database_url: String) -> Config {
         host: "127.0.0.1".into(),
         port: 0,
         app_url: ISSUER.into(),
+        app_name: "jwt-auth-server".into(),
         database_url,
         db_pool_size: 4,
         db_timeout: Duration::from_secs(5),

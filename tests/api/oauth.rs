@@ -430,7 +430,7 @@ api_tests! {
         app.query(|conn| {
             conn.write_transaction(|conn| {
                 for i in 0..1000 {
-                    let login = NewLogin { user_id, client_id: Some(client), scopes: "offline_access".into(), user_agent: None, ip: None, lifetime: chrono::Duration::days(30) };
+                    let login = NewLogin { user_id, client_id: Some(client), scopes: "offline_access".into(), user_agent: None, ip: None, lifetime: chrono::Duration::days(30), proof: jwt_auth_server::jwt::Proof::Password };
                     let session = Session::start(login, now);
                     Session::create(conn, &session)?;
                     OAuthRefreshToken::create(conn, &OAuthRefreshToken { token_hash: hash(&format!("rt{i}")), session_id: session.id, parent_hash: None, client_id: client, scopes: "offline_access".into(), created_at: now, used_at: None, revoked_at: None })?;

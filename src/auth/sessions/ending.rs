@@ -134,7 +134,14 @@ pub async fn end_others(
     }
     confirm_password(state, user, password, device.ip, "sessions").await?;
     let (user_id, caller) = (user.id, claims.sid);
-    let renewed = new_session(&state.config, user_id, Audience::Api, device, db::now());
+    let renewed = new_session(
+        &state.config,
+        user_id,
+        Audience::Api,
+        super::proof_of(claims),
+        device,
+        db::now(),
+    );
     let new_claims = super::access_claims(&state.jwt, &renewed, Utc::now());
     let ended = state
         .db

@@ -12,7 +12,7 @@ use super::{Audience, Device, access_claims, alive, new_session, record};
 use crate::audit::AuthEvent;
 use crate::db;
 use crate::error::{AppResult, AuthFailure};
-use crate::jwt::Claims;
+use crate::jwt::{Claims, Proof};
 use crate::models::{Added, BlacklistedToken, Session, find_for_laravel_token, lock_logins_of};
 use crate::state::AppState;
 
@@ -42,7 +42,7 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
         user_agent: None,
         ip,
     };
-    let session = new_session(&state.config, user_id, Audience::Api, &device, now);
+    let session = new_session(&state.config, user_id, Audience::Api, Proof::Password, &device, now);
     let mut ours = access_claims(&state.jwt, &session, Utc::now());
     ours.orig_iat = Some(claims.orig_iat());
     let entry = BlacklistedToken::revoked(jti, user_id, state.jwt.blacklist_until(&claims), now);

@@ -11,6 +11,7 @@ mod owner;
 mod password;
 mod refresh;
 mod replay;
+mod two_factor;
 
 use std::net::IpAddr;
 
@@ -21,12 +22,16 @@ pub use owner::{Alive, alive};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
 pub use replay::{Presented, Standing, end_replayed, standing};
+pub use two_factor::{
+    Challenge, challenge, code_required, complete_challenge, disable_two_factor,
+    start_with_second_factor,
+};
 
 use crate::audit::{self, AuthEvent};
 use crate::config::Config;
 use crate::db::{self, Id};
 use crate::error::AppResult;
-use crate::jwt::{Claims, JwtService};
+use crate::jwt::{Claims, JwtService, Proof};
 use crate::models::{NewLogin, OAuthRefreshToken, Session};
 use crate::state::AppState;
 
@@ -65,11 +70,13 @@ pub fn lifetime(config: &Config, audience: &Audience) -> Duration {
     }
 }
 
-/// A new session of `user_id` for `audience` from `device`, starting `now` (not stored yet).
+/// A new session of `user_id` for `audience`, proven by `proof`, from `device`, starting `now`
+/// (not stored yet).
 pub fn new_session(
     config: &Config,
     user_id: Id,
     audience: Audience,
+    proof: Proof,
     device: &Device,
     now: NaiveDateTime,
 ) -> Session {
@@ -86,16 +93,33 @@ pub fn new_session(
             user_agent: device.user_agent.clone(),
             ip: device.ip.map(|ip| ip.to_string()),
             lifetime,
+            proof,
         },
         now,
     )
 }
 
+/// How the login of `claims` was proven, for a session that continues it (a renewal).
+pub fn proof_of(claims: &Claims) -> Proof {
+    let methods = claims.methods();
+    let has = |method: &str| methods.iter().any(|m| m == method);
+    if has("rec") {
+        Proof::PasswordAndRecoveryCode
+    } else if has("otp") {
+        Proof::PasswordAndCode
+    } else {
+        Proof::Password
+    }
+}
+
 /// The claims of a fresh access token of `session`: an `/api` token, or an OAuth access token
-/// (`client_id`, `aud`, the session's scopes) whose chain began when the session did.
+/// (`client_id`, `aud`, the session's scopes) whose chain began when the session did; `amr` and
+/// `acr` say how the session's login was proven.
 pub fn access_claims(jwt: &JwtService, session: &Session, now: DateTime<Utc>) -> Claims {
     let mut claims = jwt.login_claims(session.user_id, now);
     claims.sid = Some(session.id);
+    claims.amr = Some(session.amr.split(' ').map(str::to_owned).collect());
+    claims.acr = Some(session.acr().to_owned());
     if let Some(client) = session.client_id {
         claims.orig_iat = Some(session.created_at.and_utc().timestamp());
         claims.client_id = Some(client);
@@ -105,13 +129,14 @@ pub fn access_claims(jwt: &JwtService, session: &Session, now: DateTime<Utc>) ->
     claims
 }
 
-/// Starts a login of `user_id` (whose credentials were checked) for `audience` from `device`:
-/// the session row, with the OAuth refresh token `refresh_token` (its family's first) when there
-/// is one, in one transaction. The access token's claims.
+/// Starts a login of `user_id` (whose credentials were checked, as `proof` says) for `audience`
+/// from `device`: the session row, with the OAuth refresh token `refresh_token` (its family's
+/// first) when there is one, in one transaction. The access token's claims.
 pub async fn start(
     state: &AppState,
     user_id: Id,
     audience: Audience,
+    proof: Proof,
     device: &Device,
     refresh_token: Option<&str>,
 ) -> AppResult<Claims> {
@@ -120,7 +145,7 @@ pub async fn start(
         Audience::OAuth { client_id, .. } => Some(*client_id),
         Audience::Api => None,
     };
-    let session = new_session(&state.config, user_id, audience, device, now);
+    let session = new_session(&state.config, user_id, audience, proof, device, now);
     let claims = access_claims(&state.jwt, &session, Utc::now());
     let family = client_id
         .zip(refresh_token)

@@ -4,13 +4,16 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
+use diesel::QueryResult;
 
 use super::ending::{Refused, first_party_only, refusable, renew_session};
+use super::two_factor::code_required;
 use super::{Audience, Device, new_session, record};
 use crate::audit::{self, AuthEvent, Via};
+use crate::auth::two_factor::{self, SecondFactor};
 use crate::crypto::sha256_hex;
-use crate::db;
+use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::jwt::Claims;
 use crate::models::{self, Ended, PasswordReset, User};
@@ -79,38 +82,60 @@ pub async fn confirm_password(
     ))
 }
 
-/// `PUT /password`: after the current password, the new one is stored, a pending reset link
-/// stops working, every other session ends, and the caller's is renewed on `device` (every copy
-/// of its token dies with it). The renewed session's claims.
+/// `PUT /password`: after the current password (and, for a user with two-factor on, a current
+/// code or recovery code), the new one is stored, a pending reset link stops working, every other
+/// session ends, and the caller's is renewed on `device` (every copy of its token dies with it).
+/// The renewed session's claims.
 pub async fn change_password(
     state: &AppState,
     user: &User,
     claims: &Claims,
     current: String,
     new_password: String,
+    factor: Option<SecondFactor>,
     device: &Device,
 ) -> AppResult<Claims> {
     first_party_only(claims)?;
+    let factor = match (user.has_two_factor(), factor) {
+        (false, _) => None,
+        (true, Some(factor)) => Some(factor),
+        (true, None) => return Err(code_required()),
+    };
     confirm_password(state, user, Some(current), device.ip, "password_change").await?;
     let hash = state.passwords.hash(new_password).await?;
-    let renewed = new_session(&state.config, user.id, Audience::Api, device, db::now());
+    let renewed = new_session(
+        &state.config,
+        user.id,
+        Audience::Api,
+        super::proof_of(claims),
+        device,
+        db::now(),
+    );
     let new_claims = super::access_claims(&state.jwt, &renewed, Utc::now());
     let (user_id, email, caller) = (user.id, user.email.clone(), claims.sid);
     let checked = user.password.clone();
-    let sessions_ended = state
-        .db
-        .run(move |conn| {
-            refusable(conn, |conn, now| {
-                // Only over the hash this request checked: of two changes at once, one wins.
-                if !User::replace_password(conn, user_id, &checked, &hash, now)? {
-                    return Ok(Err(Refused::PasswordChanged));
-                }
-                PasswordReset::forget(conn, &email)?;
-                renew_session(conn, user_id, caller, &renewed, Ended::PasswordChanged, now)
+    let change = move |conn: &mut DbConnection, now: NaiveDateTime| -> QueryResult<Result<usize, Refused>> {
+        // Only over the hash this request checked: of two changes at once, one wins.
+        if !User::replace_password(conn, user_id, &checked, &hash, now)? {
+            return Ok(Err(Refused::PasswordChanged));
+        }
+        PasswordReset::forget(conn, &email)?;
+        renew_session(conn, user_id, caller, &renewed, Ended::PasswordChanged, now)
+    };
+    let sessions_ended = match factor {
+        None => state
+            .db
+            .run(move |conn| refusable(conn, change))
+            .await?
+            .map_err(AppError::from)?,
+        // The code is used up in the change's own transaction: a refused change keeps it.
+        Some(factor) => {
+            two_factor::prove(state, user, factor, device.ip, "password_change", {
+                move |conn, _, now| Ok(change(conn, now)?.map_err(AppError::from))
             })
-        })
-        .await?
-        .map_err(AppError::from)?;
+            .await?
+        }
+    };
     record(
         state,
         AuthEvent::PasswordChanged {

@@ -10,6 +10,10 @@ use utoipa::ToSchema;
 use crate::db::Id;
 use crate::models::{Session, User};
 
+mod two_factor;
+
+pub use two_factor::{RecoveryCodesResource, TwoFactorChallengeResource, TwoFactorEnrolmentResource};
+
 /// A user as clients see it: never the password hash.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResource {
@@ -25,11 +29,14 @@ pub struct UserResource {
     /// When the address was verified; null until then (Laravel's `email_verified_at`).
     #[schema(format = DateTime)]
     pub email_verified_at: Option<String>,
+    /// Whether two-factor sign-in is on (a secret confirmed with a code).
+    pub two_factor_enabled: bool,
 }
 
 impl From<User> for UserResource {
     fn from(user: User) -> Self {
         Self {
+            two_factor_enabled: user.has_two_factor(),
             id: user.id,
             name: user.name,
             email: user.email,
@@ -40,12 +47,12 @@ impl From<User> for UserResource {
     }
 }
 
-fn rfc3339(time: NaiveDateTime) -> String {
+pub(crate) fn rfc3339(time: NaiveDateTime) -> String {
     time.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// A JSON answer that browsers and proxies must not keep: tokens (RFC 6749 §5.1) and user data.
-fn no_store(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+pub(crate) fn no_store(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -145,12 +152,16 @@ pub struct SessionResource {
     pub last_seen_at: String,
     #[schema(format = DateTime)]
     pub expires_at: String,
+    /// How the login was proven: `"1"` a password alone, `"2"` with a second factor.
+    #[schema(example = "1")]
+    pub acr: String,
 }
 
 impl SessionResource {
     /// `session` as its owner sees it; `current` when it is the session of the caller's token.
     pub fn new(session: Session, current: Option<Id>) -> Self {
         Self {
+            acr: session.acr().to_owned(),
             current: Some(session.id) == current,
             id: session.id,
             client_id: session.client_id,
