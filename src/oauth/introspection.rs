@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::refresh_token::hash;
 use crate::auth::active_access_token;
 use crate::db;
+use crate::jwt::acr_of;
 use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::state::AppState;
 
@@ -30,6 +31,12 @@ pub struct Introspection {
     /// The session (login) the token belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the login was proven (RFC 8176), as its tokens say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// `"1"`: one factor; `"2"`: two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
     /// `access_token` or `refresh_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
@@ -58,6 +65,8 @@ async fn access_token(
     {
         return None;
     }
+    let methods = claims.methods();
+    let acr = acr_of(methods.iter().map(String::as_str)).to_owned();
     Some(Introspection {
         active: true,
         sub: Some(claims.sub.to_string()),
@@ -66,6 +75,8 @@ async fn access_token(
         exp: Some(claims.exp),
         iat: Some(claims.iat),
         sid: claims.sid.map(|s| s.to_string()),
+        amr: Some(methods),
+        acr: Some(acr),
         token_type: Some("access_token"),
     })
 }
@@ -97,6 +108,8 @@ async fn refresh_token(
         exp: Some(expires.and_utc().timestamp()),
         iat: Some(row.created_at.and_utc().timestamp()),
         sid: Some(session.id.to_string()),
+        amr: Some(session.amr.split(' ').map(str::to_owned).collect()),
+        acr: Some(session.acr().to_owned()),
         token_type: Some("refresh_token"),
     })
 }

@@ -462,6 +462,12 @@ pub fn audit_lines(user_id: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `text` appears anywhere in what the servers of this test binary logged.
+pub fn logged(text: &str) -> bool {
+    let log = LOG.lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&log).contains(text)
+}
+
 /// Every link of `mails` that starts with `prefix`, alone on its line.
 pub fn links_in(mails: &[String], prefix: &str) -> Vec<String> {
     mails

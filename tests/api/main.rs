@@ -56,3 +56,4 @@ mod spa_demo;
 mod spa_integration;
 mod start_up;
 mod theft;
+mod two_factor;

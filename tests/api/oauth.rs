@@ -479,6 +479,7 @@ api_tests! {
         assert_eq!((body["client_id"].as_str(), body["scope"].as_str()), (Some(client_id.as_str()), Some("offline_access read")));
         assert_eq!(body["sub"], claims_of(&access)["sub"]);
         assert_eq!(body["sid"], claims_of(&access)["sid"]);
+        assert_eq!((body["amr"].clone(), body["acr"].clone()), (json!(["pwd"]), json!("1")));
         assert!(body["exp"].is_i64() && body["iat"].is_i64());
         let refresh_answer = introspect(&client_id, Some(SECRET), &refresh_token).json();
         assert_eq!((refresh_answer["active"].as_bool(), refresh_answer["token_type"].as_str()), (Some(true), Some("refresh_token")));
