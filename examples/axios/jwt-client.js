@@ -8,7 +8,9 @@
 // - a 401 that no refresh can fix (blacklisted, refresh window over, invalid) clears the token and
 //   rejects, so the app can send the user to the login page;
 // - an answer that renews the session (`PUT /api/password`, `DELETE /api/sessions?except=current`)
-//   carries the new token, which replaces the stored one.
+//   carries the new token, which replaces the stored one;
+// - `api.login(credentials, { onTwoFactor })` signs in, and when the answer is a two-factor
+//   challenge (`two_factor: true`) asks `onTwoFactor` for the code (docs/two-factor.md).
 // Cookie mode (`cookieMode: true`, in a browser, against a server with REFRESH_COOKIE=true): login
 // also sets an HttpOnly refresh cookie that no script can read, and a readable XSRF-TOKEN cookie.
 // The access token is then kept in memory only (keep the default memoryStorage(), never
@@ -130,6 +132,37 @@ export function createClient({
     if (SIGN_OUT_ERRORS.has(code)) signOut(code);
     throw error;
   });
+
+  /**
+   * Signs in with `{ email, password }` and stores the token. For a user with two-factor on the
+   * server answers a challenge instead: `onTwoFactor(previousError)` is asked for the second factor
+   * — a code string, or `{ recovery_code }` — and asked again after a wrong one (the 422 is passed
+   * in); resolving to null gives up. Resolves to the token answer.
+   */
+  api.login = async (credentials, { loginPath = '/api/login', onTwoFactor } = {}) => {
+    let { data } = await axios.post(loginPath, credentials, { baseURL, ...withCookies });
+    if (data.two_factor) {
+      if (!onTwoFactor) throw new Error('two-factor authentication required: pass onTwoFactor');
+      const challengePath = loginPath.replace(/\/(login|signin)$/, '/two-factor-challenge');
+      let previous = null;
+      for (;;) {
+        const factor = await onTwoFactor(previous);
+        if (factor == null) throw previous ?? new Error('two-factor sign-in abandoned');
+        const body = typeof factor === 'string' ? { code: factor } : factor;
+        try {
+          ({ data } = await axios.post(challengePath, { challenge_token: data.challenge_token, ...body }, { baseURL, ...withCookies }));
+          break;
+        } catch (error) {
+          const errors = error.response?.data?.errors;
+          // A wrong code may be tried again on the same challenge; anything else ends it.
+          if (error.response?.status !== 422 || !(errors?.code || errors?.recovery_code)) throw error;
+          previous = error;
+        }
+      }
+    }
+    storage.set(data.access_token);
+    return data;
+  };
 
   /**
    * Refreshes now (joining a refresh in flight) and resolves to whether a fresh token is held: in

@@ -5,6 +5,8 @@
 // The mails of password reset and email verification (docs/mail.md): a "Forgot password?" button, a
 // banner while the address is unverified, and a new-password form when the page is opened from a
 // reset link (`/reset-password?token=…&email=…`, also served by the demo, as is `/email-verified`).
+// Two-factor sign-in (docs/two-factor.md): turn it on (the QR code, then the recovery codes, shown
+// once), the code screen when a sign-in answers a challenge, and turn it off.
 import { createClient, localStorageStorage, memoryStorage } from '/jwt-client.js';
 
 const $ = (id) => document.getElementById(id);
@@ -87,17 +89,80 @@ const currentPassword = () => ({ current_password: $('password').value });
 
 $('signup').onclick = () => run('Sign up', () => api.post('/api/register', { name: $('name').value, ...credentials() }));
 
+/** After a sign-in's token answer (the login's, or the two-factor challenge's): the mode, the token. */
+async function signedIn(response, xsrfBefore) {
+  const xsrf = xsrfCookie();
+  setMode(xsrf !== null && xsrf !== xsrfBefore ? 'cookie' : 'header');
+  storage.set(response.data.access_token);
+  // The token says nothing of the address: ask who signed in, quietly (the status stays).
+  showVerification((await api.get('/api/me').catch(() => null))?.data);
+}
+
+let challenge = null; // the sign-in waiting for its second factor: its token and the XSRF cookie before
+
 $('signin').onclick = async () => {
   const xsrfBefore = xsrfCookie();
   const response = await run('Sign in', () => api.post('/api/login', credentials()));
-  if (response.status === 200) {
-    const xsrf = xsrfCookie();
-    setMode(xsrf !== null && xsrf !== xsrfBefore ? 'cookie' : 'header');
-    storage.set(response.data.access_token);
-    // The token says nothing of the address: ask who signed in, quietly (the status stays).
-    showVerification((await api.get('/api/me').catch(() => null))?.data);
+  if (response.status === 200 && response.data.two_factor) {
+    challenge = { token: response.data.challenge_token, xsrfBefore };
+    $('challenge-form').hidden = false;
+    $('challenge-code').focus();
+    say('Sign in: enter the code from your authenticator app');
+  } else if (response.status === 200) {
+    await signedIn(response, xsrfBefore);
   }
   render();
+};
+
+$('challenge-submit').onclick = async () => {
+  if (!challenge) return;
+  const text = $('challenge-code').value.trim();
+  // Six digits are a code from the app; anything else is tried as a recovery code.
+  const factor = /^\d{6}$/.test(text.replace(/\s/g, '')) ? { code: text } : { recovery_code: text };
+  const response = await run('Two-factor code', () => api.post('/api/two-factor-challenge', { challenge_token: challenge.token, ...factor }));
+  if (response.status === 200) {
+    await signedIn(response, challenge.xsrfBefore);
+    challenge = null;
+    $('challenge-form').hidden = true;
+    $('challenge-code').value = '';
+  } else if (response.data?.errors?.challenge_token || response.status === 429) {
+    challenge = null; // dead: sign in again
+    $('challenge-form').hidden = true;
+  }
+  render();
+};
+
+$('tf-enable').onclick = async () => {
+  const response = await run('Turn on two-factor', () => api.post('/api/user/two-factor-authentication', currentPassword()));
+  if (response.status !== 200) return;
+  // An <img> of the SVG: shown, never run as part of the page.
+  $('tf-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(response.data.qr_svg)}`;
+  $('tf-secret').textContent = response.data.secret;
+  $('tf-setup').hidden = false;
+  $('tf-codes').hidden = true;
+  say('Turn on two-factor: scan the QR code, then confirm with a code');
+};
+
+$('tf-confirm').onclick = async () => {
+  const response = await run('Confirm two-factor', () => api.post('/api/user/confirmed-two-factor-authentication', { code: $('tf-code').value }));
+  if (response.status !== 200) return;
+  $('tf-setup').hidden = true;
+  $('tf-recovery').replaceChildren(...response.data.recovery_codes.map((code) => {
+    const item = document.createElement('li');
+    item.textContent = code;
+    return item;
+  }));
+  $('tf-codes').hidden = false;
+  $('tf-code').value = '';
+  say('Two-factor is on: keep the recovery codes');
+};
+
+$('tf-disable').onclick = async () => {
+  const response = await run('Turn off two-factor', () => api.delete('/api/user/two-factor-authentication', { data: { ...currentPassword(), code: $('tf-code').value } }));
+  if (response.status === 200) {
+    $('tf-codes').hidden = true;
+    say(`Two-factor is off; ${response.data.revoked} other session(s) ended`);
+  }
 };
 
 $('whoami').onclick = async () => {
