@@ -18,7 +18,8 @@ use crate::models::{NewUser, User};
 use crate::requests::{ClientIp, LoginRequest, RegisterRequest, UserAgent, Validated};
 use crate::jwt::Proof;
 use crate::resources::{
-    MessageResource, RegisteredResource, TokenResource, TwoFactorChallengeResource, UserResource,
+    LoginAnswer, MessageResource, RegisteredResource, TokenResource, TwoFactorChallengeResource,
+    UserResource,
 };
 use crate::state::AppState;
 
@@ -97,14 +98,6 @@ pub async fn login(
     respond_with_token(&state, &claims).map(Either::Left)
 }
 
-/// What `POST /login` answers with 200, for the OpenAPI document: a token, or a two-factor
-/// challenge.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // documents the two shapes; never built
-pub enum LoginAnswer {
-    Token(TokenResource),
-    Challenge(TwoFactorChallengeResource),
-}
 
 /// `GET|POST /me`: the authenticated user.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])), responses(

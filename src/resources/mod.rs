@@ -12,7 +12,9 @@ use crate::models::{Session, User};
 
 mod two_factor;
 
-pub use two_factor::{RecoveryCodesResource, TwoFactorChallengeResource, TwoFactorEnrolmentResource};
+pub use two_factor::{
+    LoginAnswer, RecoveryCodesResource, TwoFactorChallengeResource, TwoFactorEnrolmentResource,
+};
 
 /// A user as clients see it: never the password hash.
 #[derive(Debug, Serialize, ToSchema)]

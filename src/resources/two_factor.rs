@@ -38,6 +38,15 @@ pub struct TwoFactorChallengeResource {
     pub expires_in: i64,
 }
 
+/// What `POST /login` answers with 200, for the OpenAPI document: a token, or a two-factor
+/// challenge.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Token(super::TokenResource),
+    Challenge(TwoFactorChallengeResource),
+}
+
 macro_rules! no_store_responder {
     ($($resource:ty),*) => {$(
         impl Responder for $resource {
