@@ -12,7 +12,7 @@ use crate::auth::two_factor::{self, SecondFactor};
 use crate::error::responses::{CsrfErrors, FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppResult, ErrorBody};
 use crate::requests::{
-    ClientIp, ConfirmPasswordRequest, ConfirmTwoFactorRequest, DisableTwoFactorRequest,
+    ClientIp, ConfirmPasswordRequest, ConfirmTwoFactorRequest, TwoFactorStepUpRequest,
     TwoFactorChallengeRequest, UserAgent, Validated,
 };
 use crate::resources::{
@@ -35,6 +35,7 @@ pub async fn enable(
     auth: AuthUser,
     Validated(input): Validated<ConfirmPasswordRequest>,
 ) -> AppResult<TwoFactorEnrolmentResource> {
+    auth.claims.first_party_only()?;
     sessions::confirm_password(&state, &auth.user, input.current_password(), ip, "two_factor").await?;
     let enrolment = two_factor::enable(&state, &auth.user).await?;
     Ok(TwoFactorEnrolmentResource {
@@ -59,16 +60,18 @@ pub async fn confirm(
     auth: AuthUser,
     Validated(input): Validated<ConfirmTwoFactorRequest>,
 ) -> AppResult<RecoveryCodesResource> {
+    auth.claims.first_party_only()?;
     let codes = two_factor::confirm(&state, &auth.user, input.code.into_text(), ip).await?;
     Ok(RecoveryCodesResource {
         recovery_codes: codes,
     })
 }
 
-/// `POST /user/two-factor-recovery-codes`: after `current_password`, eight new recovery codes;
-/// the old ones stop working. There is no `GET`: codes are shown once and stored hashed.
+/// `POST /user/two-factor-recovery-codes`: after `current_password` and a current `code` (or an
+/// unused `recovery_code`), eight new recovery codes; the old ones stop working. There is no
+/// `GET`: codes are shown once and stored hashed.
 #[utoipa::path(post, path = "/api/user/two-factor-recovery-codes", tag = "two-factor", security(("bearer" = [])),
-    request_body(content((ConfirmPasswordRequest = "application/json"), (ConfirmPasswordRequest = "application/x-www-form-urlencoded"))),
+    request_body(content((TwoFactorStepUpRequest = "application/json"), (TwoFactorStepUpRequest = "application/x-www-form-urlencoded"))),
     responses(
     (status = 200, description = "The new recovery codes, shown once (Cache-Control: no-store)", body = RecoveryCodesResource),
     (status = 409, description = "two_factor_not_enabled", body = ErrorBody),
@@ -78,10 +81,21 @@ pub async fn regenerate_recovery_codes(
     state: web::Data<AppState>,
     ClientIp(ip): ClientIp,
     auth: AuthUser,
-    Validated(input): Validated<ConfirmPasswordRequest>,
+    Validated(input): Validated<TwoFactorStepUpRequest>,
 ) -> AppResult<RecoveryCodesResource> {
-    sessions::confirm_password(&state, &auth.user, input.current_password(), ip, "two_factor").await?;
-    let codes = two_factor::regenerate_recovery_codes(&state, &auth.user).await?;
+    auth.claims.first_party_only()?;
+    // Both fields are checked before the password, whose check counts like a login.
+    if !auth.user.has_two_factor() {
+        return Err(two_factor::not_enabled());
+    }
+    let factor = SecondFactor::from_fields(
+        input.code.into_option(),
+        input.recovery_code.into_option(),
+    )
+    .ok_or_else(two_factor::code_required)?;
+    let password = input.current_password.into_option();
+    sessions::confirm_password(&state, &auth.user, password, ip, "two_factor").await?;
+    let codes = two_factor::regenerate_recovery_codes(&state, &auth.user, factor, ip).await?;
     Ok(RecoveryCodesResource {
         recovery_codes: codes,
     })
@@ -91,7 +105,7 @@ pub async fn regenerate_recovery_codes(
 /// `recovery_code`), two-factor is off and every other session ends; the caller's stays at its
 /// `acr` until it ends.
 #[utoipa::path(delete, path = "/api/user/two-factor-authentication", tag = "two-factor", security(("bearer" = [])),
-    request_body(content((DisableTwoFactorRequest = "application/json"), (DisableTwoFactorRequest = "application/x-www-form-urlencoded"))),
+    request_body(content((TwoFactorStepUpRequest = "application/json"), (TwoFactorStepUpRequest = "application/x-www-form-urlencoded"))),
     responses(
     (status = 200, description = "Two-factor is off; `revoked`: how many other sessions ended", body = RevokedResource),
     (status = 409, description = "two_factor_not_enabled", body = ErrorBody),
@@ -102,7 +116,7 @@ pub async fn disable(
     ClientIp(ip): ClientIp,
     UserAgent(user_agent): UserAgent,
     auth: AuthUser,
-    Validated(input): Validated<DisableTwoFactorRequest>,
+    Validated(input): Validated<TwoFactorStepUpRequest>,
 ) -> AppResult<RevokedResource> {
     let device = Device { user_agent, ip };
     let factor = SecondFactor::from_fields(
@@ -140,7 +154,7 @@ pub async fn challenge(
         input.code.into_option(),
         input.recovery_code.into_option(),
     )
-    .ok_or_else(sessions::code_required)?;
+    .ok_or_else(two_factor::code_required)?;
     let token = input.challenge_token.into_text();
     let claims = sessions::complete_challenge(&state, &token, factor, &device).await?;
     respond_with_token(&state, &claims)

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::db::Id;
+use crate::error::AuthFailure;
 
 /// The claims of every token this server issues. Decoding requires each field with its JSON type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +63,17 @@ impl Claims {
     /// The `amr` values, `["pwd"]` for a token from before two-factor.
     pub fn methods(&self) -> Vec<String> {
         self.amr.clone().unwrap_or_else(|| vec!["pwd".to_owned()])
+    }
+
+    /// Account operations take a login token of this server's own `/api`: an OAuth client's
+    /// access token acts for the user only within its scopes, never on the account itself.
+    pub fn first_party_only(&self) -> Result<(), AuthFailure> {
+        if self.is_oauth() {
+            return Err(AuthFailure::TokenInvalid(
+                "An OAuth access token cannot change the account: use a login token",
+            ));
+        }
+        Ok(())
     }
 
     /// The login time of the chain.

@@ -59,8 +59,8 @@ pub fn revoke_access_token(
 }
 
 /// "End every login of a user", written once: every active session of `user_id` but `except`
-/// ends with `why` (with its refresh tokens), and every token from before sessions issued until
-/// `now` is rejected. Call inside a write transaction; how many sessions ended.
+/// ends with `why` (with its refresh tokens), every open two-factor challenge is dropped, and
+/// every token from before sessions issued until `now` is rejected. Call inside a write transaction; how many sessions ended.
 pub fn end_every_login(
     conn: &mut DbConnection,
     user_id: Id,
@@ -69,6 +69,8 @@ pub fn end_every_login(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     User::revoke_tokens_issued_before(conn, user_id, now)?;
+    // A right password waiting for its code is a login too.
+    TwoFactorChallenge::delete_of_user(conn, user_id)?;
     Session::revoke_all_of_user(conn, user_id, except, why, now)
 }
 

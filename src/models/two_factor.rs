@@ -91,14 +91,20 @@ impl User {
         .map(|updated| updated == 1)
     }
 
-    /// Accepts a code of time step `step` once: true when this call moved the last used step up
-    /// to it; false when a code of that step or a later one was accepted already (or two-factor
-    /// is off).
-    pub fn use_code_step(conn: &mut DbConnection, id: Id, step: i64) -> QueryResult<bool> {
+    /// Accepts a code of time step `step`, checked against the secret `sealed_secret`, once: true
+    /// when this call moved the last used step up to it; false when a code of that step or a
+    /// later one was accepted already, or two-factor is off or has another secret by now.
+    pub fn use_code_step(
+        conn: &mut DbConnection,
+        id: Id,
+        sealed_secret: &str,
+        step: i64,
+    ) -> QueryResult<bool> {
         diesel::update(
             users::table
                 .find(id)
                 .filter(users::two_factor_confirmed_at.is_not_null())
+                .filter(users::two_factor_secret.eq(sealed_secret))
                 .filter(
                     users::two_factor_last_step
                         .is_null()
@@ -235,6 +241,15 @@ impl TwoFactorChallenge {
         .set(two_factor_challenges::used_at.eq(now))
         .execute(conn)
         .map(|updated| updated == 1)
+    }
+
+    /// Deletes every challenge of the user (their logins end).
+    pub fn delete_of_user(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
+        diesel::delete(
+            two_factor_challenges::table.filter(two_factor_challenges::user_id.eq(user_id)),
+        )
+        .execute(conn)
+        .map(drop)
     }
 
     /// Deletes up to `batch` challenges that expired before `before`.

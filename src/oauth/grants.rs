@@ -20,6 +20,9 @@ use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
 
+/// The longest `otp` read: a recovery code, typed with spaces, is far shorter.
+const MAX_OTP_CHARS: usize = 64;
+
 /// `grant_type=password`: a first-party client exchanges the user's email and password for tokens.
 pub async fn password(
     state: &AppState,
@@ -68,6 +71,9 @@ pub async fn password(
         let otp = params.get("otp").ok_or(OAuthError::InvalidGrant(
             "two-factor authentication required",
         ))?;
+        if otp.chars().count() > MAX_OTP_CHARS {
+            return Err(OAuthError::InvalidRequest("otp is too long."));
+        }
         let factor = SecondFactor::either(otp.to_owned());
         sessions::start_with_second_factor(state, &user, factor, audience, &device, refresh_token.as_deref())
             .await

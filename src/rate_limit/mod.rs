@@ -41,8 +41,9 @@ pub struct RateLimits {
     two_factor_failures: SlidingWindow,
 }
 
-/// Wrong two-factor codes a user may send per [`TWO_FACTOR_WINDOW`]: a six-digit code is then
-/// guessed at most once in 100,000 windows.
+/// Wrong two-factor codes a user may send per [`TWO_FACTOR_WINDOW`]: with three codes accepted
+/// at any time (one step of skew either way), a six-digit code is guessed about once in 33,000
+/// windows.
 pub const TWO_FACTOR_FAILURES: u32 = 10;
 /// The window of [`TWO_FACTOR_FAILURES`].
 pub const TWO_FACTOR_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -135,11 +136,9 @@ impl RateLimits {
     }
 
     /// Before a two-factor code of `user` is checked: reserves one wrong code in the user's
-    /// budget (429 when it is spent), kept only if the code is wrong.
+    /// budget (429 when it is spent), kept only if the code is wrong. Counted even with
+    /// RATE_LIMIT_ENABLED=false: without it a six-digit code falls to anyone with the password.
     pub async fn two_factor_attempt(&self, user: &str, now: Instant) -> AppResult<CodeReservation<'_>> {
-        if !self.enabled {
-            return Ok(CodeReservation::none(self));
-        }
         let key = self.key("two-factor", &[user]);
         let slot = self.attempt(&self.two_factor_failures, key, now).await?;
         Ok(CodeReservation::held(self, key, slot))

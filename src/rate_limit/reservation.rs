@@ -66,10 +66,6 @@ pub struct CodeReservation<'a> {
 }
 
 impl<'a> CodeReservation<'a> {
-    pub(super) fn none(limits: &'a RateLimits) -> Self {
-        Self { limits, held: None }
-    }
-
     pub(super) fn held(limits: &'a RateLimits, key: Key, slot: Slot) -> Self {
         Self {
             limits,

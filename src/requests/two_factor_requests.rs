@@ -14,7 +14,7 @@ use crate::error::FieldErrors;
 const MAX_CODE_CHARS: usize = 64;
 
 /// A code field of at most [`MAX_CODE_CHARS`]; anything longer is no code.
-fn short_code(field: &StringInput, name: &str, errors: &mut FieldErrors) {
+pub(super) fn short_code(field: &StringInput, name: &str, errors: &mut FieldErrors) {
     if let StringInput::Text(text) = field
         && text.chars().count() > MAX_CODE_CHARS
     {
@@ -74,9 +74,10 @@ impl FormRequest for TwoFactorChallengeRequest {
     }
 }
 
-/// `current_password` and a current `code` or `recovery_code`.
+/// `current_password` and a current `code` or `recovery_code`: turning two-factor off, new
+/// recovery codes.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-pub struct DisableTwoFactorRequest {
+pub struct TwoFactorStepUpRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Password)]
     pub current_password: StringInput,
@@ -89,7 +90,7 @@ pub struct DisableTwoFactorRequest {
     pub recovery_code: StringInput,
 }
 
-impl FormRequest for DisableTwoFactorRequest {
+impl FormRequest for TwoFactorStepUpRequest {
     fn prepare(&mut self) {
         self.code.trim();
         self.recovery_code.trim();

@@ -7,6 +7,7 @@ use validator::Validate;
 use super::FormRequest;
 use super::input::{StringInput, confirmed, required_text};
 use super::new_password::with_new_password;
+use super::two_factor_requests::short_code;
 use crate::error::FieldErrors;
 
 with_new_password! {
@@ -37,5 +38,6 @@ impl FormRequest for UpdatePasswordRequest {
 
     fn after(&self, errors: &mut FieldErrors) {
         confirmed(&self.password, &self.password_confirmation, errors);
+        short_code(&self.code, "code", errors);
     }
 }

@@ -140,7 +140,8 @@ api_tests! {
         refused.assert_error(422, "validation_failed");
         assert_eq!(refused.json()["errors"]["code"][0], INVALID_CODE);
         assert_eq!(user_row(&app, id).1, None);
-        let accepted = confirm(code(secret, step));
+        let typed = code(secret, step);
+        let accepted = confirm(format!("{} {}", &typed[..3], &typed[3..]));
         assert_eq!(accepted.status, 200, "{}", accepted.text);
         let codes = accepted.json()["recovery_codes"].as_array().unwrap().clone();
         assert_eq!(codes.len(), 8);
@@ -334,8 +335,11 @@ api_tests! {
         assert_eq!(missing.json()["errors"]["code"][0], "The code field is required.", "{}", missing.text);
         let wrong = change(Some(wrong_code(&user.secret, step_now())));
         assert_eq!(wrong.json()["errors"]["code"][0], INVALID_CODE);
+        let pending = challenged(&app, &user.email);
         let changed = change(Some(code(&user.secret, user.step + 1)));
         assert_eq!(changed.status, 200, "{}", changed.text);
+        let dropped = answer(&app, &pending, json!({ "recovery_code": user.recovery_codes[0] }));
+        assert!(dropped.json()["errors"]["challenge_token"].is_array(), "a challenge opened before the change ends with the logins: {}", dropped.text);
         let login = app.post("/api/login").json(&json!({ "email": user.email, "password": "a brand new passphrase" })).send();
         assert_eq!(login.json()["two_factor"], true);
     }
@@ -354,6 +358,8 @@ api_tests! {
             if let Some(otp) = otp { params.push(("otp", otp)); }
             app.post("/oauth/token").form(&serde_urlencoded::to_string(&params).unwrap()).send()
         };
+        let long = "1".repeat(65);
+        assert_eq!(grant(Some(&long)).json()["error"], "invalid_request");
         let without = grant(None);
         assert_eq!(without.status, 400);
         assert_eq!(without.json(), json!({ "error": "invalid_grant", "error_description": "two-factor authentication required" }));
@@ -390,21 +396,43 @@ api_tests! {
         assert_eq!((answered["amr"].clone(), answered["acr"].clone()), (json!(["pwd"]), json!("1")));
     }
 
-    fn new_recovery_codes_need_the_password_and_kill_the_old_ones(backend) {
+    fn new_recovery_codes_need_the_password_and_a_code_and_kill_the_old_ones(backend) {
         let app = TestApp::spawn(backend);
         let user = enrolled(&app);
-        let regenerate = |password: &str| app.post("/api/user/two-factor-recovery-codes").bearer(&user.token)
-            .json(&json!({ "current_password": password })).send();
-        assert!(regenerate("wrong password").json()["errors"]["current_password"].is_array());
-        let fresh = regenerate(PASSWORD);
+        let regenerate = |body: Value| app.post("/api/user/two-factor-recovery-codes").bearer(&user.token).json(&body).send();
+        // The enrolling session never proved a code: the password alone mints nothing.
+        let password_only = regenerate(json!({ "current_password": PASSWORD }));
+        assert_eq!(password_only.json()["errors"]["code"][0], "The code field is required.", "{}", password_only.text);
+        let wrong = regenerate(json!({ "current_password": "wrong password", "code": code(&user.secret, user.step + 1) }));
+        assert!(wrong.json()["errors"]["current_password"].is_array());
+        assert_eq!(user_row(&app, &user.user_id).2, Some(user.step), "a refused call uses no code");
+        let fresh = regenerate(json!({ "current_password": PASSWORD, "code": code(&user.secret, user.step + 1) }));
         assert_eq!(fresh.status, 200, "{}", fresh.text);
         let codes = fresh.json()["recovery_codes"].as_array().unwrap().clone();
         assert_eq!(codes.len(), 8);
         assert!(codes.iter().all(|c| !user.recovery_codes.contains(&c.as_str().unwrap().to_owned())));
         assert_eq!(unused_recovery_codes(&app, &user.user_id), 8);
+        let total: i64 = app.query(|conn| two_factor_recovery_codes::table.count().get_result(conn));
+        assert_eq!(total, 8, "the old rows are gone");
         let old = answer(&app, &challenged(&app, &user.email), json!({ "recovery_code": user.recovery_codes[0] }));
         old.assert_error(422, "validation_failed");
         let new = answer(&app, &challenged(&app, &user.email), json!({ "recovery_code": codes[0] }));
         assert_eq!(new.status, 200, "{}", new.text);
+    }
+
+    fn the_wrong_codes_of_a_user_are_counted_even_with_rate_limits_off(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.rate_limit.enabled = false);
+        let user = enrolled(&app);
+        let wrong = wrong_code(&user.secret, step_now());
+        for _ in 0..2 {
+            let challenge = challenged(&app, &user.email);
+            for _ in 0..5 {
+                answer(&app, &challenge, json!({ "code": wrong })).assert_error(422, "validation_failed");
+            }
+        }
+        let last = challenged(&app, &user.email);
+        let refused = answer(&app, &last, json!({ "code": code(&user.secret, user.step + 1) }));
+        refused.assert_error(429, "too_many_requests");
+        assert!(refused.header("retry-after").is_some());
     }
 }

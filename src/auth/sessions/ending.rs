@@ -57,7 +57,7 @@ pub async fn end_session(
     password: Option<String>,
     device: &Device,
 ) -> AppResult<bool> {
-    first_party_only(claims)?;
+    claims.first_party_only()?;
     if claims.sid != Some(id) {
         confirm_password(state, user, password, device.ip, "sessions").await?;
     }
@@ -85,7 +85,7 @@ pub async fn end_all(
     claims: &Claims,
     standing: Standing,
 ) -> AppResult<usize> {
-    first_party_only(claims)?;
+    claims.first_party_only()?;
     let user_id = user.id;
     let mut ended = 0;
     let header_mode = state.config.refresh_cookie.is_none();
@@ -119,7 +119,7 @@ pub async fn end_others(
     password: Option<String>,
     device: &Device,
 ) -> AppResult<(usize, Claims)> {
-    first_party_only(claims)?;
+    claims.first_party_only()?;
     // A replaced token cannot keep its caller signed in: refused, and after the race window its
     // session ends as a replay's does (the rule of any other route).
     if standing != Standing::Usable {
@@ -216,18 +216,6 @@ pub(super) fn renew_session(
     let ended = models::end_every_login(conn, user_id, caller, why, now)?;
     Session::create(conn, renewed)?;
     Ok(Ok(ended))
-}
-
-/// Account operations take a login token of this server's own `/api`: an OAuth client's access
-/// token acts for the user only within its scopes, never on the account itself.
-pub(super) fn first_party_only(claims: &Claims) -> AppResult<()> {
-    if claims.is_oauth() {
-        return Err(AuthFailure::TokenInvalid(
-            "An OAuth access token cannot change the account: use a login token",
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// RFC 7009: the OAuth client `client_id` revokes its access token `claims`: the token is

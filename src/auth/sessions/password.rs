@@ -7,11 +7,10 @@ use std::time::Instant;
 use chrono::{NaiveDateTime, Utc};
 use diesel::QueryResult;
 
-use super::ending::{Refused, first_party_only, refusable, renew_session};
-use super::two_factor::code_required;
+use super::ending::{Refused, refusable, renew_session};
 use super::{Audience, Device, new_session, record};
 use crate::audit::{self, AuthEvent, Via};
-use crate::auth::two_factor::{self, SecondFactor};
+use crate::auth::two_factor::{self, SecondFactor, code_required};
 use crate::crypto::sha256_hex;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -95,7 +94,7 @@ pub async fn change_password(
     factor: Option<SecondFactor>,
     device: &Device,
 ) -> AppResult<Claims> {
-    first_party_only(claims)?;
+    claims.first_party_only()?;
     let factor = match (user.has_two_factor(), factor) {
         (false, _) => None,
         (true, Some(factor)) => Some(factor),

@@ -5,10 +5,9 @@
 
 use chrono::{Duration, Utc};
 
-use super::ending::first_party_only;
 use super::{Audience, Device, access_claims, confirm_password, new_session, record};
 use crate::audit::AuthEvent;
-use crate::auth::two_factor::{self, SecondFactor};
+use crate::auth::two_factor::{self, SecondFactor, code_required};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
@@ -169,7 +168,7 @@ pub async fn disable_two_factor(
     factor: Option<SecondFactor>,
     device: &Device,
 ) -> AppResult<usize> {
-    first_party_only(claims)?;
+    claims.first_party_only()?;
     if !user.has_two_factor() {
         return Err(two_factor::not_enabled());
     }
@@ -198,9 +197,4 @@ pub async fn disable_two_factor(
         },
     );
     Ok(sessions_ended)
-}
-
-/// The refusal of a step-up without its code.
-pub fn code_required() -> AppError {
-    AppError::validation("code", "The code field is required.")
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use super::{
-    INVALID_CODE, matching_step, new_recovery_codes, new_secret, open, provisioning,
+    INVALID_CODE, SecondFactor, matching_step, prove, new_recovery_codes, new_secret, open, provisioning,
     recovery_code_hash, seal, unix_now,
 };
 use crate::audit::{self, AuthEvent};
@@ -87,6 +87,7 @@ pub async fn confirm(
         .two_factor_attempt(&user.id.to_string(), Instant::now())
         .await?;
     let secret = open(&state.two_factor_cipher, &sealed)?;
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(step) = matching_step(&secret, &code, unix_now()) else {
         reservation.failed();
         let failed = AuthEvent::TwoFactorFailed {
@@ -97,11 +98,7 @@ pub async fn confirm(
         audit::record(&state.metrics, &failed);
         return Err(AppError::validation("code", INVALID_CODE));
     };
-    let codes = new_recovery_codes()?;
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|code| recovery_code_hash(&state.recovery_code_key, code))
-        .collect();
+    let (codes, hashes) = recovery_codes(state)?;
     let user_id = user.id;
     let confirmed = state
         .db
@@ -128,26 +125,35 @@ pub async fn confirm(
     Ok(codes)
 }
 
-/// Eight new recovery codes for `user` (whose password the caller confirmed); the old ones stop
-/// working. 409 while two-factor is off.
-pub async fn regenerate_recovery_codes(state: &AppState, user: &User) -> AppResult<Vec<String>> {
-    if !user.has_two_factor() {
-        return Err(not_enabled());
-    }
+/// Eight new recovery codes, with what the database keeps of them.
+fn recovery_codes(state: &AppState) -> AppResult<(Vec<String>, Vec<String>)> {
     let codes = new_recovery_codes()?;
-    let hashes: Vec<String> = codes
+    let hashes = codes
         .iter()
         .map(|code| recovery_code_hash(&state.recovery_code_key, code))
         .collect();
+    Ok((codes, hashes))
+}
+
+/// Eight new recovery codes for `user` (whose password the caller confirmed), after a current
+/// code or an unused recovery code (`factor`): the old ones stop working in the same transaction.
+/// A session that never proved the second factor (one from before two-factor was on) cannot mint
+/// codes with the password alone. 409 while two-factor is off.
+pub async fn regenerate_recovery_codes(
+    state: &AppState,
+    user: &User,
+    factor: SecondFactor,
+    ip: Option<IpAddr>,
+) -> AppResult<Vec<String>> {
+    if !user.has_two_factor() {
+        return Err(not_enabled());
+    }
+    let (codes, hashes) = recovery_codes(state)?;
     let user_id = user.id;
-    state
-        .db
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                RecoveryCode::replace_all(conn, user_id, &hashes, db::now())
-            })
-        })
-        .await?;
+    prove(state, user, factor, ip, "recovery_codes", move |conn, _, now| {
+        RecoveryCode::replace_all(conn, user_id, &hashes, now).map(Ok)
+    })
+    .await?;
     audit::record(
         &state.metrics,
         &AuthEvent::RecoveryCodesRegenerated { user_id },

@@ -77,6 +77,11 @@ impl SecondFactor {
     }
 }
 
+/// The refusal of a step-up without its code.
+pub fn code_required() -> AppError {
+    AppError::validation("code", "The code field is required.")
+}
+
 /// A new random secret.
 pub fn new_secret() -> AppResult<[u8; SECRET_BYTES]> {
     let mut secret = [0u8; SECRET_BYTES];

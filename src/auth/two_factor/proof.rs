@@ -16,10 +16,11 @@ use crate::jwt::Proof;
 use crate::models::{RecoveryCode, User};
 use crate::state::AppState;
 
-/// What a right factor was: a code of this time step, or one of the recovery codes.
+/// What a right factor was: a code of this time step of that (sealed) secret, or one of the
+/// recovery codes.
 #[derive(Debug, Clone)]
 enum Accepted {
-    Step(i64),
+    Step(i64, String),
     RecoveryCode(String),
 }
 
@@ -67,7 +68,7 @@ where
         (_, None) => None,
         (SecondFactor::Code(code), Some(sealed)) => {
             let secret = open(&state.two_factor_cipher, sealed)?;
-            matching_step(&secret, code, unix_now()).map(Accepted::Step)
+            matching_step(&secret, code, unix_now()).map(|step| Accepted::Step(step, sealed.to_owned()))
         }
         (SecondFactor::RecoveryCode(code), Some(_)) => Some(Accepted::RecoveryCode(code.clone())),
     };
@@ -82,8 +83,10 @@ where
                     let done = conn.write_transaction(|conn| {
                         let now = db::now();
                         let proof = match accepted {
-                            Accepted::Step(step) => User::use_code_step(conn, user_id, step)?
-                                .then_some(Proof::PasswordAndCode),
+                            Accepted::Step(step, sealed) => {
+                                User::use_code_step(conn, user_id, &sealed, step)?
+                                    .then_some(Proof::PasswordAndCode)
+                            }
                             Accepted::RecoveryCode(code) => {
                                 let codes = RecoveryCode::unused_of_user(conn, user_id)?;
                                 match matching_recovery_code(&key, &codes, &code) {
