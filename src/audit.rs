@@ -122,9 +122,11 @@ pub fn record(metrics: &Metrics, event: &AuthEvent) {
         AuthEvent::PasswordReset { sessions_ended, .. } => {
             Metrics::count_by(&metrics.sessions_ended, "password_reset", *sessions_ended)
         }
-        AuthEvent::TwoFactorDisabled { sessions_ended, .. } => {
-            Metrics::count_by(&metrics.sessions_ended, "two_factor_disabled", *sessions_ended)
-        }
+        AuthEvent::TwoFactorDisabled { sessions_ended, .. } => Metrics::count_by(
+            &metrics.sessions_ended,
+            "two_factor_disabled",
+            *sessions_ended,
+        ),
         AuthEvent::LockedOut { .. }
         | AuthEvent::Revoked { .. }
         | AuthEvent::EmailVerified { .. }

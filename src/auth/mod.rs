@@ -8,7 +8,7 @@ pub mod guard;
 pub mod login;
 pub mod refresh_cookie;
 pub mod sessions;
-pub mod two_factor;
 mod token_source;
+pub mod two_factor;
 
 pub use guard::{AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token};

@@ -118,7 +118,16 @@ pub fn seed_users(
     };
     let sessions: Vec<Session> = users
         .iter()
-        .map(|user| sessions::new_session(config, user.id, Audience::Api, Proof::Password, &device, now))
+        .map(|user| {
+            sessions::new_session(
+                config,
+                user.id,
+                Audience::Api,
+                Proof::Password,
+                &device,
+                now,
+            )
+        })
         .collect();
     // One transaction: a row per statement (multi-backend diesel has no batch insert), one commit.
     conn.write_transaction(|conn| {

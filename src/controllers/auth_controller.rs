@@ -14,9 +14,9 @@ use crate::auth::{
 };
 use crate::error::responses::{CsrfErrors, FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::jwt::Proof;
 use crate::models::{NewUser, User};
 use crate::requests::{ClientIp, LoginRequest, RegisterRequest, UserAgent, Validated};
-use crate::jwt::Proof;
 use crate::resources::{
     LoginAnswer, MessageResource, RegisteredResource, TokenResource, TwoFactorChallengeResource,
     UserResource,
@@ -93,11 +93,17 @@ pub async fn login(
             expires_in: challenge.expires_in,
         }));
     }
-    let claims =
-        sessions::start(&state, user.id, Audience::Api, Proof::Password, &device, None).await?;
+    let claims = sessions::start(
+        &state,
+        user.id,
+        Audience::Api,
+        Proof::Password,
+        &device,
+        None,
+    )
+    .await?;
     respond_with_token(&state, &claims).map(Either::Left)
 }
-
 
 /// `GET|POST /me`: the authenticated user.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])), responses(

@@ -12,8 +12,8 @@ use crate::auth::two_factor::{self, SecondFactor};
 use crate::error::responses::{CsrfErrors, FormRequestErrors, GuardErrors, Throttled, Unavailable};
 use crate::error::{AppResult, ErrorBody};
 use crate::requests::{
-    ClientIp, ConfirmPasswordRequest, ConfirmTwoFactorRequest, TwoFactorStepUpRequest,
-    TwoFactorChallengeRequest, UserAgent, Validated,
+    ClientIp, ConfirmPasswordRequest, ConfirmTwoFactorRequest, TwoFactorChallengeRequest,
+    TwoFactorStepUpRequest, UserAgent, Validated,
 };
 use crate::resources::{
     RecoveryCodesResource, RevokedResource, TokenResource, TwoFactorEnrolmentResource,
@@ -36,7 +36,14 @@ pub async fn enable(
     Validated(input): Validated<ConfirmPasswordRequest>,
 ) -> AppResult<TwoFactorEnrolmentResource> {
     auth.claims.first_party_only()?;
-    sessions::confirm_password(&state, &auth.user, input.current_password(), ip, "two_factor").await?;
+    sessions::confirm_password(
+        &state,
+        &auth.user,
+        input.current_password(),
+        ip,
+        "two_factor",
+    )
+    .await?;
     let enrolment = two_factor::enable(&state, &auth.user).await?;
     Ok(TwoFactorEnrolmentResource {
         secret: enrolment.secret,
@@ -88,11 +95,9 @@ pub async fn regenerate_recovery_codes(
     if !auth.user.has_two_factor() {
         return Err(two_factor::not_enabled());
     }
-    let factor = SecondFactor::from_fields(
-        input.code.into_option(),
-        input.recovery_code.into_option(),
-    )
-    .ok_or_else(two_factor::code_required)?;
+    let factor =
+        SecondFactor::from_fields(input.code.into_option(), input.recovery_code.into_option())
+            .ok_or_else(two_factor::code_required)?;
     let password = input.current_password.into_option();
     sessions::confirm_password(&state, &auth.user, password, ip, "two_factor").await?;
     let codes = two_factor::regenerate_recovery_codes(&state, &auth.user, factor, ip).await?;
@@ -119,10 +124,8 @@ pub async fn disable(
     Validated(input): Validated<TwoFactorStepUpRequest>,
 ) -> AppResult<RevokedResource> {
     let device = Device { user_agent, ip };
-    let factor = SecondFactor::from_fields(
-        input.code.into_option(),
-        input.recovery_code.into_option(),
-    );
+    let factor =
+        SecondFactor::from_fields(input.code.into_option(), input.recovery_code.into_option());
     let password = input.current_password.into_option();
     let revoked =
         sessions::disable_two_factor(&state, &auth.user, &auth.claims, password, factor, &device)
@@ -150,11 +153,9 @@ pub async fn challenge(
     Validated(input): Validated<TwoFactorChallengeRequest>,
 ) -> AppResult<TokenResponse> {
     let device = Device { user_agent, ip };
-    let factor = SecondFactor::from_fields(
-        input.code.into_option(),
-        input.recovery_code.into_option(),
-    )
-    .ok_or_else(two_factor::code_required)?;
+    let factor =
+        SecondFactor::from_fields(input.code.into_option(), input.recovery_code.into_option())
+            .ok_or_else(two_factor::code_required)?;
     let token = input.challenge_token.into_text();
     let claims = sessions::complete_challenge(&state, &token, factor, &device).await?;
     respond_with_token(&state, &claims)

@@ -22,8 +22,8 @@ pub use password_reset::PasswordReset;
 pub use rate_limit_counter::Hit;
 pub use refresh::{Gate, RefreshTrip, record_refresh};
 pub use session::{Ended, NewLogin, Session};
-pub use two_factor::{RecoveryCode, TwoFactorChallenge};
 pub use signing_key::SigningKey;
+pub use two_factor::{RecoveryCode, TwoFactorChallenge};
 pub use user::{EmailsNormalised, NewUser, TokenOwner, User, normalise_email};
 
 use std::time::Duration;

@@ -181,8 +181,7 @@ impl RecoveryCode {
 
     fn delete_of_user(conn: &mut DbConnection, user_id: Id) -> QueryResult<()> {
         diesel::delete(
-            two_factor_recovery_codes::table
-                .filter(two_factor_recovery_codes::user_id.eq(user_id)),
+            two_factor_recovery_codes::table.filter(two_factor_recovery_codes::user_id.eq(user_id)),
         )
         .execute(conn)
         .map(drop)
@@ -266,7 +265,9 @@ impl TwoFactorChallenge {
                     .lt(before),
             )
             .limit(batch);
-        diesel::delete(two_factor_challenges::table.filter(two_factor_challenges::id.eq_any(expired)))
-            .execute(conn)
+        diesel::delete(
+            two_factor_challenges::table.filter(two_factor_challenges::id.eq_any(expired)),
+        )
+        .execute(conn)
     }
 }

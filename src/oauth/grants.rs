@@ -75,17 +75,30 @@ pub async fn password(
             return Err(OAuthError::InvalidRequest("otp is too long."));
         }
         let factor = SecondFactor::either(otp.to_owned());
-        sessions::start_with_second_factor(state, &user, factor, audience, &device, refresh_token.as_deref())
-            .await
-            .map_err(|error| match error {
-                AppError::Validation(_) => {
-                    OAuthError::InvalidGrant("The two-factor code is invalid.")
-                }
-                other => other.into(),
-            })?
+        sessions::start_with_second_factor(
+            state,
+            &user,
+            factor,
+            audience,
+            &device,
+            refresh_token.as_deref(),
+        )
+        .await
+        .map_err(|error| match error {
+            AppError::Validation(_) => OAuthError::InvalidGrant("The two-factor code is invalid."),
+            other => other.into(),
+        })?
     } else {
         let proof = Proof::Password;
-        sessions::start(state, user.id, audience, proof, &device, refresh_token.as_deref()).await?
+        sessions::start(
+            state,
+            user.id,
+            audience,
+            proof,
+            &device,
+            refresh_token.as_deref(),
+        )
+        .await?
     };
     respond(state, claims, &scopes, refresh_token)
 }

@@ -138,7 +138,11 @@ impl RateLimits {
     /// Before a two-factor code of `user` is checked: reserves one wrong code in the user's
     /// budget (429 when it is spent), kept only if the code is wrong. Counted even with
     /// RATE_LIMIT_ENABLED=false: without it a six-digit code falls to anyone with the password.
-    pub async fn two_factor_attempt(&self, user: &str, now: Instant) -> AppResult<CodeReservation<'_>> {
+    pub async fn two_factor_attempt(
+        &self,
+        user: &str,
+        now: Instant,
+    ) -> AppResult<CodeReservation<'_>> {
         let key = self.key("two-factor", &[user]);
         let slot = self.attempt(&self.two_factor_failures, key, now).await?;
         Ok(CodeReservation::held(self, key, slot))

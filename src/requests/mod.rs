@@ -32,7 +32,7 @@ pub use multipart::boundary as multipart_boundary;
 pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use register_request::RegisterRequest;
 pub use two_factor_requests::{
-    ConfirmTwoFactorRequest, TwoFactorStepUpRequest, TwoFactorChallengeRequest,
+    ConfirmTwoFactorRequest, TwoFactorChallengeRequest, TwoFactorStepUpRequest,
 };
 pub use update_password_request::UpdatePasswordRequest;
 pub use user_agent::UserAgent;

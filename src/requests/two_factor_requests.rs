@@ -20,7 +20,10 @@ pub(super) fn short_code(field: &StringInput, name: &str, errors: &mut FieldErro
     {
         errors.insert(
             name.to_owned(),
-            vec![format!("The {} field must not be greater than {MAX_CODE_CHARS} characters.", name.replace('_', " "))],
+            vec![format!(
+                "The {} field must not be greater than {MAX_CODE_CHARS} characters.",
+                name.replace('_', " ")
+            )],
         );
     }
 }

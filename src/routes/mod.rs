@@ -43,8 +43,10 @@ pub const TWO_FACTOR: (&[&str], &[Method]) = (
     &["/user/two-factor-authentication"],
     &[Method::POST, Method::DELETE],
 );
-pub const CONFIRMED_TWO_FACTOR: (&[&str], &[Method]) =
-    (&["/user/confirmed-two-factor-authentication"], &[Method::POST]);
+pub const CONFIRMED_TWO_FACTOR: (&[&str], &[Method]) = (
+    &["/user/confirmed-two-factor-authentication"],
+    &[Method::POST],
+);
 pub const RECOVERY_CODES: (&[&str], &[Method]) =
     (&["/user/two-factor-recovery-codes"], &[Method::POST]);
 pub const TWO_FACTOR_CHALLENGE: (&[&str], &[Method]) =
@@ -89,8 +91,16 @@ fn mounts() -> Vec<Mount> {
         api("/api/sessions", Method::DELETE, SESSIONS_DESTROY_ALL),
         api("/api/sessions/{id}", Method::DELETE, SESSIONS_DESTROY),
         api("/api/password", Method::PUT, PASSWORD),
-        api("/api/user/two-factor-authentication", Method::POST, TWO_FACTOR),
-        api("/api/user/two-factor-authentication", Method::DELETE, TWO_FACTOR),
+        api(
+            "/api/user/two-factor-authentication",
+            Method::POST,
+            TWO_FACTOR,
+        ),
+        api(
+            "/api/user/two-factor-authentication",
+            Method::DELETE,
+            TWO_FACTOR,
+        ),
         api(
             "/api/user/confirmed-two-factor-authentication",
             Method::POST,
@@ -101,7 +111,11 @@ fn mounts() -> Vec<Mount> {
             Method::POST,
             RECOVERY_CODES,
         ),
-        api("/api/two-factor-challenge", Method::POST, TWO_FACTOR_CHALLENGE),
+        api(
+            "/api/two-factor-challenge",
+            Method::POST,
+            TWO_FACTOR_CHALLENGE,
+        ),
         api("/api/forgot-password", Method::POST, FORGOT_PASSWORD),
         api("/api/reset-password", Method::POST, RESET_PASSWORD),
         api(

@@ -54,22 +54,42 @@ fn enrolled(app: &TestApp) -> Enrolled {
     let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
     let user = app.register(&email, PASSWORD);
     let token = app.login(&email, PASSWORD);
-    let enable = app.post("/api/user/two-factor-authentication").bearer(&token)
-        .json(&json!({ "current_password": PASSWORD })).send();
+    let enable = app
+        .post("/api/user/two-factor-authentication")
+        .bearer(&token)
+        .json(&json!({ "current_password": PASSWORD }))
+        .send();
     assert_eq!(enable.status, 200, "{}", enable.text);
     let secret = enable.json()["secret"].as_str().unwrap().to_owned();
     let step = step_now();
-    let confirmed = app.post("/api/user/confirmed-two-factor-authentication").bearer(&token)
-        .json(&json!({ "code": code(&secret, step) })).send();
+    let confirmed = app
+        .post("/api/user/confirmed-two-factor-authentication")
+        .bearer(&token)
+        .json(&json!({ "code": code(&secret, step) }))
+        .send();
     assert_eq!(confirmed.status, 200, "{}", confirmed.text);
-    let recovery_codes = confirmed.json()["recovery_codes"].as_array().unwrap()
-        .iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    Enrolled { user_id: user["id"].as_str().unwrap().to_owned(), email, token, secret, recovery_codes, step }
+    let recovery_codes = confirmed.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    Enrolled {
+        user_id: user["id"].as_str().unwrap().to_owned(),
+        email,
+        token,
+        secret,
+        recovery_codes,
+        step,
+    }
 }
 
 /// The challenge token of a right password.
 fn challenged(app: &TestApp, email: &str) -> String {
-    let response = app.post("/api/login").json(&json!({ "email": email, "password": PASSWORD })).send();
+    let response = app
+        .post("/api/login")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send();
     assert_eq!(response.status, 200, "{}", response.text);
     let body = response.json();
     assert_eq!(body["two_factor"], true, "{body}");
@@ -78,29 +98,50 @@ fn challenged(app: &TestApp, email: &str) -> String {
 
 fn answer(app: &TestApp, challenge: &str, factor: Value) -> TestResponse {
     let mut body = json!({ "challenge_token": challenge });
-    body.as_object_mut().unwrap().extend(factor.as_object().unwrap().clone());
+    body.as_object_mut()
+        .unwrap()
+        .extend(factor.as_object().unwrap().clone());
     app.post("/api/two-factor-challenge").json(&body).send()
 }
 
-fn user_row(app: &TestApp, id: &str) -> (Option<String>, Option<chrono::NaiveDateTime>, Option<i64>) {
+fn user_row(
+    app: &TestApp,
+    id: &str,
+) -> (Option<String>, Option<chrono::NaiveDateTime>, Option<i64>) {
     let id = Id(uuid::Uuid::parse_str(id).unwrap());
-    app.query(|conn| users::table.find(id)
-        .select((users::two_factor_secret, users::two_factor_confirmed_at, users::two_factor_last_step))
-        .first(conn))
+    app.query(|conn| {
+        users::table
+            .find(id)
+            .select((
+                users::two_factor_secret,
+                users::two_factor_confirmed_at,
+                users::two_factor_last_step,
+            ))
+            .first(conn)
+    })
 }
 
 fn open_sessions(app: &TestApp, id: &str) -> Vec<String> {
     let id = Id(uuid::Uuid::parse_str(id).unwrap());
-    app.query(|conn| sessions::table.filter(sessions::user_id.eq(id)).filter(sessions::revoked_at.is_null())
-        .select(sessions::amr).order(sessions::created_at).load(conn))
+    app.query(|conn| {
+        sessions::table
+            .filter(sessions::user_id.eq(id))
+            .filter(sessions::revoked_at.is_null())
+            .select(sessions::amr)
+            .order(sessions::created_at)
+            .load(conn)
+    })
 }
 
 fn unused_recovery_codes(app: &TestApp, id: &str) -> i64 {
     let id = Id(uuid::Uuid::parse_str(id).unwrap());
-    app.query(|conn| two_factor_recovery_codes::table
-        .filter(two_factor_recovery_codes::user_id.eq(id))
-        .filter(two_factor_recovery_codes::used_at.is_null())
-        .count().get_result(conn))
+    app.query(|conn| {
+        two_factor_recovery_codes::table
+            .filter(two_factor_recovery_codes::user_id.eq(id))
+            .filter(two_factor_recovery_codes::used_at.is_null())
+            .count()
+            .get_result(conn)
+    })
 }
 
 api_tests! {

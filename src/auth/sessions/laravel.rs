@@ -42,7 +42,14 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
         user_agent: None,
         ip,
     };
-    let session = new_session(&state.config, user_id, Audience::Api, Proof::Password, &device, now);
+    let session = new_session(
+        &state.config,
+        user_id,
+        Audience::Api,
+        Proof::Password,
+        &device,
+        now,
+    );
     let mut ours = access_claims(&state.jwt, &session, Utc::now());
     ours.orig_iat = Some(claims.orig_iat());
     let entry = BlacklistedToken::revoked(jti, user_id, state.jwt.blacklist_until(&claims), now);

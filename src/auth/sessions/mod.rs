@@ -23,8 +23,7 @@ pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
 pub use replay::{Presented, Standing, end_replayed, standing};
 pub use two_factor::{
-    Challenge, challenge, complete_challenge, disable_two_factor,
-    start_with_second_factor,
+    Challenge, challenge, complete_challenge, disable_two_factor, start_with_second_factor,
 };
 
 use crate::audit::{self, AuthEvent};

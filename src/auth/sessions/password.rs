@@ -113,14 +113,15 @@ pub async fn change_password(
     let new_claims = super::access_claims(&state.jwt, &renewed, Utc::now());
     let (user_id, email, caller) = (user.id, user.email.clone(), claims.sid);
     let checked = user.password.clone();
-    let change = move |conn: &mut DbConnection, now: NaiveDateTime| -> QueryResult<Result<usize, Refused>> {
-        // Only over the hash this request checked: of two changes at once, one wins.
-        if !User::replace_password(conn, user_id, &checked, &hash, now)? {
-            return Ok(Err(Refused::PasswordChanged));
-        }
-        PasswordReset::forget(conn, &email)?;
-        renew_session(conn, user_id, caller, &renewed, Ended::PasswordChanged, now)
-    };
+    let change =
+        move |conn: &mut DbConnection, now: NaiveDateTime| -> QueryResult<Result<usize, Refused>> {
+            // Only over the hash this request checked: of two changes at once, one wins.
+            if !User::replace_password(conn, user_id, &checked, &hash, now)? {
+                return Ok(Err(Refused::PasswordChanged));
+            }
+            PasswordReset::forget(conn, &email)?;
+            renew_session(conn, user_id, caller, &renewed, Ended::PasswordChanged, now)
+        };
     let sessions_ended = match factor {
         None => state
             .db

@@ -142,17 +142,24 @@ pub async fn start_with_second_factor(
         now,
     );
     let token = refresh_token.map(str::to_owned);
-    let started = two_factor::prove(state, user, factor, device.ip, "oauth", move |conn, proof, now| {
-        session.amr = proof.amr().to_owned();
-        let family = client_id
-            .zip(token.as_deref())
-            .map(|(client_id, token)| OAuthRefreshToken::first_of(&session, client_id, token, now));
-        Session::create(conn, &session)?;
-        if let Some(family) = &family {
-            OAuthRefreshToken::create(conn, family)?;
-        }
-        Ok(Ok(session))
-    })
+    let started = two_factor::prove(
+        state,
+        user,
+        factor,
+        device.ip,
+        "oauth",
+        move |conn, proof, now| {
+            session.amr = proof.amr().to_owned();
+            let family = client_id.zip(token.as_deref()).map(|(client_id, token)| {
+                OAuthRefreshToken::first_of(&session, client_id, token, now)
+            });
+            Session::create(conn, &session)?;
+            if let Some(family) = &family {
+                OAuthRefreshToken::create(conn, family)?;
+            }
+            Ok(Ok(session))
+        },
+    )
     .await?;
     Ok(access_claims(&state.jwt, &started, Utc::now()))
 }

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use super::{
-    INVALID_CODE, SecondFactor, matching_step, prove, new_recovery_codes, new_secret, open, provisioning,
-    recovery_code_hash, seal, unix_now,
+    INVALID_CODE, SecondFactor, matching_step, new_recovery_codes, new_secret, open, prove,
+    provisioning, recovery_code_hash, seal, unix_now,
 };
 use crate::audit::{self, AuthEvent};
 use crate::db;
@@ -58,8 +58,7 @@ pub async fn enable(state: &AppState, user: &User) -> AppResult<Enrolment> {
     if !stored {
         return Err(already_enabled());
     }
-    let (secret, otpauth_url, qr_svg) =
-        provisioning(&secret, &user.email, &state.config.app_name)?;
+    let (secret, otpauth_url, qr_svg) = provisioning(&secret, &user.email, &state.config.app_name)?;
     Ok(Enrolment {
         secret,
         otpauth_url,
@@ -150,9 +149,14 @@ pub async fn regenerate_recovery_codes(
     }
     let (codes, hashes) = recovery_codes(state)?;
     let user_id = user.id;
-    prove(state, user, factor, ip, "recovery_codes", move |conn, _, now| {
-        RecoveryCode::replace_all(conn, user_id, &hashes, now).map(Ok)
-    })
+    prove(
+        state,
+        user,
+        factor,
+        ip,
+        "recovery_codes",
+        move |conn, _, now| RecoveryCode::replace_all(conn, user_id, &hashes, now).map(Ok),
+    )
     .await?;
     audit::record(
         &state.metrics,

@@ -91,7 +91,11 @@ pub fn new_secret() -> AppResult<[u8; SECRET_BYTES]> {
 
 /// `secret` sealed under the two-factor key, as stored (base64).
 pub fn seal(cipher: &Cipher, secret: &[u8]) -> AppResult<String> {
-    Ok(STANDARD.encode(cipher.seal(secret).map_err(|e| AppError::Internal(e.into()))?))
+    Ok(STANDARD.encode(
+        cipher
+            .seal(secret)
+            .map_err(|e| AppError::Internal(e.into()))?,
+    ))
 }
 
 /// The secret [`seal`] stored; an error for anything else (another APP_KEY, altered data).

@@ -68,7 +68,8 @@ where
         (_, None) => None,
         (SecondFactor::Code(code), Some(sealed)) => {
             let secret = open(&state.two_factor_cipher, sealed)?;
-            matching_step(&secret, code, unix_now()).map(|step| Accepted::Step(step, sealed.to_owned()))
+            matching_step(&secret, code, unix_now())
+                .map(|step| Accepted::Step(step, sealed.to_owned()))
         }
         (SecondFactor::RecoveryCode(code), Some(_)) => Some(Accepted::RecoveryCode(code.clone())),
     };

@@ -17,7 +17,11 @@ fn the_rfc_6238_sha1_vectors_match_at_their_times_as_six_digit_codes() {
     for (time, eight) in vectors {
         let code = &eight[2..];
         let step = i64::try_from(time / STEP_SECONDS).unwrap();
-        assert_eq!(matching_step(RFC_SECRET, code, time), Some(step), "at {time}");
+        assert_eq!(
+            matching_step(RFC_SECRET, code, time),
+            Some(step),
+            "at {time}"
+        );
     }
 }
 
@@ -41,7 +45,8 @@ fn recovery_codes_are_eight_unambiguous_codes_matched_however_they_are_typed() {
     for code in &codes {
         assert_eq!(code.len(), 11, "{code}");
         assert!(
-            code.chars().all(|c| c == '-' || RECOVERY_ALPHABET.contains(&(c as u8))),
+            code.chars()
+                .all(|c| c == '-' || RECOVERY_ALPHABET.contains(&(c as u8))),
             "{code}"
         );
         assert!(!code.contains(['0', 'O', '1', 'I']), "{code}");
@@ -58,14 +63,23 @@ fn recovery_codes_are_eight_unambiguous_codes_matched_however_they_are_typed() {
         })
         .collect();
     let typed = format!(" {} ", codes[3].to_lowercase().replace('-', " "));
-    assert_eq!(matching_recovery_code(&key, &stored, &typed), Some(stored[3].id));
+    assert_eq!(
+        matching_recovery_code(&key, &stored, &typed),
+        Some(stored[3].id)
+    );
     assert_eq!(matching_recovery_code(&key, &stored, "AAAAA-AAAAA"), None);
-    assert_eq!(matching_recovery_code(&Hmac::from_bytes(b"other"), &stored, &codes[3]), None);
+    assert_eq!(
+        matching_recovery_code(&Hmac::from_bytes(b"other"), &stored, &codes[3]),
+        None
+    );
 }
 
 #[test]
 fn a_field_of_six_digits_is_a_code_and_anything_else_a_recovery_code() {
-    assert_eq!(SecondFactor::either("123 456".into()), SecondFactor::Code("123456".into()));
+    assert_eq!(
+        SecondFactor::either("123 456".into()),
+        SecondFactor::Code("123456".into())
+    );
     assert_eq!(
         SecondFactor::either("ABCDE-FGHJK".into()),
         SecondFactor::RecoveryCode("ABCDE-FGHJK".into())
@@ -80,15 +94,24 @@ fn a_field_of_six_digits_is_a_code_and_anything_else_a_recovery_code() {
 #[test]
 fn a_sealed_secret_opens_only_under_its_key_and_provisions_an_otpauth_url_and_svg() {
     let secret = new_secret().unwrap();
-    let cipher = crate::crypto::AppKey::generate().unwrap().cipher("t").unwrap();
+    let cipher = crate::crypto::AppKey::generate()
+        .unwrap()
+        .cipher("t")
+        .unwrap();
     let sealed = seal(&cipher, &secret).unwrap();
     assert!(!sealed.contains(&Secret::from(secret.to_vec()).to_base32()));
     assert_eq!(open(&cipher, &sealed).unwrap(), secret.to_vec());
-    let other = crate::crypto::AppKey::generate().unwrap().cipher("t").unwrap();
+    let other = crate::crypto::AppKey::generate()
+        .unwrap()
+        .cipher("t")
+        .unwrap();
     assert!(open(&other, &sealed).is_err());
     let (base32, url, svg) = provisioning(&secret, "ann:x@example.com", "My App").unwrap();
     assert_eq!(base32.len(), 32);
-    assert!(url.starts_with("otpauth://totp/My%20App:ann%20x%40example.com?secret="), "{url}");
+    assert!(
+        url.starts_with("otpauth://totp/My%20App:ann%20x%40example.com?secret="),
+        "{url}"
+    );
     assert!(url.contains(&format!("secret={base32}")), "{url}");
     assert!(svg.contains("<svg"), "{svg}");
 }
