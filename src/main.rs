@@ -58,22 +58,7 @@ enum Command {
     Prune,
     /// Create an OAuth client; prints client_id (and client_secret, once).
     #[command(name = "client:create")]
-    ClientCreate {
-        #[arg(long)]
-        name: String,
-        /// No secret (a mobile app or SPA): it authenticates with client_id alone.
-        #[arg(long)]
-        public: bool,
-        /// Allow the password grant (first-party clients only: RFC 9700).
-        #[arg(long)]
-        password_grant: bool,
-        /// Scopes the client may ask for, space-separated.
-        #[arg(long, default_value = "offline_access")]
-        scopes: String,
-        /// Issue a refresh token with every grant, not only when offline_access is granted.
-        #[arg(long)]
-        always_refresh_token: bool,
-    },
+    ClientCreate(console::ClientOptions),
     /// Insert test users sharing one password, each with a session (for load tests); prints
     /// id,email,session_id,access_token per user.
     #[command(name = "db:seed")]
@@ -134,22 +119,7 @@ fn main() -> ExitCode {
                 match command {
                     Command::Migrate => console::migrate(&config),
                     Command::Prune => console::prune(&config),
-                    Command::ClientCreate {
-                        name,
-                        public,
-                        password_grant,
-                        scopes,
-                        always_refresh_token,
-                    } => {
-                        let options = console::ClientOptions {
-                            name,
-                            public,
-                            password_grant,
-                            scopes,
-                            always_refresh_token,
-                        };
-                        console::create_client(&config, options)
-                    }
+                    Command::ClientCreate(options) => console::create_client(&config, options),
                     Command::ClientList => console::list_clients(&config),
                     Command::KeysGenerate => console::generate_key(&config),
                     Command::KeysRotate => console::rotate_keys(&config),

@@ -82,6 +82,12 @@ diesel::table! {
         first_party -> Bool,
         always_issue_refresh_token -> Bool,
         created_at -> Timestamp,
+        /// Space-separated redirect URIs, matched exactly (loopback: any port).
+        redirect_uris -> Text,
+        /// Space-separated resources (RFC 8707) the client may ask tokens for.
+        resources -> Text,
+        /// A first-party client whose users are never asked for consent.
+        skip_consent -> Bool,
     }
 }
 
@@ -105,6 +111,8 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         /// How the login was proven (RFC 8176 `amr` values, space-separated).
         amr -> Text,
+        /// The resource (RFC 8707) its access tokens are for; NULL: the default one.
+        resource -> Nullable<Text>,
     }
 }
 
@@ -183,6 +191,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Authorization codes, by the SHA-256 of their value.
+    oauth_auth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Uuid,
+        user_id -> Uuid,
+        redirect_uri -> Text,
+        redirect_uri_sent -> Bool,
+        code_challenge -> Text,
+        scopes -> Text,
+        resource -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        amr -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        session_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// The scopes a user allowed a client.
+    oauth_consents (user_id, client_id) {
+        user_id -> Uuid,
+        client_id -> Uuid,
+        scopes -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Browser sign-ins at /oauth/authorize, by the SHA-256 of their cookie's value.
+    oauth_authorization_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Uuid,
+        amr -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(oauth_consents -> oauth_clients (client_id));
 diesel::joinable!(two_factor_recovery_codes -> users (user_id));
 diesel::joinable!(two_factor_challenges -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -199,5 +258,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_counters,
     laravel_blacklist,
     two_factor_recovery_codes,
-    two_factor_challenges
+    two_factor_challenges,
+    oauth_auth_codes,
+    oauth_consents,
+    oauth_authorization_sessions
 );

@@ -4,9 +4,10 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 /**
  * A verifier for the OAuth access tokens of the jwt-auth-server at `baseURL` that were issued for
- * `audience` (today: the OAuth client's id; see docs/tokens.md). It checks, as RFC 9068 §4 asks:
+ * `audience` (the resource server's own URI: the `resource` a client asked for, RFC 8707; see
+ * docs/oauth.md). It checks, as RFC 9068 §4 asks:
  * the signature against the JWKS, `iss` (the server's JWT_ISSUER), `typ: at+jwt` (so an `/api`
- * login token, `typ: JWT`, is refused) and `aud` (so a token issued to another client is refused),
+ * login token, `typ: JWT`, is refused) and `aud` (so a token meant for another resource server is refused),
  * plus `exp` and `nbf`. `jwksOptions` go to jose: e.g. `cooldownDuration`, the least time between
  * two fetches (30 s by default).
  */

@@ -13,27 +13,32 @@ after(() => server?.stop());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A public OAuth client with the password grant; its client_id. */
-const createClient = (name) => server.cli(['client:create', '--name', name, '--public', '--password-grant'])
-  .match(/client_id: (\S+)/)[1];
+/** A public OAuth client with the password grant that may ask for tokens for `resources`; its client_id. */
+const createClient = (name, ...resources) => server.cli(['client:create', '--name', name, '--public', '--password-grant',
+  ...resources.flatMap((resource) => ['--resource', resource])]).match(/client_id: (\S+)/)[1];
 
-/** An access token of `clientId` for `user`, from the password grant. */
-const oauthToken = async (clientId, user) => {
+const ORDERS = 'https://orders.example';
+const BILLING = 'https://billing.example';
+
+/** An access token of `clientId` for `user` and `resource` (RFC 8707), from the password grant. */
+const oauthToken = async (clientId, user, resource) => {
   const response = await fetch(`${server.baseURL}/oauth/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username: user.email, password: user.password }),
+    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username: user.email, password: user.password, resource }),
   });
   assert.equal(response.status, 200);
   return (await response.json()).access_token;
 };
 
-test('a resource server accepts only access tokens issued for it, not /api tokens or another client\'s', async () => {
+test('a resource server accepts only access tokens issued for it, not /api tokens or another resource\'s', async () => {
   const user = await registerUser(server.baseURL);
-  const [ours, theirs] = [createClient('orders service'), createClient('another app')];
-  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: ours });
-  assert.equal((await verify(await oauthToken(ours, user))).sub, user.id);
-  await assert.rejects(verify(await oauthToken(theirs, user)), /aud/, 'another client\'s token');
+  const app = createClient('shop app', ORDERS, BILLING);
+  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: ORDERS });
+  const forOrders = await verify(await oauthToken(app, user, ORDERS));
+  assert.equal(forOrders.sub, user.id);
+  assert.equal(forOrders.client_id, app, 'the client is named in client_id (RFC 9068 §2.2)');
+  await assert.rejects(verify(await oauthToken(app, user, BILLING)), /aud/, 'a token for another resource');
   const login = await fetch(`${server.baseURL}/api/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -45,8 +50,8 @@ test('a resource server accepts only access tokens issued for it, not /api token
 
 test('tokens verify offline before and after a rotation, and not after their key is retired', async () => {
   const user = await registerUser(server.baseURL);
-  const clientId = createClient('rotation');
-  const login = () => oauthToken(clientId, user);
+  const clientId = createClient('rotation', ORDERS);
+  const login = () => oauthToken(clientId, user, ORDERS);
   const kidOf = (token) => decodeProtectedHeader(token).kid;
   /** Logs in until the token is signed by another key than `kid` (the ring is read every second). */
   const tokenFromAnotherKey = async (kid) => {
@@ -61,7 +66,7 @@ test('tokens verify offline before and after a rotation, and not after their key
   const fetchesBefore = jwksFetches();
 
   // No cooldown between fetches: the rotation here takes a second, not the 30 s jose waits by default.
-  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: clientId, jwksOptions: { cooldownDuration: 0 } });
+  const verify = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: ORDERS, jwksOptions: { cooldownDuration: 0 } });
   const old = await login();
   assert.equal((await verify(old)).sub, user.id);
   assert.equal(jwksFetches(), fetchesBefore + 1);
@@ -79,7 +84,7 @@ test('tokens verify offline before and after a rotation, and not after their key
     assert.ok(tries < 100, 'the retirement never reached the server');
     await sleep(100);
   }
-  const later = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: clientId });
+  const later = createVerifier({ baseURL: server.baseURL, issuer: ISSUER, audience: ORDERS });
   await assert.rejects(later(old), /no applicable key|JWKSNoMatchingKey/i);
   assert.equal((await later(fresh)).sub, user.id);
   console.log('resource server: verified across a rotation; the retired key no longer verifies');

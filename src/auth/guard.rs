@@ -207,6 +207,12 @@ pub async fn active_access_token(state: &AppState, token: &str) -> AppResult<(Us
 fn checked_claims(state: &AppState, token: &str, check: Check) -> AppResult<Claims> {
     let now = Utc::now();
     let claims = state.jwt.decode(token, now)?;
+    // Introspection answers for every resource server; the `/api` routes are one of them.
+    if check != Check::Inspect && !for_this_api(state, &claims) {
+        return Err(
+            AuthFailure::TokenInvalid("The token is meant for another audience (aud)").into(),
+        );
+    }
     match check {
         Check::Access | Check::Inspect if state.jwt.is_expired(&claims, now) => {
             Err(AuthFailure::TokenExpired.into())
@@ -216,6 +222,18 @@ fn checked_claims(state: &AppState, token: &str, check: Check) -> AppResult<Clai
             Err(AuthFailure::RefreshExpired.into())
         }
         _ => Ok(claims),
+    }
+}
+
+/// Whether the `/api` routes are the token's audience: any token of the `/api` flow; an OAuth access
+/// token whose `aud` is OAUTH_DEFAULT_RESOURCE, or its client (how tokens were issued before
+/// resource indicators, accepted until they expire).
+fn for_this_api(state: &AppState, claims: &Claims) -> bool {
+    match (&claims.aud, claims.client_id) {
+        (Some(aud), Some(client)) => {
+            *aud == state.config.oauth.default_resource || *aud == client.to_string()
+        }
+        _ => true,
     }
 }
 

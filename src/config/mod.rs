@@ -94,6 +94,11 @@ pub struct OAuthConfig {
     /// `OAUTH_REFRESH_REUSE_INTERVAL` in seconds: a just-rotated token presented again within it gets the
     /// same child instead of revoking the family.
     pub refresh_reuse_interval_seconds: u32,
+    /// `OAUTH_DEFAULT_RESOURCE` (unset: APP_URL): the `aud` of an OAuth access token that asked for
+    /// no `resource`, and the only audience the `/api` routes accept.
+    pub default_resource: String,
+    /// `OAUTH_PUBLIC_SCOPES`: the scopes the RFC 8414 document lists (space-separated).
+    pub public_scopes: Vec<String>,
 }
 
 /// Where the server runs; production refuses shortcuts meant for development.
@@ -135,7 +140,7 @@ impl Config {
         let app_key = errors.ok(resolve_app_key(r.set("APP_KEY"), env));
         let mail = errors.ok(mail::mail(&r, env, &app_url));
         let spa_demo = errors.ok(r.flag("SPA_DEMO"));
-        let oauth = errors.ok(oauth(&r));
+        let oauth = errors.ok(oauth(&r, &app_url));
         let rate_limit = errors.ok(rate_limits(&r));
         let shutdown_delay = errors.ok(r.required("SHUTDOWN_DELAY"));
         let shutdown_timeout = errors.ok(r.positive("SHUTDOWN_TIMEOUT"));
@@ -268,11 +273,24 @@ fn cors_allowed_origins<F: Fn(&str) -> Option<String>>(
 }
 
 /// The `OAUTH_*` settings.
-fn oauth<F: Fn(&str) -> Option<String>>(r: &Reader<F>) -> Result<OAuthConfig, ConfigError> {
+fn oauth<F: Fn(&str) -> Option<String>>(
+    r: &Reader<F>,
+    app_url: &str,
+) -> Result<OAuthConfig, ConfigError> {
+    let public_scopes: Vec<String> = r
+        .text("OAUTH_PUBLIC_SCOPES")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     Ok(OAuthConfig {
         refresh_ttl_minutes: r.positive("OAUTH_REFRESH_TTL")?,
         refresh_idle_ttl_minutes: r.positive("OAUTH_REFRESH_IDLE_TTL")?,
         refresh_reuse_interval_seconds: r.required("OAUTH_REFRESH_REUSE_INTERVAL")?,
+        default_resource: r
+            .set("OAUTH_DEFAULT_RESOURCE")
+            .unwrap_or_else(|| app_url.to_owned()),
+        public_scopes,
     })
 }
 

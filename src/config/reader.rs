@@ -62,6 +62,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("OAUTH_REFRESH_TTL", "43200"),
     ("OAUTH_REFRESH_IDLE_TTL", "20160"),
     ("OAUTH_REFRESH_REUSE_INTERVAL", "0"),
+    ("OAUTH_DEFAULT_RESOURCE", ""),
+    ("OAUTH_PUBLIC_SCOPES", ""),
     ("RATE_LIMIT_ENABLED", "true"),
     ("RATE_LIMIT_STORE", ""),
     ("RATE_LIMIT_LOGIN_PER_MINUTE", "5"),

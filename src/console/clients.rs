@@ -5,27 +5,78 @@ use crate::config::{Config, generate_secret};
 use crate::crypto::sha256_hex;
 use crate::db::{self, Id};
 use crate::models::OAuthClient;
+use crate::oauth::redirect_uri;
 use crate::oauth::scopes::Scopes;
 
 /// What `client:create` is asked for.
+#[derive(Debug, clap::Args)]
 pub struct ClientOptions {
+    #[arg(long)]
     pub name: String,
+    /// No secret (a mobile app or SPA): it authenticates with client_id alone.
+    #[arg(long)]
     pub public: bool,
+    /// Allow the password grant (first-party clients only: RFC 9700).
+    #[arg(long)]
     pub password_grant: bool,
+    /// Allow the authorization code grant with PKCE (needs --redirect-uri).
+    #[arg(long)]
+    pub authorization_code: bool,
+    /// Allow the client credentials grant (confidential clients only).
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// A redirect URI of the code grant (repeatable): https, http on the loopback interface (any
+    /// port matches), or a private-use scheme such as com.example.app:/callback.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// A resource (RFC 8707) the client may ask tokens for (repeatable): their `aud`.
+    #[arg(long = "resource", value_name = "URI")]
+    pub resources: Vec<String>,
+    /// A first-party client: its users are not asked for consent.
+    #[arg(long)]
+    pub skip_consent: bool,
+    /// Scopes the client may ask for, space-separated.
+    #[arg(long, default_value = "offline_access")]
     pub scopes: String,
+    /// Issue a refresh token with every grant, not only when offline_access is granted.
+    #[arg(long)]
     pub always_refresh_token: bool,
 }
 
-/// `client:create` (Passport's `passport:client`): prints the id and, for a confidential client,
-/// the secret, this once (only its SHA-256 is stored).
-pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), String> {
+/// The client `options` describe, and its secret (none for a public client); or why it cannot be
+/// made, in one line.
+pub fn new_client(options: ClientOptions) -> Result<(OAuthClient, Option<String>), String> {
     let scopes = Scopes::parse(&options.scopes)
         .ok_or("--scopes: a scope has a character OAuth does not allow")?;
-    let secret = (!options.public).then(generate_secret).transpose()?;
-    let mut grant_types = vec!["refresh_token"];
-    if options.password_grant {
-        grant_types.insert(0, "password");
+    if options.public && options.client_credentials {
+        return Err("--client-credentials needs a confidential client (not --public): a public client has no secret to prove".into());
     }
+    if options.authorization_code && options.redirect_uris.is_empty() {
+        return Err("--authorization-code needs at least one --redirect-uri".into());
+    }
+    for uri in &options.redirect_uris {
+        redirect_uri::check(uri).map_err(|why| format!("--redirect-uri {uri}: {why}"))?;
+    }
+    for resource in &options.resources {
+        let absolute = url::Url::parse(resource).is_ok_and(|url| url.fragment().is_none());
+        if !absolute || resource.contains(char::is_whitespace) {
+            return Err(format!(
+                "--resource {resource}: an absolute URI without a fragment (RFC 8707)"
+            ));
+        }
+    }
+    let secret = (!options.public).then(generate_secret).transpose()?;
+    let mut grant_types = Vec::new();
+    for (wanted, grant) in [
+        (options.authorization_code, "authorization_code"),
+        (options.password_grant, "password"),
+        (options.client_credentials, "client_credentials"),
+    ] {
+        if wanted {
+            grant_types.push(grant);
+        }
+    }
+    grant_types.push("refresh_token");
     let client = OAuthClient {
         id: Id::now_v7(),
         name: options.name,
@@ -35,7 +86,17 @@ pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), Stri
         first_party: options.password_grant,
         always_issue_refresh_token: options.always_refresh_token,
         created_at: db::now(),
+        redirect_uris: options.redirect_uris.join(" "),
+        resources: options.resources.join(" "),
+        skip_consent: options.skip_consent,
     };
+    Ok((client, secret))
+}
+
+/// `client:create` (Passport's `passport:client`): prints the id and, for a confidential client,
+/// the secret, this once (only its SHA-256 is stored).
+pub fn create_client(config: &Config, options: ClientOptions) -> Result<(), String> {
+    let (client, secret) = new_client(options)?;
     let pool = pool(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     OAuthClient::create(&mut conn, &client)
@@ -67,6 +128,15 @@ pub fn list_clients(config: &Config) -> Result<(), String> {
             "{:<36}  {kind:<12}  {:<24}  {:<24}  {}",
             client.id, client.grant_types, client.scopes, client.name
         );
+        for uri in client.redirect_uris() {
+            println!("    redirect_uri: {uri}");
+        }
+        for resource in client.resources.split_whitespace() {
+            println!("    resource: {resource}");
+        }
+        if client.skip_consent {
+            println!("    skips consent");
+        }
     }
     Ok(())
 }

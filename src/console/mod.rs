@@ -143,7 +143,8 @@ pub fn seed_users(
     jwt.set_ring(maintenance::load_keys_at_start(&mut conn, config)?);
     let issued = chrono::Utc::now();
     for (user, session) in users.iter().zip(&sessions) {
-        let claims = sessions::access_claims(&jwt, session, issued);
+        let resource = &config.oauth.default_resource;
+        let claims = sessions::session_claims(&jwt, resource, session, issued);
         let token = jwt.encode(&claims).map_err(|e| e.to_string())?;
         println!("{},{},{},{token}", user.id, user.email, session.id);
     }

@@ -16,12 +16,12 @@ use crate::requests::{Body, ClientIp, UserAgent};
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
 
-/// The token endpoint: `grant_type=password` or `grant_type=refresh_token`.
+/// The token endpoint: `grant_type=password`, `refresh_token` or `client_credentials`.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content((TokenRequest = "application/x-www-form-urlencoded"), (TokenRequest = "application/json"))),
     responses(
     (status = 200, description = "RFC 6749 §5.1 (Cache-Control: no-store)", body = OAuthTokenResource),
-    (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
+    (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope or invalid_target", body = OAuthErrorBody),
     (status = 401, description = "invalid_client (WWW-Authenticate: Basic)", body = OAuthErrorBody),
     BodyTransportErrors, Throttled, Unavailable,
 ))]
@@ -38,6 +38,7 @@ pub async fn token(
     match grant_type {
         "password" => grants::password(&state, &client, &params, ip, user_agent).await,
         "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,
+        "client_credentials" => grants::client_credentials(&state, &client, &params),
         _ => Err(OAuthError::UnsupportedGrantType),
     }
 }
@@ -105,7 +106,9 @@ async fn revoke_access_token(
     let Ok(claims) = state.jwt.decode(token, Utc::now()) else {
         return Ok(());
     };
-    if claims.client_id != Some(client.id) {
+    // A client-credentials token has no session to end and no user to blacklist it for: it
+    // lives JWT_TTL (RFC 7009 §2.2 lets a server decline).
+    if claims.client_id != Some(client.id) || claims.is_client_credentials() {
         return Ok(());
     }
     Ok(sessions::revoke_access_token(state, client.id, &claims).await?)

@@ -7,9 +7,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::crypto::sha256_hex;
-use crate::error::AppResult;
-use crate::error::responses::Unavailable;
-use crate::models::OAuthClient;
 use crate::oauth::scopes::Scopes;
 use crate::state::AppState;
 
@@ -64,55 +61,40 @@ pub struct AuthorizationServerMetadata {
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
-    /// The scopes the registered clients may ask for.
+    /// The scopes an administrator made public (`OAUTH_PUBLIC_SCOPES`).
     pub scopes_supported: Vec<String>,
 }
 
 /// `GET /.well-known/oauth-authorization-server`.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", responses(
     (status = 200, description = "RFC 8414 authorization server metadata", body = AuthorizationServerMetadata),
-    Unavailable,
 ))]
 pub async fn authorization_server(
     state: web::Data<AppState>,
-) -> AppResult<web::Json<AuthorizationServerMetadata>> {
-    let clients = state.db.run(OAuthClient::all).await?;
-    let mut scopes: Vec<String> = clients
+) -> web::Json<AuthorizationServerMetadata> {
+    // Only what an administrator made public: a client's own scopes are its business.
+    let scopes_supported = state
+        .config
+        .oauth
+        .public_scopes
         .iter()
-        .filter_map(|client| Scopes::parse(&client.scopes))
-        .flat_map(|scopes| {
-            scopes
-                .to_string()
-                .split(' ')
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .filter(|scope| !scope.is_empty())
+        .filter_map(|scope| Scopes::parse(scope))
+        .flat_map(|scopes| scopes.iter().map(str::to_owned).collect::<Vec<_>>())
         .collect();
-    scopes.push("offline_access".into());
-    scopes.sort();
-    scopes.dedup();
     let base = state.config.app_url.trim_end_matches('/');
     let secret_methods = vec!["client_secret_basic", "client_secret_post"];
-    Ok(web::Json(AuthorizationServerMetadata {
+    let all_methods = vec!["client_secret_basic", "client_secret_post", "none"];
+    web::Json(AuthorizationServerMetadata {
         issuer: state.config.jwt.issuer.clone(),
         token_endpoint: format!("{base}/oauth/token"),
         revocation_endpoint: format!("{base}/oauth/revoke"),
         introspection_endpoint: format!("{base}/oauth/introspect"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
         response_types_supported: vec![],
-        grant_types_supported: vec!["password", "refresh_token"],
-        token_endpoint_auth_methods_supported: vec![
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        revocation_endpoint_auth_methods_supported: vec![
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        grant_types_supported: vec!["password", "refresh_token", "client_credentials"],
+        token_endpoint_auth_methods_supported: all_methods.clone(),
+        revocation_endpoint_auth_methods_supported: all_methods,
         introspection_endpoint_auth_methods_supported: secret_methods,
-        scopes_supported: scopes,
-    }))
+        scopes_supported,
+    })
 }

@@ -23,7 +23,7 @@ pub struct Claims {
     /// OAuth only: the client the token was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<Id>,
-    /// OAuth only: the audience, the client id again (RFC 9068 §2.2).
+    /// OAuth only: the audience, the resource server the token is for (RFC 9068 §2.2, RFC 8707).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
     /// OAuth only: the granted scopes, space-separated.
@@ -58,6 +58,12 @@ impl Claims {
     /// Whether this is an access token of the OAuth endpoint (it carries a client).
     pub fn is_oauth(&self) -> bool {
         self.client_id.is_some()
+    }
+
+    /// Whether this is a client-credentials token: the client acting for itself (its `sub`), with
+    /// no user and no session.
+    pub fn is_client_credentials(&self) -> bool {
+        self.sid.is_none() && self.client_id == Some(self.sub)
     }
 
     /// The `amr` values, `["pwd"]` for a token from before two-factor.

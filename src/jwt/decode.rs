@@ -9,7 +9,8 @@ use crate::error::AuthFailure;
 
 impl JwtService {
     /// Verifies signature, algorithm, claim types, iss, nbf and iat, and that `typ`, `client_id`
-    /// and `aud` agree on the kind of token; not exp (see the guards).
+    /// and `aud` agree on the kind of token; not exp, nor whether `aud` is the caller (see the
+    /// guards).
     /// The key is the one the header's `kid` names, and the header's `alg` must be that key's (a
     /// token without `kid` can only be HS256 under JWT_SECRET): no algorithm confusion.
     /// A token verified before with a key the ring still holds is not verified again.
@@ -75,10 +76,10 @@ impl JwtService {
             .map_err(|e| AuthFailure::TokenInvalid(decode_failure(e.kind())))?;
         let claims = data.claims;
         let typ = data.header.typ.unwrap_or_default();
+        // An OAuth access token names its client and its audience (RFC 9068 §2.2: the resource
+        // server, checked by whoever receives it); a login token neither.
         let consistent = match (&claims.client_id, &claims.aud) {
-            (Some(client), Some(aud)) => {
-                typ.eq_ignore_ascii_case(OAUTH_ACCESS_TOKEN_TYPE) && *aud == client.to_string()
-            }
+            (Some(_), Some(_)) => typ.eq_ignore_ascii_case(OAUTH_ACCESS_TOKEN_TYPE),
             (None, None) => typ.eq_ignore_ascii_case("JWT"),
             _ => false,
         };

@@ -23,6 +23,12 @@ pub struct OAuthClient {
     /// Every grant gets a refresh token, not only grants with `offline_access`.
     pub always_issue_refresh_token: bool,
     pub created_at: NaiveDateTime,
+    /// Space-separated redirect URIs of the authorization code grant (`oauth::redirect_uri`).
+    pub redirect_uris: String,
+    /// Space-separated resources (RFC 8707) the client may ask tokens for.
+    pub resources: String,
+    /// A first-party client whose users are not asked for consent.
+    pub skip_consent: bool,
 }
 
 impl OAuthClient {
@@ -35,6 +41,16 @@ impl OAuthClient {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.split_whitespace().any(|g| g == grant)
             && (grant != "password" || self.first_party)
+    }
+
+    /// The registered redirect URIs.
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.split_whitespace()
+    }
+
+    /// Whether `resource` is one the client registered.
+    pub fn allows_resource(&self, resource: &str) -> bool {
+        self.resources.split_whitespace().any(|r| r == resource)
     }
 
     /// The client's row.

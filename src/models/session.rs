@@ -41,6 +41,8 @@ pub struct Session {
     pub revoked_reason: Option<String>,
     /// How the login was proven: [`Proof::amr`] (RFC 8176 values, space-separated).
     pub amr: String,
+    /// OAuth: the resource (RFC 8707) its access tokens are for; `None`: the default resource.
+    pub resource: Option<String>,
 }
 
 /// Why a session ended (kept in `revoked_reason`).
@@ -94,6 +96,8 @@ pub struct NewLogin {
     pub ip: Option<String>,
     pub lifetime: Duration,
     pub proof: Proof,
+    /// OAuth: the resource asked for (RFC 8707).
+    pub resource: Option<String>,
 }
 
 impl Session {
@@ -114,6 +118,7 @@ impl Session {
             last_seen_at: now,
             revoked_reason: None,
             amr: login.proof.amr().to_owned(),
+            resource: login.resource,
         }
     }
 

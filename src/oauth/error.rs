@@ -32,6 +32,9 @@ pub enum OAuthError {
     UnsupportedGrantType,
     #[error("invalid_scope")]
     InvalidScope,
+    /// RFC 8707 §2: a `resource` the client may not ask for.
+    #[error("invalid_target")]
+    InvalidTarget,
     /// Not an OAuth matter (database down, body too large…): answered as the rest of the API does.
     #[error(transparent)]
     Server(#[from] AppError),
@@ -51,7 +54,12 @@ impl OAuthError {
             Self::UnsupportedGrantType => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "The grant type is not supported: use password or refresh_token.",
+                "The grant type is not supported: use password, refresh_token or client_credentials.",
+            ),
+            Self::InvalidTarget => (
+                StatusCode::BAD_REQUEST,
+                "invalid_target",
+                "The resource is not one this client may ask for.",
             ),
             Self::InvalidScope => (
                 StatusCode::BAD_REQUEST,

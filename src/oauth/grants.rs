@@ -45,6 +45,7 @@ pub async fn password(
         .require("password", "password is required.")?
         .to_owned();
     let scopes = requested_scopes(params, &allowed_scopes(client))?.unwrap_or_default();
+    let resource = requested_resource(params, client)?;
     let user = login::attempt(state, email, password, ip, "oauth")
         .await?
         .ok_or(OAuthError::InvalidGrant(
@@ -64,6 +65,7 @@ pub async fn password(
     let audience = Audience::OAuth {
         client_id: client.id,
         scopes: scopes.to_string(),
+        resource,
     };
     let device = Device { user_agent, ip };
     let claims = if user.has_two_factor() {
@@ -146,10 +148,18 @@ pub async fn refresh_token(
     }
     let granted = Scopes::parse(&session.scopes).unwrap_or_default();
     let scopes = requested_scopes(params, &granted)?.unwrap_or(granted);
+    // RFC 8707 §2.2: a refresh may name the resource, only the one the login was for.
+    if let Some(resource) = params.get("resource") {
+        let granted = session.resource.as_deref();
+        let default = state.config.oauth.default_resource.as_str();
+        if granted.unwrap_or(default) != resource {
+            return Err(OAuthError::InvalidTarget);
+        }
+    }
     let child = refresh_token::child_of(&state.refresh_token_key, &presented);
     match sessions::rotate_refresh_token(state, &token, &session, child).await? {
         Some(child) => {
-            let claims = sessions::access_claims(&state.jwt, &session, Utc::now());
+            let claims = sessions::access_claims(state, &session, Utc::now());
             respond(state, claims, &scopes, Some(child))
         }
         None => Err(OAuthError::InvalidGrant(
@@ -174,6 +184,43 @@ fn respond(
         refresh_token,
         scope: scopes.to_string(),
     })
+}
+
+/// `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client, for itself. The access
+/// token's `sub` and `client_id` are the client; no user, no session, no refresh token: it lives
+/// JWT_TTL, is refused by the `/api` user routes (no such user) and cannot be revoked before then.
+pub fn client_credentials(
+    state: &AppState,
+    client: &OAuthClient,
+    params: &OAuthParams,
+) -> Result<OAuthTokenResource, OAuthError> {
+    if !client.is_confidential() || !client.allows_grant("client_credentials") {
+        return Err(OAuthError::UnauthorizedClient(
+            "This client may not use the client_credentials grant.",
+        ));
+    }
+    let mut allowed = allowed_scopes(client);
+    allowed.remove(OFFLINE_ACCESS);
+    let scopes = requested_scopes(params, &allowed)?.unwrap_or(allowed);
+    let resource = requested_resource(params, client)?;
+    let now = Utc::now();
+    let mut claims = state.jwt.login_claims(client.id, now);
+    claims.client_id = Some(client.id);
+    claims.aud = Some(resource.unwrap_or_else(|| state.config.oauth.default_resource.clone()));
+    respond(state, claims, &scopes, None)
+}
+
+/// The `resource` parameter if sent (RFC 8707): one of the client's registered resources, else
+/// `invalid_target`.
+fn requested_resource(
+    params: &OAuthParams,
+    client: &OAuthClient,
+) -> Result<Option<String>, OAuthError> {
+    match params.get("resource") {
+        None => Ok(None),
+        Some(resource) if client.allows_resource(resource) => Ok(Some(resource.to_owned())),
+        Some(_) => Err(OAuthError::InvalidTarget),
+    }
 }
 
 fn allowed_scopes(client: &OAuthClient) -> Scopes {

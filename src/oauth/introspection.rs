@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::refresh_token::hash;
 use crate::auth::active_access_token;
 use crate::db;
-use crate::jwt::acr_of;
+use crate::jwt::{Claims, acr_of};
 use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::state::AppState;
 
@@ -37,9 +37,16 @@ pub struct Introspection {
     /// `"1"`: one factor; `"2"`: two.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
-    /// `access_token` or `refresh_token`.
+    /// The audience of an access token (`aud`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// RFC 7662 §2.2 (the RFC 6749 §5.1 type): `Bearer` for an access token; absent for a refresh
+    /// token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
+    /// The kind of token, as Hydra says it: `access_token` or `refresh_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_use: Option<&'static str>,
 }
 
 /// What `client` may learn about `token`: active only while it works, and only for the client it
@@ -58,15 +65,20 @@ async fn access_token(
     client: &OAuthClient,
     token: &str,
 ) -> Option<Introspection> {
-    let (_, claims) = active_access_token(state, token).await.ok()?;
+    let claims = match active_access_token(state, token).await {
+        Ok((_, claims)) => claims,
+        Err(_) => client_credentials_token(state, token).await?,
+    };
     if claims
         .client_id
         .is_some_and(|issued_to| issued_to != client.id)
     {
         return None;
     }
-    let methods = claims.methods();
-    let acr = acr_of(methods.iter().map(String::as_str)).to_owned();
+    let methods = (!claims.is_client_credentials()).then(|| claims.methods());
+    let acr = methods
+        .as_ref()
+        .map(|m| acr_of(m.iter().map(String::as_str)).to_owned());
     Some(Introspection {
         active: true,
         sub: Some(claims.sub.to_string()),
@@ -75,10 +87,30 @@ async fn access_token(
         exp: Some(claims.exp),
         iat: Some(claims.iat),
         sid: claims.sid.map(|s| s.to_string()),
-        amr: Some(methods),
-        acr: Some(acr),
-        token_type: Some("access_token"),
+        amr: methods,
+        acr,
+        aud: claims.aud,
+        token_type: Some("Bearer"),
+        token_use: Some("access_token"),
     })
+}
+
+/// A client-credentials token (no user, no session) that is unexpired and whose client still
+/// exists.
+async fn client_credentials_token(state: &AppState, token: &str) -> Option<Claims> {
+    let now = chrono::Utc::now();
+    let claims = state.jwt.decode(token, now).ok()?;
+    if !claims.is_client_credentials() || state.jwt.is_expired(&claims, now) {
+        return None;
+    }
+    let client = claims.sub;
+    let exists = state
+        .db
+        .run(move |conn| OAuthClient::find(conn, client))
+        .await
+        .ok()?
+        .is_some();
+    exists.then_some(claims)
 }
 
 async fn refresh_token(
@@ -110,6 +142,8 @@ async fn refresh_token(
         sid: Some(session.id.to_string()),
         amr: Some(session.amr.split(' ').map(str::to_owned).collect()),
         acr: Some(session.acr().to_owned()),
-        token_type: Some("refresh_token"),
+        aud: None,
+        token_type: None,
+        token_use: Some("refresh_token"),
     })
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod params;
+pub mod redirect_uri;
 pub mod refresh_token;
 pub mod scopes;
 

@@ -76,7 +76,7 @@ impl OAuthParams {
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token`.
+    /// `password`, `refresh_token` or `client_credentials`.
     grant_type: String,
     /// Or HTTP Basic credentials.
     client_id: Option<String>,
@@ -88,6 +88,10 @@ pub struct TokenRequest {
     refresh_token: Option<String>,
     /// Space-separated; `offline_access` asks for a refresh token.
     scope: Option<String>,
+    /// RFC 8707: the resource the access token is for (its `aud`); one the client registered.
+    resource: Option<String>,
+    /// Password grant, for a user with two-factor on: a TOTP code or a recovery code.
+    otp: Option<String>,
 }
 
 /// The parameters `/oauth/revoke` reads (RFC 7009), for the OpenAPI description.

@@ -30,6 +30,16 @@ impl Scopes {
         self.0.is_subset(&other.0)
     }
 
+    /// Leaves `scope` out.
+    pub fn remove(&mut self, scope: &str) {
+        self.0.remove(scope);
+    }
+
+    /// The scopes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
     /// Whether `scope` is granted.
     pub fn contains(&self, scope: &str) -> bool {
         self.0.contains(scope)

@@ -41,6 +41,9 @@ fn public_client(app: &TestApp) -> String {
         first_party: true,
         always_issue_refresh_token: true,
         created_at: db::now(),
+        redirect_uris: String::new(),
+        resources: "https://orders.example".into(),
+        skip_consent: false,
     };
     app.query(|conn| OAuthClient::create(conn, &client));
     id.to_string()

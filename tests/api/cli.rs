@@ -657,6 +657,79 @@ fn client_commands_create_list_and_delete_oauth_clients() {
 }
 
 #[test]
+fn client_create_takes_the_code_flow_options_and_refuses_a_redirect_uri_that_breaks_the_rules() {
+    let dir = WorkDir::new();
+    let env = [("JWT_SECRET", SECRET), ("DATABASE_URL", "db.sqlite")];
+    let create = |args: &[&str]| {
+        let output = command(&dir.0, &env)
+            .arg("client:create")
+            .args(["--name", "App"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = create(&[
+        "--public",
+        "--authorization-code",
+        "--redirect-uri",
+        "https://app.example.com/callback",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+        "--redirect-uri",
+        "com.example.app:/oauth2redirect",
+        "--resource",
+        "https://orders.example",
+        "--skip-consent",
+    ]);
+    assert!(ok, "{err}");
+    let id = out
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("client_id: ")
+        .unwrap()
+        .to_owned();
+    let list = command(&dir.0, &env).arg("client:list").output().unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    for shown in [
+        "authorization_code refresh_token",
+        "redirect_uri: https://app.example.com/callback",
+        "redirect_uri: http://127.0.0.1/callback",
+        "redirect_uri: com.example.app:/oauth2redirect",
+        "resource: https://orders.example",
+        "skips consent",
+    ] {
+        assert!(list.contains(shown), "{shown} in {list}");
+    }
+    assert!(list.contains(&id));
+    for (args, why) in [
+        (
+            &["--redirect-uri", "http://app.example.com/cb"][..],
+            "loopback",
+        ),
+        (
+            &["--redirect-uri", "https://app.example.com/cb#x"],
+            "fragment",
+        ),
+        (&["--redirect-uri", "https://*.example.com/cb"], "wildcard"),
+        (&["--redirect-uri", "myapp:/cb"], "private-use"),
+        (&["--authorization-code"], "--redirect-uri"),
+        (&["--public", "--client-credentials"], "confidential"),
+        (&["--resource", "orders"], "absolute URI"),
+    ] {
+        let (ok, _, err) = create(args);
+        assert!(!ok, "{args:?} was accepted");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn db_seed_inserts_users_each_with_a_session() {
     let dir = WorkDir::new();
     let env = [

@@ -174,6 +174,8 @@ pub fn test_config(database_url: String) -> Config {
             refresh_ttl_minutes: 43200,
             refresh_idle_ttl_minutes: 20160,
             refresh_reuse_interval_seconds: 0,
+            default_resource: ISSUER.into(),
+            public_scopes: vec![],
         },
         rate_limit: RateLimitConfig {
             enabled: true,

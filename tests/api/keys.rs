@@ -274,8 +274,8 @@ api_tests! {
                               ("introspection_endpoint", "/oauth/introspect"), ("jwks_uri", "/.well-known/jwks.json")] {
             assert_eq!(meta[field], format!("{ISSUER}{path}"), "{field}");
         }
-        assert_eq!(meta["grant_types_supported"], json!(["password", "refresh_token"]));
-        assert!(meta["scopes_supported"].as_array().unwrap().contains(&json!("offline_access")));
+        assert_eq!(meta["grant_types_supported"], json!(["password", "refresh_token", "client_credentials"]));
+        assert_eq!(meta["scopes_supported"], json!([]), "no scope is public unless OAUTH_PUBLIC_SCOPES says so");
     }
 
     fn prune_retires_previous_keys_once_their_tokens_are_past_refreshing(backend) {

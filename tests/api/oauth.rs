@@ -46,6 +46,9 @@ fn client(app: &TestApp, kind: Kind) -> String {
         first_party: kind.password_grant,
         always_issue_refresh_token: kind.always_refresh,
         created_at: db::now(),
+        redirect_uris: String::new(),
+        resources: "https://orders.example".into(),
+        skip_consent: false,
     };
     app.query(|conn| OAuthClient::create(conn, &new));
     id.to_string()
@@ -298,7 +301,7 @@ api_tests! {
         let app = TestApp::spawn(backend);
         let client_id = setup(&app, FIRST_PARTY);
         assert_oauth_error(&token(&app, &[("client_id", &client_id), ("client_secret", SECRET)]), 400, "invalid_request");
-        let implicit = token(&app, &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        let implicit = token(&app, &[("grant_type", "implicit"), ("client_id", &client_id), ("client_secret", SECRET)]);
         assert_oauth_error(&implicit, 400, "unsupported_grant_type");
         let twice = app.post("/oauth/token").form(&format!("grant_type=password&grant_type=password&client_id={client_id}")).send();
         assert_oauth_error(&twice, 400, "invalid_request");
@@ -370,7 +373,8 @@ api_tests! {
         let client_id = setup(&app, FIRST_PARTY);
         let access = ok(&password_grant(&app, &client_id, "read"))["access_token"].as_str().unwrap().to_owned();
         assert_eq!(header_of(&access)["typ"], "at+jwt");
-        assert_eq!(claims_of(&access)["aud"], client_id.as_str());
+        assert_eq!(claims_of(&access)["aud"], crate::helpers::ISSUER, "the default resource: this API");
+        assert_eq!(claims_of(&access)["client_id"], client_id.as_str());
         for path in ["/api/refresh", "/api/auth/refresh"] {
             app.get(path).bearer(&access).send().assert_error(401, "token_invalid");
         }
@@ -398,6 +402,10 @@ api_tests! {
         let mut other_audience = oauth_claims.clone();
         other_audience["aud"] = json!(uuid::Uuid::now_v7().to_string());
         app.get("/api/me").bearer(&forge_typed("at+jwt", &other_audience)).send().assert_error(401, "token_invalid");
+        // Issued before resource indicators: `aud` was the client, still accepted until it expires.
+        let mut legacy = oauth_claims.clone();
+        legacy["aud"] = json!(client_id);
+        assert_eq!(app.get("/api/me").bearer(&forge_typed("at+jwt", &legacy)).send().status, 200);
         let (user_id, _) = app.user_with_token();
         let plain = app.claims(&user_id, 0, 3600);
         app.get("/api/me").bearer(&forge_typed("at+jwt", &plain)).send().assert_error(401, "token_invalid");
@@ -430,7 +438,7 @@ api_tests! {
         app.query(|conn| {
             conn.write_transaction(|conn| {
                 for i in 0..1000 {
-                    let login = NewLogin { user_id, client_id: Some(client), scopes: "offline_access".into(), user_agent: None, ip: None, lifetime: chrono::Duration::days(30), proof: jwt_auth_server::jwt::Proof::Password };
+                    let login = NewLogin { user_id, client_id: Some(client), scopes: "offline_access".into(), user_agent: None, ip: None, lifetime: chrono::Duration::days(30), proof: jwt_auth_server::jwt::Proof::Password, resource: None };
                     let session = Session::start(login, now);
                     Session::create(conn, &session)?;
                     OAuthRefreshToken::create(conn, &OAuthRefreshToken { token_hash: hash(&format!("rt{i}")), session_id: session.id, parent_hash: None, client_id: client, scopes: "offline_access".into(), created_at: now, used_at: None, revoked_at: None })?;
@@ -477,14 +485,16 @@ api_tests! {
         let active = introspect(&client_id, Some(SECRET), &access);
         assert_eq!(active.header("cache-control"), Some("no-store"));
         let body = active.json();
-        assert_eq!((body["active"].as_bool(), body["token_type"].as_str()), (Some(true), Some("access_token")));
+        assert_eq!((body["active"].as_bool(), body["token_type"].as_str(), body["token_use"].as_str()), (Some(true), Some("Bearer"), Some("access_token")));
+        assert_eq!(body["aud"], claims_of(&access)["aud"]);
         assert_eq!((body["client_id"].as_str(), body["scope"].as_str()), (Some(client_id.as_str()), Some("offline_access read")));
         assert_eq!(body["sub"], claims_of(&access)["sub"]);
         assert_eq!(body["sid"], claims_of(&access)["sid"]);
         assert_eq!((body["amr"].clone(), body["acr"].clone()), (json!(["pwd"]), json!("1")));
         assert!(body["exp"].is_i64() && body["iat"].is_i64());
         let refresh_answer = introspect(&client_id, Some(SECRET), &refresh_token).json();
-        assert_eq!((refresh_answer["active"].as_bool(), refresh_answer["token_type"].as_str()), (Some(true), Some("refresh_token")));
+        assert_eq!((refresh_answer["active"].as_bool(), refresh_answer["token_use"].as_str()), (Some(true), Some("refresh_token")));
+        assert!(refresh_answer.get("token_type").is_none(), "RFC 7662: token_type is the RFC 6749 §5.1 type of an access token");
         // Another client learns nothing about them.
         for token in [&access, &refresh_token] {
             assert_eq!(introspect(&other_client, Some(SECRET), token).json(), json!({ "active": false }));

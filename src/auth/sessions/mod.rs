@@ -48,8 +48,13 @@ pub struct Device {
 pub enum Audience {
     /// The `/api` routes (a login token, `typ: JWT`).
     Api,
-    /// An OAuth client, with the scopes granted (space-separated).
-    OAuth { client_id: Id, scopes: String },
+    /// An OAuth client, with the scopes granted (space-separated) and the resource (RFC 8707) its
+    /// access tokens are for (`None`: the default resource).
+    OAuth {
+        client_id: Id,
+        scopes: String,
+        resource: Option<String>,
+    },
 }
 
 /// Writes `event`'s audit line and metric (see [`audit::record`]).
@@ -80,9 +85,13 @@ pub fn new_session(
     now: NaiveDateTime,
 ) -> Session {
     let lifetime = lifetime(config, &audience);
-    let (client_id, scopes) = match audience {
-        Audience::Api => (None, String::new()),
-        Audience::OAuth { client_id, scopes } => (Some(client_id), scopes),
+    let (client_id, scopes, resource) = match audience {
+        Audience::Api => (None, String::new(), None),
+        Audience::OAuth {
+            client_id,
+            scopes,
+            resource,
+        } => (Some(client_id), scopes, resource),
     };
     Session::start(
         NewLogin {
@@ -93,6 +102,7 @@ pub fn new_session(
             ip: device.ip.map(|ip| ip.to_string()),
             lifetime,
             proof,
+            resource,
         },
         now,
     )
@@ -112,9 +122,20 @@ pub fn proof_of(claims: &Claims) -> Proof {
 }
 
 /// The claims of a fresh access token of `session`: an `/api` token, or an OAuth access token
-/// (`client_id`, `aud`, the session's scopes) whose chain began when the session did; `amr` and
-/// `acr` say how the session's login was proven.
-pub fn access_claims(jwt: &JwtService, session: &Session, now: DateTime<Utc>) -> Claims {
+/// (`client_id`, the session's scopes, and in `aud` the resource it is for: RFC 9068 §2.2) whose
+/// chain began when the session did; `amr` and `acr` say how the session's login was proven.
+pub fn access_claims(state: &AppState, session: &Session, now: DateTime<Utc>) -> Claims {
+    let default_resource = &state.config.oauth.default_resource;
+    session_claims(&state.jwt, default_resource, session, now)
+}
+
+/// [`access_claims`] with the keys and the default resource given (the CLI has no state).
+pub fn session_claims(
+    jwt: &JwtService,
+    default_resource: &str,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Claims {
     let mut claims = jwt.login_claims(session.user_id, now);
     claims.sid = Some(session.id);
     claims.amr = Some(session.amr.split(' ').map(str::to_owned).collect());
@@ -122,7 +143,8 @@ pub fn access_claims(jwt: &JwtService, session: &Session, now: DateTime<Utc>) ->
     if let Some(client) = session.client_id {
         claims.orig_iat = Some(session.created_at.and_utc().timestamp());
         claims.client_id = Some(client);
-        claims.aud = Some(client.to_string());
+        let resource = session.resource.as_deref().unwrap_or(default_resource);
+        claims.aud = Some(resource.to_owned());
         claims.scope = Some(session.scopes.clone());
     }
     claims
@@ -145,7 +167,7 @@ pub async fn start(
         Audience::Api => None,
     };
     let session = new_session(&state.config, user_id, audience, proof, device, now);
-    let claims = access_claims(&state.jwt, &session, Utc::now());
+    let claims = access_claims(state, &session, Utc::now());
     let family = client_id
         .zip(refresh_token)
         .map(|(client_id, token)| OAuthRefreshToken::first_of(&session, client_id, token, now));

@@ -113,7 +113,7 @@ pub async fn complete_challenge(
         },
     )
     .await?;
-    Ok(access_claims(&state.jwt, &started, Utc::now()))
+    Ok(access_claims(state, &started, Utc::now()))
 }
 
 /// A login whose password was checked and whose second factor comes with it (the OAuth password
@@ -161,7 +161,7 @@ pub async fn start_with_second_factor(
         },
     )
     .await?;
-    Ok(access_claims(&state.jwt, &started, Utc::now()))
+    Ok(access_claims(state, &started, Utc::now()))
 }
 
 /// `DELETE /user/two-factor-authentication`: after the current password and a current code (or
