@@ -10,9 +10,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
-    auth_controller, email_verification_controller, health_controller, oauth_controller,
-    password_controller, password_reset_controller, sessions_controller, two_factor_controller,
-    well_known_controller,
+    auth_controller, consents_controller, email_verification_controller, health_controller,
+    oauth_controller, password_controller, password_reset_controller, sessions_controller,
+    two_factor_controller, well_known_controller,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,8 @@ use crate::controllers::{
         sessions_controller::index,
         sessions_controller::destroy,
         sessions_controller::destroy_all,
+        consents_controller::index,
+        consents_controller::destroy,
         password_controller::update,
         two_factor_controller::enable,
         two_factor_controller::confirm,

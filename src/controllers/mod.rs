@@ -1,10 +1,13 @@
 //! Controllers (Laravel: app/Http/Controllers): thin handlers that read like the API contract.
 
 pub mod auth_controller;
+pub mod authorize_controller;
+pub mod consents_controller;
 pub mod email_verification_controller;
 pub mod health_controller;
 pub mod metrics_controller;
 pub mod oauth_controller;
+pub mod page;
 pub mod pages_controller;
 pub mod password_controller;
 pub mod password_reset_controller;

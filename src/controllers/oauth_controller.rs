@@ -11,12 +11,13 @@ use crate::oauth::error::OAuthErrorBody;
 use crate::oauth::introspection::{self, Introspection};
 use crate::oauth::params::{RevokeRequest, TokenRequest};
 use crate::oauth::refresh_token::hash;
-use crate::oauth::{OAuthError, OAuthParams, client_auth, grants};
+use crate::oauth::{OAuthError, OAuthParams, client_auth, code_grant, grants};
 use crate::requests::{Body, ClientIp, UserAgent};
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
 
-/// The token endpoint: `grant_type=password`, `refresh_token` or `client_credentials`.
+/// The token endpoint: `grant_type=authorization_code` (with PKCE), `refresh_token`,
+/// `client_credentials` or `password`.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content((TokenRequest = "application/x-www-form-urlencoded"), (TokenRequest = "application/json"))),
     responses(
@@ -39,6 +40,9 @@ pub async fn token(
         "password" => grants::password(&state, &client, &params, ip, user_agent).await,
         "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,
         "client_credentials" => grants::client_credentials(&state, &client, &params),
+        "authorization_code" => {
+            code_grant::authorization_code(&state, &client, &params, ip, user_agent).await
+        }
         _ => Err(OAuthError::UnsupportedGrantType),
     }
 }

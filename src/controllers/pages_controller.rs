@@ -6,20 +6,16 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
+
+use super::page::{self, html, message};
 
 use crate::auth::sessions;
 use crate::error::{AppError, AppResult};
 use crate::requests::{Body, BodyFormat, ClientIp, ResetPasswordRequest, validate};
 use crate::state::AppState;
 
-/// Nothing but the page's own stylesheet and forms posting back to this server.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
-                                       base-uri 'none'; frame-ancestors 'none'";
-/// The pages' stylesheet, compiled in.
-const STYLESHEET: &str = include_str!("../../templates/pages.css");
 /// What the form's `_token` is bound to, besides the reset token.
 const RESET_FORM: &[u8] = b"reset-password:";
 
@@ -41,16 +37,6 @@ struct FieldMessages {
     token: Vec<String>,
     password: Vec<String>,
     password_confirmation: Vec<String>,
-}
-
-/// `templates/message.html`: a title and one sentence.
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    app_name: &'a str,
-    title: &'a str,
-    message: &'a str,
-    failed: bool,
 }
 
 /// The query of a mailed reset link.
@@ -158,15 +144,6 @@ pub async fn email_verified(state: web::Data<AppState>) -> HttpResponse {
     )
 }
 
-/// `GET /pages.css`.
-pub async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(STYLESHEET)
-}
-
 fn reset_page(
     state: &AppState,
     status: StatusCode,
@@ -175,7 +152,7 @@ fn reset_page(
     errors: FieldMessages,
 ) -> HttpResponse {
     let page = ResetPasswordPage {
-        app_name: &state.config.mail.from_name,
+        app_name: &state.config.app_name,
         email,
         token,
         csrf: state
@@ -186,43 +163,6 @@ fn reset_page(
     html(status, page.render())
 }
 
-fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> HttpResponse {
-    let page = MessagePage {
-        app_name: &state.config.mail.from_name,
-        title,
-        message: text,
-        failed: !status.is_success(),
-    };
-    html(status, page.render())
-}
-
-/// `error` as a page, with the headers its JSON answer would carry (`Retry-After`).
 fn failure(state: &AppState, error: &AppError) -> HttpResponse {
-    let json = error.error_response();
-    let mut page = message(state, json.status(), "Reset Password", &error.message());
-    if let Some(wait) = json.headers().get(header::RETRY_AFTER) {
-        page.headers_mut().insert(header::RETRY_AFTER, wait.clone());
-    }
-    page
-}
-
-/// A rendered page with the headers every page carries; a template that failed to render is the
-/// JSON 500 (it cannot, short of running out of memory).
-fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
-    let body = match rendered {
-        Ok(body) => body,
-        Err(error) => return AppError::Internal(error.into()).error_response(),
-    };
-    let mut response = HttpResponse::build(status);
-    response
-        .content_type("text/html; charset=utf-8")
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        // The reset token is in the page's URL: never in a Referer, never in a cache.
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    response.body(body)
+    page::failure(state, "Reset Password", error)
 }

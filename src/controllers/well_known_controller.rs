@@ -55,8 +55,13 @@ pub struct AuthorizationServerMetadata {
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
     pub jwks_uri: String,
-    /// No authorization endpoint: the password and refresh-token grants need none.
-    pub response_types_supported: Vec<String>,
+    pub authorization_endpoint: String,
+    /// `code`: the authorization code grant, the only redirect-based one.
+    pub response_types_supported: Vec<&'static str>,
+    /// `S256` only: `plain` is refused (OAuth 2.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -90,8 +95,16 @@ pub async fn authorization_server(
         revocation_endpoint: format!("{base}/oauth/revoke"),
         introspection_endpoint: format!("{base}/oauth/introspect"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        response_types_supported: vec![],
-        grant_types_supported: vec!["password", "refresh_token", "client_credentials"],
+        authorization_endpoint: format!("{base}/oauth/authorize"),
+        response_types_supported: vec!["code"],
+        code_challenge_methods_supported: vec!["S256"],
+        authorization_response_iss_parameter_supported: true,
+        grant_types_supported: vec![
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "password",
+        ],
         token_endpoint_auth_methods_supported: all_methods.clone(),
         revocation_endpoint_auth_methods_supported: all_methods,
         introspection_endpoint_auth_methods_supported: secret_methods,

@@ -111,6 +111,14 @@ pub enum Proof {
 }
 
 impl Proof {
+    /// The proof whose [`amr`](Self::amr) is `amr` (a password alone for anything else).
+    pub fn from_amr(amr: &str) -> Self {
+        [Self::PasswordAndCode, Self::PasswordAndRecoveryCode]
+            .into_iter()
+            .find(|proof| proof.amr() == amr)
+            .unwrap_or(Self::Password)
+    }
+
     /// The RFC 8176 `amr` values, space-separated, as a session keeps them.
     pub fn amr(self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 pub mod blacklisted_token;
 pub mod laravel_user;
 pub mod oauth_client;
+pub mod oauth_code;
 pub mod oauth_refresh_token;
 pub mod password_reset;
 pub mod rate_limit_counter;
@@ -17,6 +18,7 @@ pub use laravel_user::{
     Imported, LaravelUser, blacklist_laravel_token, find_for_laravel_token, lock_logins_of,
 };
 pub use oauth_client::OAuthClient;
+pub use oauth_code::{AuthCode, AuthorizationSession, Consent};
 pub use oauth_refresh_token::{OAuthRefreshToken, Rotation};
 pub use password_reset::PasswordReset;
 pub use rate_limit_counter::Hit;
@@ -69,8 +71,10 @@ pub fn end_every_login(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     User::revoke_tokens_issued_before(conn, user_id, now)?;
-    // A right password waiting for its code is a login too.
+    // A right password waiting for its code is a login too, and so is a browser's sign-in at
+    // /oauth/authorize.
     TwoFactorChallenge::delete_of_user(conn, user_id)?;
+    AuthorizationSession::delete_of_user(conn, user_id)?;
     Session::revoke_all_of_user(conn, user_id, except, why, now)
 }
 
@@ -87,6 +91,8 @@ pub struct Pruned {
     pub laravel_blacklist: usize,
     /// Two-factor challenges past their five minutes.
     pub two_factor_challenges: usize,
+    /// Authorization codes past their minute, and browser sign-ins past their ten.
+    pub authorization_codes: usize,
 }
 
 /// What a prune may delete, as instants: rows on the far side of each are gone.
@@ -138,6 +144,10 @@ pub fn prune_expired(
         two_factor_challenges: in_batches(conn, batch, pause, |c| {
             TwoFactorChallenge::prune_batch(c, cutoffs.now, batch)
         })?,
+        authorization_codes: in_batches(conn, batch, pause, |c| {
+            // Kept past their minute so that a code presented again still ends what it started.
+            AuthCode::prune_batch(c, cutoffs.oauth_idle_before, batch)
+        })? + AuthorizationSession::prune(conn, cutoffs.now)?,
     })
 }
 

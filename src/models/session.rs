@@ -64,6 +64,10 @@ pub enum Ended {
     Revoked,
     /// Two-factor was turned off in another session: the logins proven with it end.
     TwoFactorDisabled,
+    /// The user withdrew the OAuth client's consent.
+    ConsentWithdrawn,
+    /// The authorization code that started it was presented again (RFC 6749 §4.1.2).
+    CodeReuse,
     /// The caller's own session, replaced by a fresh one (password change, "sign out everywhere
     /// else"), so that no copy of its tokens outlives it.
     Renewed,
@@ -81,6 +85,8 @@ impl Ended {
             Self::RefreshReuse => "refresh_reuse",
             Self::Revoked => "revoked",
             Self::TwoFactorDisabled => "two_factor_disabled",
+            Self::ConsentWithdrawn => "consent_withdrawn",
+            Self::CodeReuse => "code_reuse",
             Self::Renewed => "renewed",
         }
     }
@@ -249,6 +255,27 @@ impl Session {
             Self::revoke_refresh_tokens(conn, id, now)?;
         }
         Ok(ended == 1)
+    }
+
+    /// Ends every active session of `user_id` with the OAuth client `client_id`, with their
+    /// refresh tokens. How many ended.
+    pub fn revoke_of_user_and_client(
+        conn: &mut DbConnection,
+        user_id: Id,
+        client_id: Id,
+        why: Ended,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let ids: Vec<Id> = sessions::table
+            .select(sessions::id)
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::client_id.eq(client_id))
+            .filter(sessions::revoked_at.is_null())
+            .load(conn)?;
+        for id in &ids {
+            Self::revoke(conn, *id, why, now)?;
+        }
+        Ok(ids.len())
     }
 
     /// Ends every active session of a user but `except`, with their refresh tokens: one statement

@@ -170,7 +170,7 @@ pub async fn refresh_token(
 
 /// The token response for the access token `claims` with `scopes` (narrowed by a refresh), and
 /// the refresh token if there is one.
-fn respond(
+pub(super) fn respond(
     state: &AppState,
     mut claims: Claims,
     scopes: &Scopes,

@@ -3,7 +3,9 @@
 //! detection. Access tokens are the same JWTs the rest of the API accepts, plus `client_id`,
 //! `scope` and `sid` (the session).
 
+pub mod authorization;
 pub mod client_auth;
+pub mod code_grant;
 pub mod error;
 pub mod grants;
 pub mod introspection;

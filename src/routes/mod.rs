@@ -3,7 +3,7 @@
 
 mod pages;
 
-pub use pages::{metrics, pages, spa_demo};
+pub use pages::{authorize, metrics, pages, spa_demo};
 
 use std::sync::LazyLock;
 
@@ -14,9 +14,9 @@ use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use crate::auth::refresh_cookie;
 
 use crate::controllers::{
-    auth_controller, email_verification_controller, health_controller, oauth_controller,
-    password_controller, password_reset_controller, sessions_controller, two_factor_controller,
-    well_known_controller,
+    auth_controller, consents_controller, email_verification_controller, health_controller,
+    oauth_controller, password_controller, password_reset_controller, sessions_controller,
+    two_factor_controller, well_known_controller,
 };
 use crate::openapi::{self, Mount};
 use crate::telemetry::RouteLabel;
@@ -32,6 +32,8 @@ pub const LOGOUT: (&[&str], &[Method]) = (&["/logout"], &[Method::GET, Method::P
 pub const SESSIONS_INDEX: (&[&str], &[Method]) = (&["/sessions"], &[Method::GET]);
 pub const SESSIONS_DESTROY_ALL: (&[&str], &[Method]) = (&["/sessions"], &[Method::DELETE]);
 pub const SESSIONS_DESTROY: (&[&str], &[Method]) = (&["/sessions/{id}"], &[Method::DELETE]);
+pub const CONSENTS_INDEX: (&[&str], &[Method]) = (&["/consents"], &[Method::GET]);
+pub const CONSENTS_DESTROY: (&[&str], &[Method]) = (&["/consents/{client_id}"], &[Method::DELETE]);
 pub const PASSWORD: (&[&str], &[Method]) = (&["/password"], &[Method::PUT]);
 pub const FORGOT_PASSWORD: (&[&str], &[Method]) = (&["/forgot-password"], &[Method::POST]);
 pub const RESET_PASSWORD: (&[&str], &[Method]) = (&["/reset-password"], &[Method::POST]);
@@ -90,6 +92,12 @@ fn mounts() -> Vec<Mount> {
         api("/api/sessions", Method::GET, SESSIONS_INDEX),
         api("/api/sessions", Method::DELETE, SESSIONS_DESTROY_ALL),
         api("/api/sessions/{id}", Method::DELETE, SESSIONS_DESTROY),
+        api("/api/consents", Method::GET, CONSENTS_INDEX),
+        api(
+            "/api/consents/{client_id}",
+            Method::DELETE,
+            CONSENTS_DESTROY,
+        ),
         api("/api/password", Method::PUT, PASSWORD),
         api(
             "/api/user/two-factor-authentication",
@@ -251,6 +259,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     SESSIONS_DESTROY.0,
                     SESSIONS_DESTROY.1,
                     sessions_controller::destroy,
+                ))
+                .service(route(
+                    prefix,
+                    CONSENTS_INDEX.0,
+                    CONSENTS_INDEX.1,
+                    consents_controller::index,
+                ))
+                .service(route(
+                    prefix,
+                    CONSENTS_DESTROY.0,
+                    CONSENTS_DESTROY.1,
+                    consents_controller::destroy,
                 ))
                 .service(route(
                     prefix,

@@ -1,11 +1,13 @@
 //! The routes outside the API: `GET /metrics` on its own listener, the built-in pages of the
-//! mailed links, and the browser demo.
+//! mailed links and of `/oauth/authorize`, and the browser demo.
 
 use actix_web::http::Method;
 use actix_web::web;
 
 use super::{resources, route};
-use crate::controllers::{metrics_controller, pages_controller, spa_demo_controller};
+use crate::controllers::{
+    authorize_controller, metrics_controller, page, pages_controller, spa_demo_controller,
+};
 
 /// `GET /metrics`, alone on the METRICS_ADDR listener.
 pub fn metrics(cfg: &mut web::ServiceConfig) {
@@ -36,11 +38,36 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         get,
         pages_controller::email_verified,
     ));
+}
+
+/// `GET /oauth/authorize` and the posts of its pages, with their stylesheet (served in every
+/// mode).
+pub fn authorize(cfg: &mut web::ServiceConfig) {
+    let (get, post) = (&[Method::GET], &[Method::POST]);
+    cfg.service(route("", &["/pages.css"], get, page::stylesheet));
     cfg.service(route(
         "",
-        &["/pages.css"],
+        &["/oauth/authorize"],
         get,
-        pages_controller::stylesheet,
+        authorize_controller::authorize,
+    ));
+    cfg.service(route(
+        "",
+        &["/oauth/authorize/sign-in"],
+        post,
+        authorize_controller::sign_in,
+    ));
+    cfg.service(route(
+        "",
+        &["/oauth/authorize/two-factor"],
+        post,
+        authorize_controller::two_factor,
+    ));
+    cfg.service(route(
+        "",
+        &["/oauth/authorize/consent"],
+        post,
+        authorize_controller::consent,
     ));
 }
 

@@ -58,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     } else {
         cfg.configure(routes::pages);
     }
+    cfg.configure(routes::authorize);
     cfg.app_data(state)
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .configure(routes)

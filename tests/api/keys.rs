@@ -274,7 +274,7 @@ api_tests! {
                               ("introspection_endpoint", "/oauth/introspect"), ("jwks_uri", "/.well-known/jwks.json")] {
             assert_eq!(meta[field], format!("{ISSUER}{path}"), "{field}");
         }
-        assert_eq!(meta["grant_types_supported"], json!(["password", "refresh_token", "client_credentials"]));
+        assert_eq!(meta["grant_types_supported"], json!(["authorization_code", "refresh_token", "client_credentials", "password"]));
         assert_eq!(meta["scopes_supported"], json!([]), "no scope is public unless OAUTH_PUBLIC_SCOPES says so");
     }
 

@@ -43,6 +43,7 @@ mod me;
 mod metrics;
 mod migrations;
 mod oauth;
+mod oauth_authorize;
 mod oauth_resources;
 mod outage;
 mod pages;

@@ -133,7 +133,7 @@ api_tests! {
         let app = TestApp::spawn_with(backend, |c| c.oauth.public_scopes = vec!["read".into(), "orders:write".into()]);
         client(&app, "password refresh_token");
         let meta = app.get("/.well-known/oauth-authorization-server").send().json();
-        assert_eq!(meta["grant_types_supported"], json!(["password", "refresh_token", "client_credentials"]));
+        assert_eq!(meta["grant_types_supported"], json!(["authorization_code", "refresh_token", "client_credentials", "password"]));
         assert_eq!(meta["scopes_supported"], json!(["read", "orders:write"]), "not the clients' own scopes");
         assert_eq!(meta["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post", "none"]));
     }

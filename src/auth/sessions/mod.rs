@@ -7,6 +7,7 @@
 
 mod ending;
 mod laravel;
+mod oauth_code;
 mod owner;
 mod password;
 mod refresh;
@@ -18,12 +19,18 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
+pub use oauth_code::{
+    BROWSER_SIGN_IN_LIFETIME, BrowserSignIn, CodeBinding, browser_sign_in, consented_scopes,
+    end_replayed_code, issue_code, redeem_code, remember_consent, sign_in_browser,
+    withdraw_consent,
+};
 pub use owner::{Alive, alive};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
 pub use replay::{Presented, Standing, end_replayed, standing};
 pub use two_factor::{
-    Challenge, challenge, complete_challenge, disable_two_factor, start_with_second_factor,
+    Challenge, challenge, complete_challenge, disable_two_factor, sign_in_browser_with_code,
+    start_with_second_factor,
 };
 
 use crate::audit::{self, AuthEvent};

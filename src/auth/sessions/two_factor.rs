@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Utc};
 
+use super::oauth_code::BrowserSignIn;
 use super::{Audience, Device, access_claims, confirm_password, new_session, record};
 use crate::audit::AuthEvent;
 use crate::auth::two_factor::{self, SecondFactor, code_required};
@@ -12,7 +13,9 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::jwt::{Claims, Proof};
-use crate::models::{self, Ended, OAuthRefreshToken, Session, TwoFactorChallenge, User};
+use crate::models::{
+    self, AuthorizationSession, Ended, OAuthRefreshToken, Session, TwoFactorChallenge, User,
+};
 use crate::rate_limit::network_text;
 use crate::state::AppState;
 
@@ -66,7 +69,78 @@ pub async fn complete_challenge(
     factor: SecondFactor,
     device: &Device,
 ) -> AppResult<Claims> {
-    let invalid = || AppError::validation("challenge_token", INVALID_CHALLENGE);
+    let (challenge, user) = open_challenge(state, token, device).await?;
+    let mut session = new_session(
+        &state.config,
+        user.id,
+        Audience::Api,
+        Proof::PasswordAndCode,
+        device,
+        db::now(),
+    );
+    let id = challenge.id;
+    let started = two_factor::prove(
+        state,
+        &user,
+        factor,
+        device.ip,
+        "two_factor_challenge",
+        move |conn, proof, now| {
+            if !TwoFactorChallenge::use_up(conn, id, now)? {
+                return Ok(Err(invalid_challenge()));
+            }
+            session.amr = proof.amr().to_owned();
+            Session::create(conn, &session)?;
+            Ok(Ok(session))
+        },
+    )
+    .await?;
+    Ok(access_claims(state, &started, Utc::now()))
+}
+
+/// The browser's two-factor step at `/oauth/authorize`: the challenge `token` with the second
+/// factor signs the browser in (the challenge used up in the same transaction), by the rules of
+/// [`complete_challenge`].
+pub async fn sign_in_browser_with_code(
+    state: &AppState,
+    token: &str,
+    factor: SecondFactor,
+    device: &Device,
+) -> AppResult<BrowserSignIn> {
+    let (challenge, user) = open_challenge(state, token, device).await?;
+    let mut signed_in = BrowserSignIn::new(user.id, Proof::PasswordAndCode, db::now())?;
+    let (id, mut row) = (challenge.id, signed_in.session.clone());
+    signed_in.session = two_factor::prove(
+        state,
+        &user,
+        factor,
+        device.ip,
+        "oauth_authorize",
+        move |conn, proof, now| {
+            if !TwoFactorChallenge::use_up(conn, id, now)? {
+                return Ok(Err(invalid_challenge()));
+            }
+            row.amr = proof.amr().to_owned();
+            AuthorizationSession::create(conn, &row)?;
+            Ok(Ok(row))
+        },
+    )
+    .await?;
+    Ok(signed_in)
+}
+
+/// The refusal of a challenge token that is unknown, used, expired or from another network.
+fn invalid_challenge() -> AppError {
+    AppError::validation("challenge_token", INVALID_CHALLENGE)
+}
+
+/// The challenge of `token` with its user, live, from the client's network, for a user whose
+/// two-factor is still on, with one of its attempts taken (429 once they are spent).
+async fn open_challenge(
+    state: &AppState,
+    token: &str,
+    device: &Device,
+) -> AppResult<(TwoFactorChallenge, User)> {
     let token_hash = sha256_hex(token.as_bytes());
     let found = state
         .db
@@ -74,11 +148,11 @@ pub async fn complete_challenge(
         .await?;
     let now = db::now();
     let Some((challenge, user)) = found else {
-        return Err(invalid());
+        return Err(invalid_challenge());
     };
     let live = challenge.used_at.is_none() && challenge.expires_at > now;
     if !live || challenge.network != network_text(device.ip) || !user.has_two_factor() {
-        return Err(invalid());
+        return Err(invalid_challenge());
     }
     let until_expiry = (challenge.expires_at - now).to_std().unwrap_or_default();
     let id = challenge.id;
@@ -89,31 +163,7 @@ pub async fn complete_challenge(
     {
         return Err(AppError::TooManyRequests(until_expiry));
     }
-    let mut session = new_session(
-        &state.config,
-        user.id,
-        Audience::Api,
-        Proof::PasswordAndCode,
-        device,
-        now,
-    );
-    let started = two_factor::prove(
-        state,
-        &user,
-        factor,
-        device.ip,
-        "two_factor_challenge",
-        move |conn, proof, now| {
-            if !TwoFactorChallenge::use_up(conn, id, now)? {
-                return Ok(Err(invalid()));
-            }
-            session.amr = proof.amr().to_owned();
-            Session::create(conn, &session)?;
-            Ok(Ok(session))
-        },
-    )
-    .await?;
-    Ok(access_claims(state, &started, Utc::now()))
+    Ok((challenge, user))
 }
 
 /// A login whose password was checked and whose second factor comes with it (the OAuth password
