@@ -49,7 +49,11 @@ enum Command {
     KeysRotate,
     /// Stop a key that does not sign (next or previous) verifying.
     #[command(name = "keys:retire")]
-    KeysRetire { kid: String },
+    KeysRetire {
+        /// A kid is base64url: it may begin with `-`, which is then no flag.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
     /// List the signing keys: kid, algorithm, state, created.
     #[command(name = "keys:list")]
     KeysList,

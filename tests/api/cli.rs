@@ -813,6 +813,14 @@ fn keys_commands_generate_rotate_list_and_retire() {
         .next()
         .unwrap()
         .to_owned();
+    // A kid is base64url and may begin with `-`: read as the kid, never as a flag.
+    let dashed = run(&["keys:retire", "-dashed-kid"]);
+    assert!(
+        String::from_utf8_lossy(&dashed.stderr)
+            .contains("-dashed-kid is not a key that can be retired"),
+        "{}",
+        String::from_utf8_lossy(&dashed.stderr)
+    );
     assert!(run(&["keys:retire", &previous]).status.success());
     assert!(text(&run(&["keys:list"])).contains(" retired "));
     let again = run(&["keys:retire", &previous]);
