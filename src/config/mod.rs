@@ -11,6 +11,7 @@ mod limits;
 mod mail;
 mod reader;
 mod secret;
+mod views;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ pub use mail::{Encryption, MAIL_DIR, MailConfig, MailerConfig, SmtpConfig};
 use reader::Reader;
 pub use reader::{DEFAULTS, default_of};
 use secret::resolve_app_key;
+pub use views::PageText;
 
 /// All settings of the server.
 #[derive(Debug, Clone)]
@@ -99,6 +101,8 @@ pub struct OAuthConfig {
     pub default_resource: String,
     /// `OAUTH_PUBLIC_SCOPES`: the scopes the RFC 8414 document lists (space-separated).
     pub public_scopes: Vec<String>,
+    /// `OAUTH_VIEWS`: the words of the `/oauth/authorize` pages (its `text.json` over the defaults).
+    pub page_text: PageText,
 }
 
 /// Where the server runs; production refuses shortcuts meant for development.
@@ -291,6 +295,7 @@ fn oauth<F: Fn(&str) -> Option<String>>(
             .set("OAUTH_DEFAULT_RESOURCE")
             .unwrap_or_else(|| app_url.to_owned()),
         public_scopes,
+        page_text: views::page_text(r.set("OAUTH_VIEWS"))?,
     })
 }
 

@@ -64,6 +64,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("OAUTH_REFRESH_REUSE_INTERVAL", "0"),
     ("OAUTH_DEFAULT_RESOURCE", ""),
     ("OAUTH_PUBLIC_SCOPES", ""),
+    ("OAUTH_VIEWS", ""),
     ("RATE_LIMIT_ENABLED", "true"),
     ("RATE_LIMIT_STORE", ""),
     ("RATE_LIMIT_LOGIN_PER_MINUTE", "5"),

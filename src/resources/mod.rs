@@ -10,8 +10,10 @@ use utoipa::ToSchema;
 use crate::db::Id;
 use crate::models::{Session, User};
 
+mod oauth;
 mod two_factor;
 
+pub use oauth::{ConsentResource, ConsentsResource};
 pub use two_factor::{
     LoginAnswer, RecoveryCodesResource, TwoFactorChallengeResource, TwoFactorEnrolmentResource,
 };
@@ -286,42 +288,4 @@ pub struct HealthResource {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-}
-
-/// One client the user allowed (`GET /api/consents`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentResource {
-    #[schema(value_type = String, format = "uuid")]
-    pub client_id: Id,
-    pub client_name: String,
-    /// The scopes allowed, space-separated.
-    pub scopes: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-impl ConsentResource {
-    /// `consent` of the client named `client_name`.
-    pub fn new(consent: crate::models::Consent, client_name: String) -> Self {
-        Self {
-            client_id: consent.client_id,
-            client_name,
-            scopes: consent.scopes,
-            created_at: rfc3339(consent.created_at),
-        }
-    }
-}
-
-/// `GET /api/consents`: `{"data":[CONSENT…]}`. Never cached.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentsResource {
-    pub data: Vec<ConsentResource>,
-}
-
-impl Responder for ConsentsResource {
-    type Body = BoxBody;
-
-    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        no_store(StatusCode::OK, &self)
-    }
 }

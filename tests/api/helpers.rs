@@ -176,6 +176,7 @@ pub fn test_config(database_url: String) -> Config {
             refresh_reuse_interval_seconds: 0,
             default_resource: ISSUER.into(),
             public_scopes: vec![],
+            page_text: Default::default(),
         },
         rate_limit: RateLimitConfig {
             enabled: true,

@@ -421,4 +421,13 @@ api_tests! {
         assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
         assert_eq!(meta["grant_types_supported"], json!(["authorization_code", "refresh_token", "client_credentials", "password"]));
     }
+
+    fn the_pages_words_come_from_oauth_views(backend) {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.oauth.page_text = jwt_auth_server::config::PageText { sign_in_title: "Welcome to Acme".into(), ..Default::default() };
+        });
+        let client_id = client(&app, true, SPA, false);
+        let page = app.get(&authorize_path(&client_id, &pkce().1, &[])).send();
+        assert!(page.text.contains("<h1>Welcome to Acme</h1>"), "{}", page.text);
+    }
 }

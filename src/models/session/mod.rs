@@ -11,6 +11,10 @@ use crate::jwt::{Proof, acr_of};
 use crate::models::OAuthRefreshToken;
 use crate::schema::{oauth_refresh_tokens, sessions};
 
+mod ended;
+
+pub use ended::Ended;
+
 diesel::alias!(sessions as ended_sessions: EndedSessions);
 
 /// How long `last_seen_at` may lag: the guard writes it at most this often per session.
@@ -43,53 +47,6 @@ pub struct Session {
     pub amr: String,
     /// OAuth: the resource (RFC 8707) its access tokens are for; `None`: the default resource.
     pub resource: Option<String>,
-}
-
-/// Why a session ended (kept in `revoked_reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// `logout` with one of its tokens.
-    Logout,
-    /// `logout?scope=all`, or `DELETE /api/sessions` without `except`.
-    LogoutEverywhere,
-    /// `DELETE /api/sessions/{id}`, or another session's `DELETE /api/sessions?except=current`.
-    Deleted,
-    /// The user changed the password in another session.
-    PasswordChanged,
-    /// The password was reset with an emailed link: every session ends.
-    PasswordReset,
-    /// A refresh token or an already refreshed access token was presented again: a replay.
-    RefreshReuse,
-    /// RFC 7009 revocation of one of its tokens.
-    Revoked,
-    /// Two-factor was turned off in another session: the logins proven with it end.
-    TwoFactorDisabled,
-    /// The user withdrew the OAuth client's consent.
-    ConsentWithdrawn,
-    /// The authorization code that started it was presented again (RFC 6749 §4.1.2).
-    CodeReuse,
-    /// The caller's own session, replaced by a fresh one (password change, "sign out everywhere
-    /// else"), so that no copy of its tokens outlives it.
-    Renewed,
-}
-
-impl Ended {
-    /// The text stored in `revoked_reason`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Logout => "logout",
-            Self::LogoutEverywhere => "logout_everywhere",
-            Self::Deleted => "deleted",
-            Self::PasswordChanged => "password_changed",
-            Self::PasswordReset => "password_reset",
-            Self::RefreshReuse => "refresh_reuse",
-            Self::Revoked => "revoked",
-            Self::TwoFactorDisabled => "two_factor_disabled",
-            Self::ConsentWithdrawn => "consent_withdrawn",
-            Self::CodeReuse => "code_reuse",
-            Self::Renewed => "renewed",
-        }
-    }
 }
 
 /// Who is logging in, from where, for how long: what [`Session::start`] records.

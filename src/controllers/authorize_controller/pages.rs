@@ -1,0 +1,178 @@
+//! The authorization pages: their words, their templates, the cookies they set and the tokens
+//! their forms carry.
+
+use std::collections::HashMap;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::auth::sessions;
+use crate::config::PageText;
+use crate::controllers::page::html;
+use crate::crypto::random_token;
+use crate::models::AuthorizationSession;
+use crate::oauth::authorization::AuthorizationRequest;
+use crate::state::AppState;
+
+/// The browser's sign-in (its value is the `oauth_authorization_sessions` row's, by hash).
+pub(super) const SESSION_COOKIE: &str = "oauth_session";
+/// What the sign-in form's `_token` is bound to before anyone has signed in.
+pub(super) const CSRF_COOKIE: &str = "oauth_csrf";
+/// Where the pages' cookies are sent: these routes only.
+pub(super) const COOKIE_PATH: &str = "/oauth/authorize";
+
+#[derive(Template)]
+#[template(path = "oauth/sign_in.html")]
+struct SignInPage<'a> {
+    app_name: &'a str,
+    client_name: &'a str,
+    request: &'a str,
+    csrf: String,
+    email: &'a str,
+    error: Option<&'a str>,
+    text: &'a PageText,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/two_factor.html")]
+struct TwoFactorPage<'a> {
+    app_name: &'a str,
+    request: &'a str,
+    csrf: String,
+    challenge_token: &'a str,
+    error: Option<&'a str>,
+    text: &'a PageText,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/consent.html")]
+struct ConsentPage<'a> {
+    app_name: &'a str,
+    client_name: &'a str,
+    scopes: Vec<&'a str>,
+    request: &'a str,
+    csrf: String,
+    text: &'a PageText,
+}
+
+pub(super) fn sign_in_page(
+    state: &AppState,
+    req: &HttpRequest,
+    request: &AuthorizationRequest,
+    query: &str,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    // The form's token is bound to a cookie of this browser: a page of another site cannot post it.
+    let csrf = cookie(req, CSRF_COOKIE)
+        .filter(|value| value.len() == 43)
+        .or_else(|| random_token().ok())
+        .unwrap_or_default();
+    let page = SignInPage {
+        app_name: &state.config.app_name,
+        client_name: &request.client.name,
+        request: query,
+        csrf: state.form_key.sign_base64url(&bound("sign-in", &csrf)),
+        email,
+        error,
+        text: &state.config.oauth.page_text,
+    };
+    let mut response = html(status, page.render());
+    let cookie = page_cookie(state, CSRF_COOKIE, csrf, 3600);
+    if let Ok(value) = cookie.encoded().to_string().parse::<header::HeaderValue>() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub(super) fn two_factor_page(
+    state: &AppState,
+    query: &str,
+    challenge_token: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let page = TwoFactorPage {
+        app_name: &state.config.app_name,
+        request: query,
+        csrf: state
+            .form_key
+            .sign_base64url(&bound("two-factor", challenge_token)),
+        challenge_token,
+        error,
+        text: &state.config.oauth.page_text,
+    };
+    html(status, page.render())
+}
+
+/// The consent page: the client, each scope asked for, Allow and Deny; its `_token` is bound to
+/// the sign-in and the request.
+pub(super) fn consent_page(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    signed_in: &AuthorizationSession,
+    query: &str,
+) -> HttpResponse {
+    let page = ConsentPage {
+        app_name: &state.config.app_name,
+        client_name: &request.client.name,
+        scopes: request.scopes.iter().collect(),
+        request: query,
+        csrf: state
+            .form_key
+            .sign_base64url(&consent_binding(signed_in, query)),
+        text: &state.config.oauth.page_text,
+    };
+    html(StatusCode::OK, page.render())
+}
+
+/// What the consent form's `_token` signs.
+pub(super) fn consent_binding(signed_in: &AuthorizationSession, query: &str) -> Vec<u8> {
+    let to = [signed_in.id_hash.as_bytes(), b":", query.as_bytes()].concat();
+    bound_bytes("consent", &to)
+}
+
+pub(super) fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    let seconds = sessions::BROWSER_SIGN_IN_LIFETIME.num_seconds();
+    page_cookie(state, SESSION_COOKIE, value, seconds)
+}
+
+/// An HttpOnly, SameSite=Lax, host-only cookie for these routes (Secure when APP_URL is https).
+pub(super) fn page_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    seconds: i64,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.app_url.starts_with("https://"))
+        .max_age(actix_web::cookie::time::Duration::seconds(seconds))
+        .finish()
+}
+
+pub(super) fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name).map(|cookie| cookie.value().to_owned())
+}
+
+/// What a form's `_token` signs: the form's name and what it is bound to.
+pub(super) fn bound(form: &str, to: &str) -> Vec<u8> {
+    bound_bytes(form, to.as_bytes())
+}
+
+pub(super) fn bound_bytes(form: &str, to: &[u8]) -> Vec<u8> {
+    [b"oauth ", form.as_bytes(), b":", to].concat()
+}
+
+/// A form body's fields (the last of a repeated name).
+pub(super) fn form(body: &[u8]) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
