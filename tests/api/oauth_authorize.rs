@@ -403,6 +403,14 @@ api_tests! {
 
         let code_page = sign_in(&browser, &page);
         assert_eq!(code_page.status, 200, "{}", code_page.text);
+        // Login CSRF: the attacker's own challenge and form token, posted from another browser
+        // (no cookie of this page), must not sign that browser in as the attacker.
+        let planted = app.post("/oauth/authorize/two-factor")
+            .form(&serde_urlencoded::to_string(hidden_fields(&code_page.text).into_iter()
+                .chain([("code".to_owned(), totp.generate((step + 1) * 30).to_string())]).collect::<Vec<_>>()).unwrap())
+            .send();
+        assert_eq!(planted.status, 419, "{}", planted.text);
+        assert!(planted.header("set-cookie").is_none(), "no sign-in cookie is planted");
         assert!(code_page.text.contains("name=\"code\""), "the two-factor step: {}", code_page.text);
         let wrong = browser.submit(&code_page, &[("recovery_code", "AAAAA-AAAAA")]);
         assert_eq!(wrong.status, 422, "{}", wrong.text);

@@ -14,7 +14,8 @@ use self::flow::{
     check, continue_as, expired, redirect_with_code, refusal_redirect, signed_in, signed_in_as,
 };
 use self::pages::{
-    CSRF_COOKIE, bound, consent_binding, cookie, form, sign_in_page, two_factor_page,
+    CSRF_COOKIE, bound, consent_binding, cookie, form, sign_in_page, two_factor_binding,
+    two_factor_page,
 };
 use super::page;
 use crate::auth::login;
@@ -117,7 +118,9 @@ pub async fn sign_in(
     let device = Device { user_agent, ip };
     if user.has_two_factor() {
         return match sessions::challenge(&state, &user, &device).await {
-            Ok(challenge) => two_factor_page(&state, query, &challenge.token, None, StatusCode::OK),
+            Ok(challenge) => {
+                two_factor_page(&state, query, &challenge.token, &csrf, None, StatusCode::OK)
+            }
             Err(error) => {
                 page::failure(&state, &state.config.oauth.page_text.sign_in_title, &error)
             }
@@ -141,10 +144,11 @@ pub async fn two_factor(
     let fields = form(&body);
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let (query, token) = (field("request"), field("challenge_token"));
-    if token.is_empty()
-        || !state
-            .form_key
-            .verify_base64url(&bound("two-factor", token), field("_token"))
+    let csrf = cookie(&req, CSRF_COOKIE).unwrap_or_default();
+    let binding = two_factor_binding(&csrf, token);
+    if csrf.is_empty()
+        || token.is_empty()
+        || !state.form_key.verify_base64url(&binding, field("_token"))
     {
         return expired(&state);
     }
@@ -159,6 +163,7 @@ pub async fn two_factor(
             &state,
             query,
             token,
+            &csrf,
             Some(missing),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
@@ -184,6 +189,7 @@ pub async fn two_factor(
                 &state,
                 query,
                 token,
+                &csrf,
                 wrong,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

@@ -88,10 +88,13 @@ pub(super) fn sign_in_page(
     response
 }
 
+/// The two-factor page; its `_token` is bound to the challenge and to this browser's cookie
+/// (`csrf`), so that a challenge of someone else's cannot be answered in it (login CSRF).
 pub(super) fn two_factor_page(
     state: &AppState,
     query: &str,
     challenge_token: &str,
+    csrf: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
@@ -100,7 +103,7 @@ pub(super) fn two_factor_page(
         request: query,
         csrf: state
             .form_key
-            .sign_base64url(&bound("two-factor", challenge_token)),
+            .sign_base64url(&two_factor_binding(csrf, challenge_token)),
         challenge_token,
         error,
         text: &state.config.oauth.page_text,
@@ -175,4 +178,9 @@ pub(super) fn form(body: &[u8]) -> HashMap<String, String> {
         .unwrap_or_default()
         .into_iter()
         .collect()
+}
+
+/// What the two-factor form's `_token` signs: this browser's cookie and the challenge.
+pub(super) fn two_factor_binding(csrf: &str, challenge_token: &str) -> Vec<u8> {
+    bound("two-factor", &format!("{csrf}:{challenge_token}"))
 }
