@@ -18,6 +18,8 @@ use crate::state::AppState;
     GuardErrors, Unavailable,
 ))]
 pub async fn index(state: web::Data<AppState>, auth: AuthUser) -> AppResult<ConsentsResource> {
+    // Which clients a user allowed is the account's business, not an OAuth client's.
+    auth.claims.first_party_only()?;
     let user_id = auth.user.id;
     let consents = state
         .db

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, Id};
+use crate::db::{DbConnection, Id, is_unique_violation};
 use crate::schema::{
     oauth_auth_codes, oauth_authorization_sessions, oauth_clients, oauth_consents,
 };
@@ -72,6 +72,22 @@ impl AuthCode {
         .map(|updated| updated == 1)
     }
 
+    /// Deletes the codes of `user_id` for `client_id` not redeemed yet (a consent withdrawn).
+    pub fn delete_unused_of(
+        conn: &mut DbConnection,
+        user_id: Id,
+        client_id: Id,
+    ) -> QueryResult<()> {
+        diesel::delete(
+            oauth_auth_codes::table
+                .filter(oauth_auth_codes::user_id.eq(user_id))
+                .filter(oauth_auth_codes::client_id.eq(client_id))
+                .filter(oauth_auth_codes::used_at.is_null()),
+        )
+        .execute(conn)
+        .map(drop)
+    }
+
     /// Deletes up to `batch` codes that expired before `before` (a used code's session has its
     /// own lifetime).
     pub fn prune_batch(
@@ -108,16 +124,28 @@ impl Consent {
             .optional()
     }
 
-    /// Remembers `consent`, replacing an earlier one of the same user and client.
+    /// Remembers `consent`, replacing an earlier one of the same user and client. Two at once
+    /// (a double click, two tabs) leave one row: the insert that loses to the other updates it.
     pub fn remember(conn: &mut DbConnection, consent: &Consent) -> QueryResult<()> {
-        conn.write_transaction(|conn| {
-            diesel::delete(oauth_consents::table.find((consent.user_id, consent.client_id)))
-                .execute(conn)?;
-            diesel::insert_into(oauth_consents::table)
-                .values(consent)
+        let update = |conn: &mut DbConnection| {
+            diesel::update(oauth_consents::table.find((consent.user_id, consent.client_id)))
+                .set((
+                    oauth_consents::scopes.eq(&consent.scopes),
+                    oauth_consents::created_at.eq(consent.created_at),
+                ))
                 .execute(conn)
-                .map(drop)
-        })
+        };
+        if update(conn)? == 1 {
+            return Ok(());
+        }
+        match diesel::insert_into(oauth_consents::table)
+            .values(consent)
+            .execute(conn)
+        {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => update(conn).map(drop),
+            Err(error) => Err(error),
+        }
     }
 
     /// The user's consents with their clients' names, oldest first.

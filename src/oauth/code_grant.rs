@@ -76,6 +76,13 @@ pub async fn authorization_code(
             "The code_verifier does not match.",
         ));
     }
+    // RFC 8707 §2.2: the token request may name the resource only as the code was granted it.
+    if let Some(resource) = params.get("resource") {
+        let default = state.config.oauth.default_resource.as_str();
+        if code.resource.as_deref().unwrap_or(default) != resource {
+            return Err(OAuthError::InvalidTarget);
+        }
+    }
     let scopes = Scopes::parse(&code.scopes).unwrap_or_default();
     let refresh_token = (scopes.contains(OFFLINE_ACCESS) || client.always_issue_refresh_token)
         .then(refresh_token::generate)

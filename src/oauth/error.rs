@@ -54,7 +54,7 @@ impl OAuthError {
             Self::UnsupportedGrantType => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "The grant type is not supported: use password, refresh_token or client_credentials.",
+                "The grant type is not supported: use authorization_code, refresh_token, client_credentials or password.",
             ),
             Self::InvalidTarget => (
                 StatusCode::BAD_REQUEST,

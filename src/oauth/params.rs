@@ -76,7 +76,7 @@ impl OAuthParams {
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
 pub struct TokenRequest {
-    /// `password`, `refresh_token` or `client_credentials`.
+    /// `authorization_code`, `refresh_token`, `client_credentials` or `password`.
     grant_type: String,
     /// Or HTTP Basic credentials.
     client_id: Option<String>,
@@ -86,6 +86,10 @@ pub struct TokenRequest {
     password: Option<String>,
     /// Refresh-token grant.
     refresh_token: Option<String>,
+    /// Authorization code grant: the code, the redirect URI the request named, the PKCE verifier.
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
     /// Space-separated; `offline_access` asks for a refresh token.
     scope: Option<String>,
     /// RFC 8707: the resource the access token is for (its `aud`); one the client registered.

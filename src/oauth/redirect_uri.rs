@@ -19,6 +19,13 @@ pub fn check(uri: &str) -> Result<(), &'static str> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("no user information in a redirect URI");
     }
+    let answered = ["code", "state", "iss", "error", "error_description"];
+    if url
+        .query_pairs()
+        .any(|(name, _)| answered.contains(&name.as_ref()))
+    {
+        return Err("its query names a parameter of the answer (code, state, iss, error)");
+    }
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
         "https" => Err("an https redirect URI needs a host"),
@@ -89,6 +96,7 @@ mod tests {
             "myapp:/cb",
             "/relative/callback",
             "http://127.0.0.2/cb",
+            "https://app.example.com/cb?state=fixed",
         ] {
             assert!(check(bad).is_err(), "{bad}");
         }

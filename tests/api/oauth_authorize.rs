@@ -234,11 +234,17 @@ api_tests! {
         let second = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &again["code"]), ("code_verifier", &verifier2)]);
         assert_eq!(second.status, 200, "{}", second.text);
 
-        let consents = app.get("/api/consents").bearer(&access).send().json();
+        app.get("/api/consents").bearer(&access).send().assert_error(401, "token_invalid");
+        let api_login = app.login(EMAIL, PASSWORD);
+        let consents = app.get("/api/consents").bearer(&api_login).send().json();
         assert_eq!(consents["data"][0]["client_id"], client_id.as_str());
         assert_eq!((consents["data"][0]["client_name"].as_str(), consents["data"][0]["scopes"].as_str()), (Some("Shop SPA"), Some("offline_access read")));
-        let api_login = app.login(EMAIL, PASSWORD);
+        // A code issued but not redeemed dies with the consent.
+        let (verifier3, challenge3) = pkce();
+        let (_, pending) = redirected(&browser.get(&authorize_path(&client_id, &challenge3, &[])));
         assert_eq!(app.request("DELETE", &format!("/api/consents/{client_id}")).bearer(&api_login).send().status, 204);
+        let late = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &pending["code"]), ("code_verifier", &verifier3)]);
+        assert_eq!(late.json()["error"], "invalid_grant");
         let open: i64 = app.query(|conn| sessions::table.filter(sessions::revoked_at.is_null()).filter(sessions::client_id.is_not_null()).count().get_result(conn));
         assert_eq!(open, 0, "the client's sessions ended");
         app.get("/api/me").bearer(&access).send().assert_error(401, "token_blacklisted");
@@ -262,6 +268,8 @@ api_tests! {
         assert_eq!(to, loopback, "the loopback port the app chose");
         let exchange_with = |secret: &str, redirect: &str| exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", secret), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", redirect)]);
         assert_eq!(exchange_with("wrong", loopback).json()["error"], "invalid_client");
+        let other_resource = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", SECRET), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", loopback), ("resource", ISSUER)]);
+        assert_eq!(other_resource.json()["error"], "invalid_target", "RFC 8707: only the resource the code was granted");
         assert_eq!(exchange_with(SECRET, "http://127.0.0.1:9/callback").json()["error"], "invalid_grant", "the redirect_uri sent, exactly");
         let tokens = exchange_with(SECRET, loopback);
         assert_eq!(tokens.status, 200, "{}", tokens.text);

@@ -200,7 +200,9 @@ api_tests! {
             assert_eq!(set, 0);
         }
         let next = timed_login();
-        assert!(next < one * 2 + Duration::from_millis(100), "the next login took {next:?}; one takes {one:?}");
+        // A backlog would be 50 bcrypt checks (50 × one); the margin absorbs a loaded machine
+        // (the whole suite runs beside it), which made the tighter 2 × one fail now and then.
+        assert!(next < one * 5 + Duration::from_millis(500), "the next login took {next:?}; one takes {one:?}");
     }
 
     // Point 11: a prune keeps rows whose tokens today's settings still let refresh.

@@ -224,8 +224,8 @@ pub async fn remember_consent(
         .await
 }
 
-/// `DELETE /consents/{client_id}`: the grant is withdrawn and every session of the user with that
-/// client ends. False when there was no grant.
+/// `DELETE /consents/{client_id}`: the grant is withdrawn, codes not redeemed yet die, and every
+/// session of the user with that client ends. False when there was no grant.
 pub async fn withdraw_consent(state: &AppState, user_id: Id, client_id: Id) -> AppResult<bool> {
     let outcome = state
         .db
@@ -234,6 +234,7 @@ pub async fn withdraw_consent(state: &AppState, user_id: Id, client_id: Id) -> A
                 if !Consent::withdraw(conn, user_id, client_id)? {
                     return Ok(None);
                 }
+                AuthCode::delete_unused_of(conn, user_id, client_id)?;
                 let now = db::now();
                 Session::revoke_of_user_and_client(
                     conn,

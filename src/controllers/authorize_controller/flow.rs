@@ -147,7 +147,7 @@ pub(super) fn refusal_redirect(
 
 /// The browser's live sign-in, from its cookie.
 pub(super) async fn signed_in(state: &AppState, req: &HttpRequest) -> Option<AuthorizationSession> {
-    let value = cookie(req, SESSION_COOKIE)?;
+    let value = cookie(state, req, SESSION_COOKIE)?;
     sessions::browser_sign_in(state, &value)
         .await
         .ok()

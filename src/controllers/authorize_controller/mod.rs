@@ -63,7 +63,7 @@ pub async fn sign_in(
     let fields = form(&body);
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let query = field("request");
-    let csrf = cookie(&req, CSRF_COOKIE).unwrap_or_default();
+    let csrf = cookie(&state, &req, CSRF_COOKIE).unwrap_or_default();
     if csrf.is_empty()
         || !state
             .form_key
@@ -144,7 +144,7 @@ pub async fn two_factor(
     let fields = form(&body);
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let (query, token) = (field("request"), field("challenge_token"));
-    let csrf = cookie(&req, CSRF_COOKIE).unwrap_or_default();
+    let csrf = cookie(&state, &req, CSRF_COOKIE).unwrap_or_default();
     let binding = two_factor_binding(&csrf, token);
     if csrf.is_empty()
         || token.is_empty()

@@ -67,7 +67,7 @@ pub(super) fn sign_in_page(
     status: StatusCode,
 ) -> HttpResponse {
     // The form's token is bound to a cookie of this browser: a page of another site cannot post it.
-    let csrf = cookie(req, CSRF_COOKIE)
+    let csrf = cookie(state, req, CSRF_COOKIE)
         .filter(|value| value.len() == 43)
         .or_else(|| random_token().ok())
         .unwrap_or_default();
@@ -150,17 +150,32 @@ pub(super) fn page_cookie(
     value: String,
     seconds: i64,
 ) -> Cookie<'static> {
-    Cookie::build(name, value)
+    Cookie::build(cookie_name(state, name), value)
         .path(COOKIE_PATH)
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.config.app_url.starts_with("https://"))
+        .secure(is_https(state))
         .max_age(actix_web::cookie::time::Duration::seconds(seconds))
         .finish()
 }
 
-pub(super) fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    req.cookie(name).map(|cookie| cookie.value().to_owned())
+pub(super) fn cookie(state: &AppState, req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(&cookie_name(state, name))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// A page cookie's name: with the `__Secure-` prefix when APP_URL is https, so that neither a
+/// sibling subdomain nor plain http can plant one (RFC 6265bis §4.1.3).
+fn cookie_name(state: &AppState, name: &str) -> String {
+    if is_https(state) {
+        format!("__Secure-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn is_https(state: &AppState) -> bool {
+    state.config.app_url.starts_with("https://")
 }
 
 /// What a form's `_token` signs: the form's name and what it is bound to.
