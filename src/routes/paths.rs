@@ -86,15 +86,16 @@ fn mounts() -> Vec<Mount> {
             CONSENTS_DESTROY,
         ),
         api("/api/password", Method::PUT, PASSWORD),
+        // One path, two operations: each documented for its own method only.
         api(
             "/api/user/two-factor-authentication",
             Method::POST,
-            TWO_FACTOR,
+            (TWO_FACTOR.0, &[Method::POST]),
         ),
         api(
             "/api/user/two-factor-authentication",
             Method::DELETE,
-            TWO_FACTOR,
+            (TWO_FACTOR.0, &[Method::DELETE]),
         ),
         api(
             "/api/user/confirmed-two-factor-authentication",
