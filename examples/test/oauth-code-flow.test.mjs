@@ -8,6 +8,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import * as oauth from 'oauth4webapi';
+import * as OTPAuth from 'otpauth';
 
 import { demo, launchChromium } from './browser.mjs';
 import { ISSUER, claimsOf, registerUser, startServer } from './server.mjs';
@@ -128,3 +129,57 @@ test('a native-style client on a loopback redirect with a port of its own, skipp
     listener.close();
   }
 });
+
+test('a user with two-factor on passes the code step of the sign-in page in Chromium', async () => {
+  const redirectUri = 'https://spa.example/two-factor';
+  const client = { client_id: clientId(['--redirect-uri', redirectUri, '--skip-consent', '--scopes', 'read']), token_endpoint_auth_method: 'none' };
+  const user = await registerUser(server.baseURL);
+  const api = async (path, body, token) => (await fetch(`${server.baseURL}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  })).json();
+  const { access_token: token } = await api('/api/login', { email: user.email, password: user.password });
+  const { otpauth_url: otpauthUrl } = await api('/api/user/two-factor-authentication', { current_password: user.password }, token);
+  const totp = OTPAuth.URI.parse(otpauthUrl);
+  const step = Math.floor(Date.now() / 30_000);
+  const confirmed = await api('/api/user/confirmed-two-factor-authentication', { code: totp.generate({ timestamp: step * 30_000 }) }, token);
+  assert.equal(confirmed.recovery_codes.length, 8);
+
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint);
+  for (const [name, value] of Object.entries({
+    response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, scope: 'read', state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  })) url.searchParams.set(name, value);
+  const page = await browser.newPage();
+  const { pageErrors } = demo(page);
+  let callback = null;
+  await page.route('https://spa.example/**', async (route) => {
+    callback = route.request().url();
+    await route.fulfill({ status: 200, contentType: 'text/plain', body: 'signed in' });
+  });
+  await page.goto(url.href);
+  await page.fill('input[name=email]', user.email);
+  await page.fill('input[name=password]', user.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('input[name=code]');
+  assert.match(await page.title(), /Two-factor/);
+  // The confirmation's code is used up: the page says so, and takes the next one.
+  await page.fill('input[name=code]', totp.generate({ timestamp: step * 30_000 }));
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#two-factor-error');
+  await page.fill('input[name=code]', totp.generate({ timestamp: (step + 1) * 30_000 }));
+  await page.click('button[type=submit]');
+  for (let i = 0; i < 100 && !callback; i += 1) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+  const params = oauth.validateAuthResponse(as, client, new URL(callback), state);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, client,
+    await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, insecure));
+  const claims = claimsOf(tokens.access_token);
+  assert.deepEqual([claims.amr, claims.acr], [['pwd', 'otp', 'mfa'], '2']);
+  console.log('oauth4webapi: a user with two-factor on signed in through the code step, acr 2');
+});
+
