@@ -5,6 +5,7 @@
 //! window keeps at most [`MAX_KEYS`] keys and is swept by a timer ([`RateLimits::sweep`]).
 
 mod reservation;
+mod store;
 mod window;
 
 use std::net::IpAddr;
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use diesel::QueryResult;
 
 pub use reservation::{CodeReservation, LoginReservation};
+use store::db_hit;
 pub use window::{Key, Limit, MAX_KEYS, SlidingWindow};
 
 use crate::config::RateLimitConfig;
@@ -255,93 +257,6 @@ impl RateLimits {
             .map(|()| DeferredHit(None))
             .map_err(AppError::TooManyRequests)
     }
-
-    /// Charges one hit to `key` in `window` if it allows it; 429 with Retry-After otherwise.
-    async fn attempt(&self, window: &SlidingWindow, key: Key, now: Instant) -> AppResult<Slot> {
-        match &self.shared {
-            None => window
-                .attempt(&key, now)
-                .map(|()| Slot::Memory)
-                .map_err(AppError::TooManyRequests),
-            Some(db) => {
-                let hit = db_hit(window, &key);
-                db.run(move |conn| counter::attempt(conn, &hit))
-                    .await?
-                    .map(Slot::Window)
-                    .map_err(AppError::TooManyRequests)
-            }
-        }
-    }
-
-    /// Gives back the hit counted in `slot`; a failure is logged (it only leaves a hit counted).
-    async fn release(&self, window: &SlidingWindow, key: Key, slot: Slot) {
-        match (&self.shared, slot) {
-            (Some(db), Slot::Window(index)) => {
-                let key = hex(&key);
-                if let Err(error) = db
-                    .run(move |conn| counter::release(conn, &key, index))
-                    .await
-                {
-                    tracing::warn!(%error, "giving back a rate-limit hit failed");
-                }
-            }
-            _ => window.release(&key),
-        }
-    }
-
-    /// Forgets every hit of `key` in `window`.
-    async fn clear(&self, window: &SlidingWindow, key: Key) {
-        match &self.shared {
-            Some(db) => {
-                let key = hex(&key);
-                if let Err(error) = db.run(move |conn| counter::clear(conn, &key)).await {
-                    tracing::warn!(%error, "clearing a rate limit failed");
-                }
-            }
-            None => window.clear(&key),
-        }
-    }
-
-    /// Whether `key` has no room left in `window`.
-    async fn is_full(&self, window: &SlidingWindow, key: Key, now: Instant) -> bool {
-        match &self.shared {
-            Some(db) => {
-                let hit = db_hit(window, &key);
-                db.run(move |conn| counter::is_full(conn, &hit))
-                    .await
-                    .unwrap_or(false)
-            }
-            None => window.check(&key, now).is_err(),
-        }
-    }
-
-    /// The fixed-size key of `parts` for one kind of limit: an HMAC over length-prefixed parts,
-    /// so no two different inputs share a key.
-    fn key(&self, label: &str, parts: &[&str]) -> Key {
-        let mut input = Vec::with_capacity(64);
-        for part in std::iter::once(label).chain(parts.iter().copied()) {
-            input.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            input.extend_from_slice(part.as_bytes());
-        }
-        self.keys.short(&input)
-    }
-}
-
-/// A hit of `key` in `window`'s limit, now on the wall clock: instances share windows, so they
-/// must share a clock.
-fn db_hit(window: &SlidingWindow, key: &Key) -> Hit {
-    let limit = window.limit();
-    Hit {
-        key: hex(key),
-        max: limit.max,
-        width_ms: limit.window.as_millis() as i64,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-    }
-}
-
-/// A key as the database stores it.
-fn hex(key: &Key) -> String {
-    crate::crypto::hex(key)
 }
 
 /// What a rate limit counts a client as: an IPv4 address as itself (also written as an IPv4-mapped

@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use super::{Key, RateLimits, Slot, counter, hex};
+use super::store::hex;
+use super::{Key, RateLimits, Slot, counter};
 
 /// A login attempt that passed the limits and holds its place in them until it is decided:
 /// [`failed`](Self::failed) keeps it as a failure, [`succeeded`](Self::succeeded) gives it back
