@@ -29,10 +29,19 @@ pub fn mail(state: &AppState, user: &User, now: DateTime<Utc>) -> Mail {
     mail::verify_email(&user.email, &link, EXPIRE_MINUTES)
 }
 
-/// MUST_VERIFY_EMAIL refused `user` (whose password was right): a fresh link goes out with the
-/// refusal, within the address's mail budget, so an expired or lost first link never locks the
-/// owner out (the resend route needs a token that such a user cannot get).
-pub async fn resend_after_refusal(state: &AppState, user: &User, ip: Option<IpAddr>) {
+/// Whether MUST_VERIFY_EMAIL refuses `user`, whose password was right (checked after it, so it
+/// tells a guesser nothing). When it does, a fresh link goes out with the refusal, within the
+/// address's mail budget, so an expired or lost first link never locks the owner out (the resend
+/// route needs a token that such a user cannot get). Every sign-in asks this one function.
+pub async fn refuses_unverified(state: &AppState, user: &User, ip: Option<IpAddr>) -> bool {
+    if !state.config.mail.must_verify || user.email_verified_at.is_some() {
+        return false;
+    }
+    resend_after_refusal(state, user, ip).await;
+    true
+}
+
+async fn resend_after_refusal(state: &AppState, user: &User, ip: Option<IpAddr>) {
     if state
         .limits
         .mail_request(ip, &user.email, Instant::now())

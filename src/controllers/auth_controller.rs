@@ -79,9 +79,7 @@ pub async fn login(
     let user = login::attempt(&state, email, password, ip, "api")
         .await?
         .ok_or(AppError::InvalidCredentials)?;
-    // After the password check, so it tells a guesser nothing.
-    if state.config.mail.must_verify && user.email_verified_at.is_none() {
-        email_verification::resend_after_refusal(&state, &user, ip).await;
+    if email_verification::refuses_unverified(&state, &user, ip).await {
         return Err(AppError::EmailNotVerified);
     }
     let device = Device { user_agent, ip };

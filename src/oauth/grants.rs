@@ -51,9 +51,7 @@ pub async fn password(
         .ok_or(OAuthError::InvalidGrant(
             "The user credentials were incorrect.",
         ))?;
-    // After the password check, so it tells a guesser nothing.
-    if state.config.mail.must_verify && user.email_verified_at.is_none() {
-        email_verification::resend_after_refusal(state, &user, ip).await;
+    if email_verification::refuses_unverified(state, &user, ip).await {
         return Err(OAuthError::InvalidGrant(
             "The email address is not verified.",
         ));

@@ -18,9 +18,9 @@ use self::pages::{
     two_factor_page,
 };
 use super::page;
-use crate::auth::login;
 use crate::auth::sessions::{self, Device};
 use crate::auth::two_factor::SecondFactor;
+use crate::auth::{email_verification, login};
 use crate::error::AppError;
 use crate::jwt::Proof;
 use crate::oauth::authorization::Prompt;
@@ -108,7 +108,7 @@ pub async fn sign_in(
             return page::failure(&state, &state.config.oauth.page_text.sign_in_title, &error);
         }
     };
-    if state.config.mail.must_verify && user.email_verified_at.is_none() {
+    if email_verification::refuses_unverified(&state, &user, ip).await {
         return page::failure(
             &state,
             &state.config.oauth.page_text.sign_in_title,
