@@ -12,12 +12,12 @@ use utoipa::{Modify, OpenApi};
 use crate::controllers::{
     auth_controller, consents_controller, email_verification_controller, health_controller,
     oauth_controller, password_controller, password_reset_controller, sessions_controller,
-    two_factor_controller, well_known_controller,
+    two_factor_controller, userinfo_controller, well_known_controller,
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jwt-auth-server", description = "tymon/jwt-auth's API and an OAuth 2.0 token endpoint"),
+    info(title = "jwt-auth-server", description = "tymon/jwt-auth's API, an OAuth 2.1 authorization server and an OpenID Provider"),
     paths(
         auth_controller::register,
         auth_controller::login,
@@ -45,6 +45,8 @@ use crate::controllers::{
         oauth_controller::introspect,
         well_known_controller::jwks,
         well_known_controller::authorization_server,
+        well_known_controller::openid_configuration,
+        userinfo_controller::show,
         health_controller::show,
         health_controller::live,
         health_controller::ready,

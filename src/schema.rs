@@ -88,6 +88,8 @@ diesel::table! {
         resources -> Text,
         /// A first-party client whose users are never asked for consent.
         skip_consent -> Bool,
+        /// Space-separated URIs RP-initiated logout may redirect to, matched exactly.
+        post_logout_redirect_uris -> Text,
     }
 }
 
@@ -211,6 +213,8 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         session_id -> Nullable<Uuid>,
+        /// When the user signed in at `/oauth/authorize` (an ID token's `auth_time`).
+        auth_time -> Nullable<Timestamp>,
     }
 }
 

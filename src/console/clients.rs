@@ -29,6 +29,10 @@ pub struct ClientOptions {
     /// port matches), or a private-use scheme such as com.example.app:/callback.
     #[arg(long = "redirect-uri", value_name = "URI")]
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout (`/oauth/logout`) may send the browser back (repeatable), matched
+    /// exactly; the same forms as --redirect-uri.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
     /// A resource (RFC 8707) the client may ask tokens for (repeatable): their `aud`.
     #[arg(long = "resource", value_name = "URI")]
     pub resources: Vec<String>,
@@ -56,6 +60,10 @@ pub fn new_client(options: ClientOptions) -> Result<(OAuthClient, Option<String>
     }
     for uri in &options.redirect_uris {
         redirect_uri::check(uri).map_err(|why| format!("--redirect-uri {uri}: {why}"))?;
+    }
+    for uri in &options.post_logout_redirect_uris {
+        redirect_uri::check(uri)
+            .map_err(|why| format!("--post-logout-redirect-uri {uri}: {why}"))?;
     }
     for resource in &options.resources {
         let absolute = url::Url::parse(resource).is_ok_and(|url| url.fragment().is_none());
@@ -89,6 +97,7 @@ pub fn new_client(options: ClientOptions) -> Result<(OAuthClient, Option<String>
         redirect_uris: options.redirect_uris.join(" "),
         resources: options.resources.join(" "),
         skip_consent: options.skip_consent,
+        post_logout_redirect_uris: options.post_logout_redirect_uris.join(" "),
     };
     Ok((client, secret))
 }
@@ -130,6 +139,9 @@ pub fn list_clients(config: &Config) -> Result<(), String> {
         );
         for uri in client.redirect_uris() {
             println!("    redirect_uri: {uri}");
+        }
+        for uri in client.post_logout_redirect_uris.split_whitespace() {
+            println!("    post_logout_redirect_uri: {uri}");
         }
         for resource in client.resources.split_whitespace() {
             println!("    resource: {resource}");

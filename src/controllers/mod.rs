@@ -15,4 +15,5 @@ pub mod sessions_controller;
 pub mod spa_demo_controller;
 pub mod token_response;
 pub mod two_factor_controller;
+pub mod userinfo_controller;
 pub mod well_known_controller;

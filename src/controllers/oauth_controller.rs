@@ -39,7 +39,7 @@ pub async fn token(
     match grant_type {
         "password" => grants::password(&state, &client, &params, ip, user_agent).await,
         "refresh_token" => grants::refresh_token(&state, &client, &params, ip).await,
-        "client_credentials" => grants::client_credentials(&state, &client, &params),
+        "client_credentials" => grants::client_credentials(&state, &client, &params).await,
         "authorization_code" => {
             code_grant::authorization_code(&state, &client, &params, ip, user_agent).await
         }

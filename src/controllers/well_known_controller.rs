@@ -1,17 +1,15 @@
 //! `/.well-known/…`: the public signing keys (RFC 7517 JWKS), for services that verify our tokens
-//! offline, and the authorization server's metadata (RFC 8414).
+//! offline, and the provider's metadata (OpenID Connect Discovery 1.0, RFC 8414).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use crate::crypto::sha256_hex;
-use crate::oauth::scopes::Scopes;
+use crate::oauth::discovery::{self, ProviderMetadata};
+use crate::oauth::openid;
 use crate::state::AppState;
 
-/// How long verifiers may keep the key set before asking again.
-const JWKS_MAX_AGE: &str = "public, max-age=300";
+/// How long verifiers may keep the key set and the metadata before asking again.
+const MAX_AGE: &str = "public, max-age=300";
 
 /// `GET /.well-known/jwks.json`: every `next`, `current` and `previous` key (none under HS256
 /// alone), with an ETag; `If-None-Match` with it is answered 304.
@@ -20,7 +18,39 @@ const JWKS_MAX_AGE: &str = "public, max-age=300";
     (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
 ))]
 pub async fn jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let body = serde_json::to_vec(&state.jwt.ring().jwks()).unwrap_or_default();
+    cached_json(&req, serde_json::to_vec(&state.jwt.ring().jwks()))
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): the provider's
+/// metadata, cached and revalidated like the JWKS (its signing algorithm follows the ring).
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "oauth", responses(
+    (status = 200, description = "OpenID Provider metadata (Cache-Control: public, max-age=300; ETag)", body = ProviderMetadata),
+    (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+))]
+pub async fn openid_configuration(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    cached_json(&req, serde_json::to_vec(&metadata_of(&state)))
+}
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3): the same document.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", responses(
+    (status = 200, description = "RFC 8414 authorization server metadata (Cache-Control: public, max-age=300; ETag)", body = ProviderMetadata),
+    (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+))]
+pub async fn authorization_server(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    cached_json(&req, serde_json::to_vec(&metadata_of(&state)))
+}
+
+fn metadata_of(state: &AppState) -> ProviderMetadata {
+    let algo = openid::unavailable(&state.config)
+        .is_none()
+        .then(|| state.jwt.id_token_algo())
+        .flatten();
+    discovery::metadata(&state.config, algo)
+}
+
+/// `body` as public JSON with an ETag of its own; 304 to a request that names that ETag.
+fn cached_json(req: &HttpRequest, body: serde_json::Result<Vec<u8>>) -> HttpResponse {
+    let body = body.unwrap_or_default();
     let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
     let unchanged = req
         .headers()
@@ -38,76 +68,11 @@ pub async fn jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::CACHE_CONTROL, JWKS_MAX_AGE))
+        .insert_header((header::CACHE_CONTROL, MAX_AGE))
         .insert_header((header::ETAG, etag));
     if unchanged {
         response.finish()
     } else {
         response.content_type("application/json").body(body)
     }
-}
-
-/// RFC 8414 §2: what a client needs to find and use this server.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorizationServerMetadata {
-    pub issuer: String,
-    pub token_endpoint: String,
-    pub revocation_endpoint: String,
-    pub introspection_endpoint: String,
-    pub jwks_uri: String,
-    pub authorization_endpoint: String,
-    /// `code`: the authorization code grant, the only redirect-based one.
-    pub response_types_supported: Vec<&'static str>,
-    /// `S256` only: `plain` is refused (OAuth 2.1).
-    pub code_challenge_methods_supported: Vec<&'static str>,
-    /// RFC 9207: every authorization response carries `iss`.
-    pub authorization_response_iss_parameter_supported: bool,
-    pub grant_types_supported: Vec<&'static str>,
-    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
-    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
-    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
-    /// The scopes an administrator made public (`OAUTH_PUBLIC_SCOPES`).
-    pub scopes_supported: Vec<String>,
-}
-
-/// `GET /.well-known/oauth-authorization-server`.
-#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", responses(
-    (status = 200, description = "RFC 8414 authorization server metadata", body = AuthorizationServerMetadata),
-))]
-pub async fn authorization_server(
-    state: web::Data<AppState>,
-) -> web::Json<AuthorizationServerMetadata> {
-    // Only what an administrator made public: a client's own scopes are its business.
-    let scopes_supported = state
-        .config
-        .oauth
-        .public_scopes
-        .iter()
-        .filter_map(|scope| Scopes::parse(scope))
-        .flat_map(|scopes| scopes.iter().map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let base = state.config.app_url.trim_end_matches('/');
-    let secret_methods = vec!["client_secret_basic", "client_secret_post"];
-    let all_methods = vec!["client_secret_basic", "client_secret_post", "none"];
-    web::Json(AuthorizationServerMetadata {
-        issuer: state.config.jwt.issuer.clone(),
-        token_endpoint: format!("{base}/oauth/token"),
-        revocation_endpoint: format!("{base}/oauth/revoke"),
-        introspection_endpoint: format!("{base}/oauth/introspect"),
-        jwks_uri: format!("{base}/.well-known/jwks.json"),
-        authorization_endpoint: format!("{base}/oauth/authorize"),
-        response_types_supported: vec!["code"],
-        code_challenge_methods_supported: vec!["S256"],
-        authorization_response_iss_parameter_supported: true,
-        grant_types_supported: vec![
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            "password",
-        ],
-        token_endpoint_auth_methods_supported: all_methods.clone(),
-        revocation_endpoint_auth_methods_supported: all_methods,
-        introspection_endpoint_auth_methods_supported: secret_methods,
-        scopes_supported,
-    })
 }

@@ -2,6 +2,7 @@
 //! (Laravel: app/Exceptions/Handler.php). Causes of 5xx answers are logged, never returned. The same
 //! answers, as OpenAPI response sets, are in [`responses`].
 
+mod database;
 mod middleware;
 pub mod responses;
 
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -114,6 +114,9 @@ pub enum AppError {
     /// and message.
     #[error("conflict: {0}")]
     Conflict(&'static str, &'static str),
+    /// An access token without the scope the route needs (RFC 6750 §3.1): what it lacks.
+    #[error("insufficient scope: {0}")]
+    InsufficientScope(&'static str),
     /// A rate limit; the client may retry after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
@@ -208,6 +211,9 @@ impl AppError {
             ),
             Self::CorsRefused(what) => (StatusCode::FORBIDDEN, "cors_refused", what.clone().into()),
             Self::Conflict(code, message) => (StatusCode::CONFLICT, *code, (*message).into()),
+            Self::InsufficientScope(why) => {
+                (StatusCode::FORBIDDEN, "insufficient_scope", (*why).into())
+            }
             Self::TooManyRequests(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -268,6 +274,12 @@ impl ResponseError for AppError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
+            Self::InsufficientScope(_) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    r#"Bearer error="insufficient_scope""#,
+                ));
+            }
             _ => {}
         }
         let errors = match self {
@@ -288,28 +300,3 @@ impl From<AuthFailure> for AppError {
     }
 }
 
-impl From<DieselError> for AppError {
-    fn from(error: DieselError) -> Self {
-        match &error {
-            DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => Self::Unavailable(Dependency::Database, error.into()),
-            // A transaction that lost a race the database broke (Postgres): transient, retry.
-            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::Unavailable(Dependency::Database, error.into())
-            }
-            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
-                Self::Unavailable(Dependency::Database, error.into())
-            }
-            // SQLite gave up waiting for the write lock (busy_timeout): overload, not a bug.
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked") =>
-            {
-                Self::Unavailable(Dependency::Database, error.into())
-            }
-            _ => Self::Internal(error.into()),
-        }
-    }
-}

@@ -9,6 +9,7 @@
 mod claims;
 mod decode;
 mod failure;
+mod id_token;
 pub mod keys;
 pub mod laravel;
 mod verified;

@@ -29,6 +29,8 @@ pub struct OAuthClient {
     pub resources: String,
     /// A first-party client whose users are not asked for consent.
     pub skip_consent: bool,
+    /// Space-separated URIs RP-initiated logout may send the browser back to, matched exactly.
+    pub post_logout_redirect_uris: String,
 }
 
 impl OAuthClient {
@@ -46,6 +48,13 @@ impl OAuthClient {
     /// The registered redirect URIs.
     pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
         self.redirect_uris.split_whitespace()
+    }
+
+    /// Whether RP-initiated logout may redirect to `uri`: one the client registered, exactly.
+    pub fn allows_post_logout_redirect(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris
+            .split_whitespace()
+            .any(|registered| registered == uri)
     }
 
     /// Whether `resource` is one the client registered.

@@ -33,6 +33,8 @@ pub struct AuthCode {
     pub used_at: Option<NaiveDateTime>,
     /// The session its redemption started.
     pub session_id: Option<Id>,
+    /// When the user signed in at `/oauth/authorize` (an ID token's `auth_time`).
+    pub auth_time: Option<NaiveDateTime>,
 }
 
 impl AuthCode {
@@ -198,6 +200,13 @@ impl AuthorizationSession {
             .filter(oauth_authorization_sessions::expires_at.gt(now))
             .first(conn)
             .optional()
+    }
+
+    /// Deletes the sign-in of this hash (the browser signed out).
+    pub fn delete(conn: &mut DbConnection, id_hash: &str) -> QueryResult<()> {
+        diesel::delete(oauth_authorization_sessions::table.find(id_hash))
+            .execute(conn)
+            .map(drop)
     }
 
     /// Deletes every sign-in of the user (their logins end).

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use url::Url;
 
+use super::openid::OPENID;
 use super::redirect_uri;
 use super::scopes::Scopes;
 use crate::models::OAuthClient;
@@ -36,6 +37,8 @@ pub struct AuthorizationRequest {
     pub resource: Option<String>,
     pub nonce: Option<String>,
     pub prompt: Option<Prompt>,
+    /// OpenID Connect `max_age`: a browser sign-in older than this many seconds signs in again.
+    pub max_age: Option<i64>,
 }
 
 /// Why an authorization request is refused, and how that is told.
@@ -65,10 +68,12 @@ pub fn parameters(query: &str) -> Option<HashMap<String, String>> {
     Some(parameters)
 }
 
-/// Checks the request `parameters` of `client` (`None`: no such client).
+/// Checks the request `parameters` of `client` (`None`: no such client); `openid_unavailable`
+/// says why `openid` is refused on this server, if it is.
 pub fn check(
     parameters: &HashMap<String, String>,
     client: Option<OAuthClient>,
+    openid_unavailable: Option<&'static str>,
 ) -> Result<AuthorizationRequest, Refusal> {
     let get = |name: &str| {
         parameters
@@ -163,6 +168,9 @@ pub fn check(
             }
         },
     };
+    if let Some(why) = openid_unavailable.filter(|_| scopes.contains(OPENID)) {
+        return Err(refuse("invalid_scope", why));
+    }
     let resource = match get("resource") {
         Some(resource) if !client.allows_resource(resource) => {
             return Err(refuse(
@@ -184,6 +192,18 @@ pub fn check(
             ));
         }
     };
+    let max_age = match get("max_age") {
+        None => None,
+        Some(text) => match text.parse::<u32>() {
+            Ok(seconds) => Some(i64::from(seconds)),
+            Err(_) => {
+                return Err(refuse(
+                    "invalid_request",
+                    "max_age must be a number of seconds.",
+                ));
+            }
+        },
+    };
     Ok(AuthorizationRequest {
         redirect_uri_sent: get("redirect_uri").is_some(),
         redirect_uri,
@@ -193,6 +213,7 @@ pub fn check(
         resource,
         nonce: get("nonce").map(str::to_owned),
         prompt,
+        max_age,
         client,
     })
 }
@@ -207,19 +228,25 @@ fn is_s256_challenge(challenge: &str) -> bool {
 
 /// `redirect_uri` with `parameters` added to its query (RFC 6749 §4.1.2), and `iss` (RFC 9207).
 pub fn redirect_to(redirect_uri: &str, issuer: &str, parameters: &[(&str, &str)]) -> String {
-    match Url::parse(redirect_uri) {
+    let mut parameters = parameters.to_vec();
+    parameters.push(("iss", issuer));
+    with_query(redirect_uri, &parameters)
+}
+
+/// `uri` with `parameters` added to its query.
+pub fn with_query(uri: &str, parameters: &[(&str, &str)]) -> String {
+    match Url::parse(uri) {
         Ok(mut url) => {
-            {
+            if !parameters.is_empty() {
                 let mut query = url.query_pairs_mut();
                 for (name, value) in parameters {
                     query.append_pair(name, value);
                 }
-                query.append_pair("iss", issuer);
             }
             url.into()
         }
         // A registered URI always parses; nothing else reaches here.
-        Err(_) => redirect_uri.to_owned(),
+        Err(_) => uri.to_owned(),
     }
 }
 

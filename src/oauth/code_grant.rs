@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::OAuthError;
 use super::grants::respond;
+use super::openid::SignIn;
 use super::params::OAuthParams;
 use super::refresh_token;
 use super::scopes::{OFFLINE_ACCESS, Scopes};
@@ -91,7 +92,11 @@ pub async fn authorization_code(
     let claims = sessions::redeem_code(state, &code, client, &device, refresh_token.as_deref())
         .await?
         .ok_or(OAuthError::InvalidGrant("The code has already been used."))?;
-    respond(state, claims, &scopes, refresh_token)
+    let sign_in = SignIn {
+        auth_time: code.auth_time.unwrap_or(code.created_at),
+        nonce: code.nonce.as_deref(),
+    };
+    respond(state, claims, &scopes, refresh_token, Some(sign_in)).await
 }
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.

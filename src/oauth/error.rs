@@ -30,8 +30,8 @@ pub enum OAuthError {
     UnauthorizedClient(&'static str),
     #[error("unsupported_grant_type")]
     UnsupportedGrantType,
-    #[error("invalid_scope")]
-    InvalidScope,
+    #[error("invalid_scope: {0}")]
+    InvalidScope(&'static str),
     /// RFC 8707 §2: a `resource` the client may not ask for.
     #[error("invalid_target")]
     InvalidTarget,
@@ -39,6 +39,10 @@ pub enum OAuthError {
     #[error(transparent)]
     Server(#[from] AppError),
 }
+
+/// The description of an `invalid_scope` about the scopes themselves.
+pub const SCOPE_NOT_GRANTABLE: &str =
+    "The requested scope is invalid, unknown, or exceeds the scope granted.";
 
 impl OAuthError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
@@ -61,11 +65,7 @@ impl OAuthError {
                 "invalid_target",
                 "The resource is not one this client may ask for.",
             ),
-            Self::InvalidScope => (
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                "The requested scope is invalid, unknown, or exceeds the scope granted.",
-            ),
+            Self::InvalidScope(why) => (StatusCode::BAD_REQUEST, "invalid_scope", why),
             Self::Server(error) => (error.status_code(), "", ""),
         }
     }

@@ -1,4 +1,6 @@
-//! The two grants of `POST /oauth/token` (league/oauth2-server's PasswordGrant and RefreshTokenGrant).
+//! The password, refresh-token and client-credentials grants of `POST /oauth/token`
+//! (league/oauth2-server's PasswordGrant, RefreshTokenGrant and ClientCredentialsGrant), and the
+//! token response they share with the code grant.
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -6,6 +8,8 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 
 use super::OAuthError;
+use super::error::SCOPE_NOT_GRANTABLE;
+use super::openid::{self, OPENID, SignIn};
 use super::params::OAuthParams;
 use super::refresh_token::{self, hash};
 use super::scopes::{OFFLINE_ACCESS, Scopes};
@@ -14,7 +18,7 @@ use crate::auth::two_factor::SecondFactor;
 use crate::auth::{email_verification, login};
 use crate::db;
 use crate::error::AppError;
-use crate::jwt::{Claims, Proof};
+use crate::jwt::{self, Claims, Proof};
 use crate::models::{OAuthClient, OAuthRefreshToken};
 use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
@@ -45,6 +49,7 @@ pub async fn password(
         .require("password", "password is required.")?
         .to_owned();
     let scopes = requested_scopes(params, &allowed_scopes(client))?.unwrap_or_default();
+    refuse_openid_if_unavailable(state, &scopes)?;
     let resource = requested_resource(params, client)?;
     let user = login::attempt(state, email, password, ip, "oauth")
         .await?
@@ -100,7 +105,11 @@ pub async fn password(
         )
         .await?
     };
-    respond(state, claims, &scopes, refresh_token)
+    let sign_in = SignIn {
+        auth_time: jwt::timestamp(claims.iat),
+        nonce: None,
+    };
+    respond(state, claims, &scopes, refresh_token, Some(sign_in)).await
 }
 
 /// `grant_type=refresh_token`: rotation with reuse detection.
@@ -158,7 +167,12 @@ pub async fn refresh_token(
     match sessions::rotate_refresh_token(state, &token, &session, child).await? {
         Some(child) => {
             let claims = sessions::access_claims(state, &session, Utc::now());
-            respond(state, claims, &scopes, Some(child))
+            // The same sign-in: its time, and no nonce (OpenID Connect Core §12.2).
+            let sign_in = SignIn {
+                auth_time: session.created_at,
+                nonce: None,
+            };
+            respond(state, claims, &scopes, Some(child), Some(sign_in)).await
         }
         None => Err(OAuthError::InvalidGrant(
             "The refresh token has already been used.",
@@ -166,28 +180,35 @@ pub async fn refresh_token(
     }
 }
 
-/// The token response for the access token `claims` with `scopes` (narrowed by a refresh), and
-/// the refresh token if there is one.
-pub(super) fn respond(
+/// The token response for the access token `claims` with `scopes` (narrowed by a refresh), the
+/// refresh token if there is one, and with `openid` the ID token of `sign_in`.
+pub(super) async fn respond(
     state: &AppState,
     mut claims: Claims,
     scopes: &Scopes,
     refresh_token: Option<String>,
+    sign_in: Option<SignIn<'_>>,
 ) -> Result<OAuthTokenResource, OAuthError> {
     claims.scope = Some(scopes.to_string());
+    let access_token = state.jwt.encode(&claims)?;
+    let id_token = match sign_in {
+        Some(sign_in) => openid::id_token(state, &claims, &access_token, scopes, sign_in).await?,
+        None => None,
+    };
     Ok(OAuthTokenResource {
         token_type: "Bearer",
         expires_in: claims.exp - claims.iat,
-        access_token: state.jwt.encode(&claims)?,
+        access_token,
         refresh_token,
         scope: scopes.to_string(),
+        id_token,
     })
 }
 
 /// `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client, for itself. The access
 /// token's `sub` and `client_id` are the client; no user, no session, no refresh token: it lives
 /// JWT_TTL, is refused by the `/api` user routes (no such user) and cannot be revoked before then.
-pub fn client_credentials(
+pub async fn client_credentials(
     state: &AppState,
     client: &OAuthClient,
     params: &OAuthParams,
@@ -197,15 +218,28 @@ pub fn client_credentials(
             "This client may not use the client_credentials grant.",
         ));
     }
+    // No user, so no refresh and no ID token.
     let mut allowed = allowed_scopes(client);
     allowed.remove(OFFLINE_ACCESS);
+    allowed.remove(OPENID);
     let scopes = requested_scopes(params, &allowed)?.unwrap_or(allowed);
     let resource = requested_resource(params, client)?;
     let now = Utc::now();
     let mut claims = state.jwt.login_claims(client.id, now);
     claims.client_id = Some(client.id);
     claims.aud = Some(resource.unwrap_or_else(|| state.config.oauth.default_resource.clone()));
-    respond(state, claims, &scopes, None)
+    respond(state, claims, &scopes, None, None).await
+}
+
+/// `invalid_scope` for `openid` on a server that cannot sign ID tokens (see [`openid::unavailable`]).
+pub(super) fn refuse_openid_if_unavailable(
+    state: &AppState,
+    scopes: &Scopes,
+) -> Result<(), OAuthError> {
+    match openid::unavailable(&state.config) {
+        Some(why) if scopes.contains(OPENID) => Err(OAuthError::InvalidScope(why)),
+        _ => Ok(()),
+    }
 }
 
 /// The `resource` parameter if sent (RFC 8707): one of the client's registered resources, else
@@ -230,10 +264,10 @@ fn requested_scopes(params: &OAuthParams, limit: &Scopes) -> Result<Option<Scope
     let Some(text) = params.get("scope") else {
         return Ok(None);
     };
-    let requested = Scopes::parse(text).ok_or(OAuthError::InvalidScope)?;
+    let requested = Scopes::parse(text).ok_or(OAuthError::InvalidScope(SCOPE_NOT_GRANTABLE))?;
     if requested.is_subset(limit) {
         Ok(Some(requested))
     } else {
-        Err(OAuthError::InvalidScope)
+        Err(OAuthError::InvalidScope(SCOPE_NOT_GRANTABLE))
     }
 }

@@ -110,6 +110,9 @@ pub struct OAuthTokenResource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// With the `openid` scope: the ID token (OpenID Connect Core §3.1.3.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl Responder for OAuthTokenResource {

@@ -18,7 +18,7 @@ use crate::auth::refresh_cookie;
 use crate::controllers::{
     auth_controller, consents_controller, email_verification_controller, health_controller,
     oauth_controller, password_controller, password_reset_controller, sessions_controller,
-    two_factor_controller, well_known_controller,
+    two_factor_controller, userinfo_controller, well_known_controller,
 };
 use crate::openapi;
 use crate::telemetry::RouteLabel;
@@ -78,6 +78,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         &[AUTHORIZATION_SERVER_METADATA],
         get,
         well_known_controller::authorization_server,
+    ));
+    cfg.service(route(
+        "",
+        &[OPENID_CONFIGURATION],
+        get,
+        well_known_controller::openid_configuration,
+    ));
+    cfg.service(route(
+        "",
+        OAUTH_USERINFO.0,
+        OAUTH_USERINFO.1,
+        userinfo_controller::show,
     ));
     for prefix in PREFIXES {
         // The routes that set or read SPA cookie mode's cookies refuse foreign origins.

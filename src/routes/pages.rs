@@ -69,6 +69,12 @@ pub fn authorize(cfg: &mut web::ServiceConfig) {
         post,
         authorize_controller::consent,
     ));
+    cfg.service(route(
+        "",
+        &["/oauth/logout"],
+        &[Method::GET, Method::POST],
+        authorize_controller::end_session,
+    ));
 }
 
 /// The browser demo at `/` (only with SPA_DEMO=true).

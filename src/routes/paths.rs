@@ -48,6 +48,8 @@ pub const OAUTH_REVOKE: &[&str] = &["/oauth/revoke", "/api/oauth/revoke"];
 pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introspect"];
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const OAUTH_USERINFO: (&[&str], &[Method]) = (&["/oauth/userinfo"], &[Method::GET, Method::POST]);
 
 /// The OpenAPI document, widened to every path and method mounted here; built once.
 pub(super) static DOCUMENT: LazyLock<web::Data<openapi::Document>> =
@@ -131,5 +133,11 @@ fn mounts() -> Vec<Mount> {
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
         full("/oauth/introspect", OAUTH_INTROSPECT),
+        Mount {
+            documented: "/oauth/userinfo",
+            method: Method::GET,
+            paths: OAUTH_USERINFO.0.iter().map(|p| p.to_string()).collect(),
+            methods: OAUTH_USERINFO.1,
+        },
     ]
 }

@@ -46,6 +46,11 @@ pub fn build(config: Config) -> Result<AppState, String> {
             .map_err(|e| format!("cannot read the key ring: {e}"))?;
         maintenance::load_keys_at_start(&mut conn, &config)?
     };
+    if let Some(why) = crate::oauth::openid::unavailable(&config) {
+        tracing::info!(
+            "OpenID Connect is off ({why}): the scope openid is refused with invalid_scope"
+        );
+    }
     let state = AppState::new(config, db)?;
     state.jwt.set_ring(ring);
     Ok(state)

@@ -44,6 +44,7 @@ fn public_client(app: &TestApp) -> String {
         redirect_uris: String::new(),
         resources: "https://orders.example".into(),
         skip_consent: false,
+        post_logout_redirect_uris: String::new(),
     };
     app.query(|conn| OAuthClient::create(conn, &client));
     id.to_string()

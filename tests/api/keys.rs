@@ -17,14 +17,14 @@ use crate::helpers::{APP_KEY, ISSUER, PASSWORD, TestApp, claims_of, header_of};
 
 const ASYMMETRIC: [Algo; 3] = [Algo::ES256, Algo::EdDSA, Algo::RS256];
 
-fn with_algo(algo: Algo) -> impl FnOnce(&mut Config) {
+pub fn with_algo(algo: Algo) -> impl FnOnce(&mut Config) {
     move |c: &mut Config| {
         c.jwt.algo = algo;
         c.jwt.keys_reload_seconds = 1;
     }
 }
 
-fn jwks(app: &TestApp) -> JwkSet {
+pub fn jwks(app: &TestApp) -> JwkSet {
     let response = app.get("/.well-known/jwks.json").send();
     assert_eq!(response.status, 200, "{}", response.text);
     serde_json::from_str(&response.text).unwrap()
@@ -68,7 +68,7 @@ fn token_signed_by_another_key(app: &TestApp, email: &str, old: &str) -> String 
     }
 }
 
-fn rotate(app: &TestApp) -> String {
+pub fn rotate(app: &TestApp) -> String {
     let cipher = AppKey::parse(APP_KEY)
         .unwrap()
         .cipher(SIGNING_KEYS_CIPHER)

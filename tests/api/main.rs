@@ -29,6 +29,7 @@ macro_rules! api_tests {
 }
 
 mod account_rules;
+mod browser;
 mod cli;
 mod cookie_mode;
 mod email_verification;
@@ -45,6 +46,7 @@ mod migrations;
 mod oauth;
 mod oauth_authorize;
 mod oauth_resources;
+mod openid;
 mod outage;
 mod pages;
 mod password_reset;

@@ -49,6 +49,7 @@ fn client(app: &TestApp, kind: Kind) -> String {
         redirect_uris: String::new(),
         resources: "https://orders.example".into(),
         skip_consent: false,
+        post_logout_redirect_uris: String::new(),
     };
     app.query(|conn| OAuthClient::create(conn, &new));
     id.to_string()

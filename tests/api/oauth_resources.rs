@@ -33,6 +33,7 @@ fn client(app: &TestApp, grants: &str) -> String {
                 redirect_uris: String::new(),
                 resources: ORDERS.into(),
                 skip_consent: false,
+                post_logout_redirect_uris: String::new(),
             },
         )
     });

@@ -391,7 +391,7 @@ api_tests! {
         let client = Id::now_v7();
         app.query(|conn| OAuthClient::create(conn, &OAuthClient {
             id: client, name: "app".into(), secret_hash: None, grant_types: "password refresh_token".into(),
-            scopes: "offline_access".into(), first_party: true, always_issue_refresh_token: true, created_at: db::now(), redirect_uris: String::new(), resources: "https://orders.example".into(), skip_consent: false,
+            scopes: "offline_access".into(), first_party: true, always_issue_refresh_token: true, created_at: db::now(), redirect_uris: String::new(), resources: "https://orders.example".into(), skip_consent: false, post_logout_redirect_uris: String::new(),
         }));
         let client = client.to_string();
         let grant = |otp: Option<&str>| {
@@ -425,7 +425,7 @@ api_tests! {
         let resource_server = Id::now_v7();
         app.query(|conn| OAuthClient::create(conn, &OAuthClient {
             id: resource_server, name: "api".into(), secret_hash: Some(jwt_auth_server::crypto::sha256_hex(b"s3cret")),
-            grant_types: "".into(), scopes: "".into(), first_party: false, always_issue_refresh_token: false, created_at: db::now(), redirect_uris: String::new(), resources: "https://orders.example".into(), skip_consent: false,
+            grant_types: "".into(), scopes: "".into(), first_party: false, always_issue_refresh_token: false, created_at: db::now(), redirect_uris: String::new(), resources: "https://orders.example".into(), skip_consent: false, post_logout_redirect_uris: String::new(),
         }));
         let introspect = |token: &str| app.post("/oauth/introspect").form(&serde_urlencoded::to_string([
             ("token", token), ("client_id", &resource_server.to_string()), ("client_secret", "s3cret"),

@@ -12,6 +12,7 @@ mod owner;
 mod password;
 mod refresh;
 mod replay;
+mod rp_logout;
 mod two_factor;
 
 use std::net::IpAddr;
@@ -28,6 +29,7 @@ pub use owner::{Alive, alive};
 pub use password::{change_password, confirm_password, reset_password};
 pub use refresh::{refresh, rotate_refresh_token};
 pub use replay::{Presented, Standing, end_replayed, standing};
+pub use rp_logout::{SignedOut, sign_out_browser};
 pub use two_factor::{
     Challenge, challenge, complete_challenge, disable_two_factor, sign_in_browser_with_code,
     start_with_second_factor,

@@ -105,6 +105,7 @@ pub async fn issue_code(
         expires_at: now + CODE_LIFETIME,
         used_at: None,
         session_id: None,
+        auth_time: Some(signed_in.created_at),
     };
     state
         .db
@@ -130,16 +131,13 @@ pub async fn redeem_code(
         resource: code.resource.clone(),
     };
     let proof = Proof::from_amr(&code.amr);
-    let session = new_session(
-        &state.config,
-        code.user_id,
-        audience,
-        proof,
-        device,
-        db::now(),
-    );
+    let now = db::now();
+    let mut session = new_session(&state.config, code.user_id, audience, proof, device, now);
+    // The login began when the user signed in at /oauth/authorize: its ID tokens' auth_time,
+    // kept by every refresh.
+    session.created_at = code.auth_time.map_or(now, |signed_in| signed_in.min(now));
     let family = refresh_token
-        .map(|token| OAuthRefreshToken::first_of(&session, client.id, token, session.created_at));
+        .map(|token| OAuthRefreshToken::first_of(&session, client.id, token, now));
     let (code_hash, started) = (code.code_hash.clone(), session.clone());
     let redeemed = state
         .db

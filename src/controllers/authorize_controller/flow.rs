@@ -10,6 +10,7 @@ use crate::controllers::page::{self, message};
 use crate::db::Id;
 use crate::models::{AuthorizationSession, OAuthClient};
 use crate::oauth::authorization::{self, AuthorizationRequest, Prompt, Refusal};
+use crate::oauth::openid;
 use crate::oauth::scopes::Scopes;
 use crate::state::AppState;
 
@@ -38,7 +39,8 @@ pub(super) async fn check(
             Err(error) => return Err(page::failure(state, "Authorize", &error)),
         },
     };
-    authorization::check(&parameters, client).map_err(|refusal| match refusal {
+    let openid_unavailable = openid::unavailable(&state.config);
+    authorization::check(&parameters, client, openid_unavailable).map_err(|refusal| match refusal {
         Refusal::Page(why) => error_page(state, why),
         redirect => see_other(
             &redirect

@@ -4,8 +4,11 @@
 //! to what it is for, and every other input it needs as a hidden field (`request`: the
 //! authorization request's query string, checked again at each step).
 
+mod end_session;
 mod flow;
 mod pages;
+
+pub use end_session::end_session;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,7 +40,13 @@ pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
     };
     let signed_in = match request.prompt {
         Some(Prompt::Login) => None,
-        _ => signed_in(&state, &req).await,
+        // OpenID Connect `max_age`: a sign-in older than asked for does not count.
+        _ => signed_in(&state, &req).await.filter(|signed_in| {
+            request.max_age.is_none_or(|max_age| {
+                let age = (crate::db::now() - signed_in.created_at).num_seconds();
+                max_age > 0 && age <= max_age
+            })
+        }),
     };
     match signed_in {
         Some(signed_in) => continue_as(&state, &request, &signed_in, &query).await,

@@ -20,8 +20,8 @@ use crate::state::AppState;
 pub(super) const SESSION_COOKIE: &str = "oauth_session";
 /// What the sign-in form's `_token` is bound to before anyone has signed in.
 pub(super) const CSRF_COOKIE: &str = "oauth_csrf";
-/// Where the pages' cookies are sent: these routes only.
-pub(super) const COOKIE_PATH: &str = "/oauth/authorize";
+/// Where the pages' cookies are sent: `/oauth/authorize` and its forms, and `/oauth/logout`.
+pub(super) const COOKIE_PATH: &str = "/oauth";
 
 #[derive(Template)]
 #[template(path = "oauth/sign_in.html")]
