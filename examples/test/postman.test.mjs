@@ -1,6 +1,7 @@
 // newman runs the Postman collection, unchanged, against freshly started servers: the whole
-// collection against a default server (whose cookie-mode folder skips itself), and the cookie-mode
-// folder against one with REFRESH_COOKIE=true.
+// collection against a default server (whose cookie-mode and OpenID folders skip themselves), the
+// cookie-mode folder against one with REFRESH_COOKIE=true, and the OpenID Connect folder against
+// one signing with ES256.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,14 +41,17 @@ async function run(server, folder, envVar = []) {
 
 let server;
 let cookieServer;
+let oidcServer;
 before(async () => {
   server = await startServer();
+  oidcServer = await startServer({ JWT_ALGO: 'ES256' });
   // Over plain http a cookie jar keeps `Secure` cookies but does not send them back.
   cookieServer = await startServer({ REFRESH_COOKIE: 'true', REFRESH_COOKIE_SECURE: 'false' });
 });
 after(() => {
   server?.stop();
   cookieServer?.stop();
+  oidcServer?.stop();
 });
 
 test('the whole Postman collection passes against a default server, the cookie-mode folder skipping itself', async () => {
@@ -63,4 +67,13 @@ test('the cookie-mode folder passes against a server with REFRESH_COOKIE=true', 
   const { assertions, requests } = await run(cookieServer, [COOKIE_FOLDER]);
   assert.equal(requests.total, 7);
   assert.ok(assertions.total >= 20, `assertions: ${assertions.total}`);
+});
+
+test('the OpenID Connect folder passes against a server signing with ES256', async () => {
+  const oidcClient = oidcServer.cli(['client:create', '--name', 'Postman', '--public', '--authorization-code', '--skip-consent',
+    '--redirect-uri', 'http://127.0.0.1/callback', '--post-logout-redirect-uri', 'http://127.0.0.1/signed-out',
+    '--scopes', 'openid email']).match(/client_id: (\S+)/)[1];
+  const { assertions, requests } = await run(oidcServer, ['OpenID Connect (JWT_ALGO=ES256)'], [{ key: 'oidc_client_id', value: oidcClient }]);
+  assert.equal(requests.total, 8);
+  assert.ok(assertions.total >= 14, `assertions: ${assertions.total}`);
 });

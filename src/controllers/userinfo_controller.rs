@@ -1,8 +1,8 @@
 //! `GET|POST /oauth/userinfo` (OpenID Connect Core §5.3): the signed-in user's claims, for an
 //! access token granted `openid`.
 
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 
 use crate::auth::AuthUser;
 use crate::error::responses::{GuardErrors, Unavailable};

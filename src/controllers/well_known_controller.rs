@@ -1,12 +1,12 @@
 //! `/.well-known/…`: the public signing keys (RFC 7517 JWKS), for services that verify our tokens
 //! offline, and the provider's metadata (OpenID Connect Discovery 1.0, RFC 8414).
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
 use crate::crypto::sha256_hex;
 use crate::oauth::discovery::{self, ProviderMetadata};
 use crate::oauth::openid;
 use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 /// How long verifiers may keep the key set and the metadata before asking again.
 const MAX_AGE: &str = "public, max-age=300";

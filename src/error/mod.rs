@@ -299,4 +299,3 @@ impl From<AuthFailure> for AppError {
         Self::Unauthenticated(reason)
     }
 }
-

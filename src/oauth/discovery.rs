@@ -81,11 +81,27 @@ pub fn metadata(config: &Config, id_token_algo: Option<Algo>) -> ProviderMetadat
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
         subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: id_token_algo.map(Algo::as_str).into_iter().collect(),
+        id_token_signing_alg_values_supported: id_token_algo
+            .map(Algo::as_str)
+            .into_iter()
+            .collect(),
         scopes_supported,
         claims_supported: vec![
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid",
-            "at_hash", "name", "email", "email_verified", "updated_at",
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "acr",
+            "sid",
+            "at_hash",
+            "name",
+            "email",
+            "email_verified",
+            "updated_at",
         ],
         code_challenge_methods_supported: vec!["S256"],
         grant_types_supported: vec![

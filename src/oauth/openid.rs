@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use super::scopes::Scopes;
 use crate::config::{Algo, AppEnv, Config};
 use crate::db::Id;
-use crate::error::AppError;
-use crate::jwt::Claims;
+use crate::error::{AppError, AuthFailure};
+use crate::jwt::{Claims, acr_of};
 use crate::models::User;
 use crate::state::AppState;
 
@@ -144,7 +144,7 @@ pub async fn id_token(
         .db
         .read(move |conn| User::find(conn, user_id))
         .await?
-        .ok_or(AppError::Unauthenticated(crate::error::AuthFailure::UserNotFound))?;
+        .ok_or(AppError::Unauthenticated(AuthFailure::UserNotFound))?;
     let iat = Utc::now().timestamp();
     let signed = state.jwt.sign_id_token(|algo| IdTokenClaims {
         iss: &state.config.jwt.issuer,
@@ -155,7 +155,10 @@ pub async fn id_token(
         auth_time: sign_in.auth_time.and_utc().timestamp(),
         nonce: sign_in.nonce,
         amr: access.methods(),
-        acr: access.acr.clone().unwrap_or_else(|| "1".to_owned()),
+        acr: access
+            .acr
+            .clone()
+            .unwrap_or_else(|| acr_of(access.methods().iter().map(String::as_str)).to_owned()),
         sid: access.sid,
         at_hash: token_hash(algo, access_token),
         user: UserClaims::of(&user, scopes),

@@ -49,7 +49,8 @@ pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introsp
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
-pub const OAUTH_USERINFO: (&[&str], &[Method]) = (&["/oauth/userinfo"], &[Method::GET, Method::POST]);
+pub const OAUTH_USERINFO: (&[&str], &[Method]) =
+    (&["/oauth/userinfo"], &[Method::GET, Method::POST]);
 
 /// The OpenAPI document, widened to every path and method mounted here; built once.
 pub(super) static DOCUMENT: LazyLock<web::Data<openapi::Document>> =

@@ -61,7 +61,10 @@ fn authorize_path(client_id: &str, challenge: &str, scope: &str, extra: &[(&str,
         ("scope", scope),
     ];
     params.extend_from_slice(extra);
-    format!("/oauth/authorize?{}", serde_urlencoded::to_string(&params).unwrap())
+    format!(
+        "/oauth/authorize?{}",
+        serde_urlencoded::to_string(&params).unwrap()
+    )
 }
 
 fn token_request(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
@@ -77,7 +80,13 @@ fn is_sign_in_form(response: &TestResponse) -> bool {
 
 /// Runs the code flow in `browser` (signing in when the page asks) and redeems the code: the
 /// token response.
-fn code_flow(app: &TestApp, browser: &Browser<'_>, client_id: &str, scope: &str, extra: &[(&str, &str)]) -> Value {
+fn code_flow(
+    app: &TestApp,
+    browser: &Browser<'_>,
+    client_id: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> Value {
     let (verifier, challenge) = pkce();
     let mut answer = browser.get(&authorize_path(client_id, &challenge, scope, extra));
     if is_sign_in_form(&answer) {
@@ -85,8 +94,16 @@ fn code_flow(app: &TestApp, browser: &Browser<'_>, client_id: &str, scope: &str,
     }
     let (to, params) = redirected(&answer);
     assert_eq!(to, RP);
-    let tokens = token_request(app, &[("grant_type", "authorization_code"), ("client_id", client_id),
-        ("code", &params["code"]), ("code_verifier", &verifier), ("redirect_uri", RP)]);
+    let tokens = token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &params["code"]),
+            ("code_verifier", &verifier),
+            ("redirect_uri", RP),
+        ],
+    );
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     tokens.json()
 }
@@ -97,7 +114,9 @@ fn verified(app: &TestApp, id_token: &str, client_id: &str) -> Value {
     let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("JWT"));
     let set = jwks(app);
-    let jwk = set.find(header.kid.as_deref().unwrap()).expect("its key is published");
+    let jwk = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("its key is published");
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[client_id]);

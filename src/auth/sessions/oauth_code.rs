@@ -136,8 +136,8 @@ pub async fn redeem_code(
     // The login began when the user signed in at /oauth/authorize: its ID tokens' auth_time,
     // kept by every refresh.
     session.created_at = code.auth_time.map_or(now, |signed_in| signed_in.min(now));
-    let family = refresh_token
-        .map(|token| OAuthRefreshToken::first_of(&session, client.id, token, now));
+    let family =
+        refresh_token.map(|token| OAuthRefreshToken::first_of(&session, client.id, token, now));
     let (code_hash, started) = (code.code_hash.clone(), session.clone());
     let redeemed = state
         .db

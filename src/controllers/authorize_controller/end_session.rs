@@ -41,7 +41,10 @@ pub async fn end_session(
         req.query_string().to_owned()
     };
     let Some(parameters) = authorization::parameters(&query) else {
-        return error_page(&state, "The request is malformed: a parameter is sent twice.");
+        return error_page(
+            &state,
+            "The request is malformed: a parameter is sent twice.",
+        );
     };
     let get = |name: &str| {
         parameters
@@ -73,11 +76,7 @@ pub async fn end_session(
     };
     let client = match client_id {
         None => None,
-        Some(id) => match state
-            .db
-            .read(move |conn| OAuthClient::find(conn, id))
-            .await
-        {
+        Some(id) => match state.db.read(move |conn| OAuthClient::find(conn, id)).await {
             Ok(client) => client,
             Err(error) => return page::failure(&state, "Sign out", &error),
         },
@@ -90,12 +89,11 @@ pub async fn end_session(
     if let Err(error) = sessions::sign_out_browser(&state, hinted, browser).await {
         return page::failure(&state, "Sign out", &error);
     }
-    let back = get("post_logout_redirect_uri")
-        .filter(|uri| {
-            client
-                .as_ref()
-                .is_some_and(|c| c.allows_post_logout_redirect(uri))
-        });
+    let back = get("post_logout_redirect_uri").filter(|uri| {
+        client
+            .as_ref()
+            .is_some_and(|c| c.allows_post_logout_redirect(uri))
+    });
     let mut response = match back {
         Some(uri) => {
             let mut parameters = Vec::new();
