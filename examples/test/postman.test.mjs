@@ -44,7 +44,7 @@ let cookieServer;
 let oidcServer;
 before(async () => {
   server = await startServer();
-  oidcServer = await startServer({ JWT_ALGO: 'ES256' });
+  oidcServer = await startServer({ JWT_ALGO: 'ES256' }, { localhost: true, issuerIsAppUrl: true });
   // Over plain http a cookie jar keeps `Secure` cookies but does not send them back.
   cookieServer = await startServer({ REFRESH_COOKIE: 'true', REFRESH_COOKIE_SECURE: 'false' });
 });

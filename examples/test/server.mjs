@@ -25,9 +25,11 @@ async function freePort() {
  * Starts a server with `env` added; resolves once it listens. `stop()` kills it and removes its files.
  * With `{ localhost: true }` it gets a known port and APP_URL `http://localhost:PORT`, and `baseURL`
  * is that URL: for a browser, which sends `Origin` (checked against APP_URL in cookie mode) and
- * treats localhost as a secure context. `listenURL` is always the address it listens on.
+ * treats localhost as a secure context. `listenURL` is always the address it listens on. With
+ * `{ localhost: true, issuerIsAppUrl: true }` the issuer is that URL too, as an OpenID Provider's
+ * must be (discovery is served there).
  */
-export async function startServer(env = {}, { localhost = false } = {}) {
+export async function startServer(env = {}, { localhost = false, issuerIsAppUrl = false } = {}) {
   const port = localhost ? await freePort() : 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwt-auth-server-clients-'));
   const serverEnv = {
@@ -37,7 +39,7 @@ export async function startServer(env = {}, { localhost = false } = {}) {
     ...(localhost ? { APP_URL: `http://localhost:${port}` } : {}),
     DATABASE_URL: path.join(dir, 'database.sqlite'),
     JWT_SECRET: SECRET,
-    JWT_ISSUER: ISSUER,
+    JWT_ISSUER: localhost && issuerIsAppUrl ? `http://localhost:${port}` : ISSUER,
     BCRYPT_ROUNDS: '4',
     SPA_DEMO: 'true',
     // Mail would land in the checkout's storage/mail (the server runs from the repository root);

@@ -29,6 +29,15 @@ pub struct AuthUser {
     pub claims: Claims,
 }
 
+/// An access token for any resource this server issues tokens for, and its user: what the OpenID
+/// Provider's own endpoint, UserInfo, accepts (OpenID Connect Core §5.3), whatever `aud` the
+/// token was granted.
+#[derive(Debug)]
+pub struct AnyAudienceUser {
+    pub user: User,
+    pub claims: Claims,
+}
+
 /// A token that may be logged out: possibly expired, but inside the refresh window
 /// (orig_iat + JWT_REFRESH_TTL), its session active, and not blacklisted (or in its grace period)
 /// — or `replayed`: refreshed by someone else and past its grace, evidence of theft that logout
@@ -63,7 +72,8 @@ pub struct TokenToRefresh {
 enum Check {
     /// exp must not have passed; a request of the session's owner (moves `last_seen_at`).
     Access,
-    /// As `Access`, for a third party asking (introspection): `last_seen_at` stays.
+    /// As `Access`, for any audience, asked by a third party (introspection, UserInfo):
+    /// `last_seen_at` stays.
     Inspect,
     /// exp may have passed; the refresh window must not.
     Refresh,
@@ -118,6 +128,20 @@ impl FromRequest for AuthUser {
             ) {
                 sessions::end_replayed(&state, checked.user.id, sid).await?;
             }
+            let (user, claims) = checked.not_blacklisted()?;
+            Ok(Self { user, claims })
+        })
+    }
+}
+
+impl FromRequest for AnyAudienceUser {
+    type Error = AppError;
+    type Future = GuardFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pending = authenticate(req, Source::Header, Check::Inspect);
+        Box::pin(async move {
+            let (_, checked) = pending.await?;
             let (user, claims) = checked.not_blacklisted()?;
             Ok(Self { user, claims })
         })

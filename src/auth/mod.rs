@@ -11,4 +11,6 @@ pub mod sessions;
 mod token_source;
 pub mod two_factor;
 
-pub use guard::{AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token};
+pub use guard::{
+    AnyAudienceUser, AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token,
+};

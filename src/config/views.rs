@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{ConfigError, invalid};
 
-/// Every text the sign-in, two-factor and consent pages show.
+/// Every text the sign-in, two-factor, consent and sign-out pages show.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PageText {
@@ -25,6 +25,10 @@ pub struct PageText {
     pub consent_no_scopes: String,
     pub allow: String,
     pub deny: String,
+    pub sign_out_title: String,
+    pub sign_out_intro: String,
+    pub sign_out_button: String,
+    pub signed_out: String,
 }
 
 impl Default for PageText {
@@ -49,6 +53,10 @@ impl Default for PageText {
             consent_no_scopes: text("It asks to know who you are, and nothing more."),
             allow: text("Allow"),
             deny: text("Deny"),
+            sign_out_title: text("Sign out"),
+            sign_out_intro: text("Do you want to sign out?"),
+            sign_out_button: text("Sign out"),
+            signed_out: text("You are signed out. You can close this window."),
         }
     }
 }

@@ -202,11 +202,15 @@ impl AuthorizationSession {
             .optional()
     }
 
-    /// Deletes the sign-in of this hash (the browser signed out).
-    pub fn delete(conn: &mut DbConnection, id_hash: &str) -> QueryResult<()> {
-        diesel::delete(oauth_authorization_sessions::table.find(id_hash))
-            .execute(conn)
-            .map(drop)
+    /// Deletes the sign-in of this hash (the browser signed out), if it is `user_id`'s when
+    /// given.
+    pub fn delete(conn: &mut DbConnection, id_hash: &str, user_id: Option<Id>) -> QueryResult<()> {
+        let mut query =
+            diesel::delete(oauth_authorization_sessions::table.find(id_hash)).into_boxed();
+        if let Some(user_id) = user_id {
+            query = query.filter(oauth_authorization_sessions::user_id.eq(user_id));
+        }
+        query.execute(conn).map(drop)
     }
 
     /// Deletes every sign-in of the user (their logins end).

@@ -30,7 +30,8 @@ pub const UNAVAILABLE: &str = "openid needs an asymmetric JWT_ALGO and a URL iss
 
 /// Why this server cannot be an OpenID Provider, or `None` when it can: ID tokens are signed by
 /// the key ring (never HS256, whose key a relying party would need), and the issuer is the URL
-/// discovery is found under (https in production, OpenID Connect Discovery §2).
+/// discovery is found under (Discovery §2, §4.3): `APP_URL`, where this server serves it, https in
+/// production.
 pub fn unavailable(config: &Config) -> Option<&'static str> {
     if !config.jwt.algo.is_asymmetric() {
         return Some(UNAVAILABLE);
@@ -48,6 +49,9 @@ pub fn unavailable(config: &Config) -> Option<&'static str> {
     }
     if plain && config.app_env == AppEnv::Production {
         return Some("openid needs an https issuer (JWT_ISSUER) in production");
+    }
+    if config.jwt.issuer.trim_end_matches('/') != config.app_url.trim_end_matches('/') {
+        return Some("openid needs JWT_ISSUER to be APP_URL, where discovery is served");
     }
     None
 }

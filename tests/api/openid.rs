@@ -226,6 +226,13 @@ api_tests! {
         }
         let posted = app.post("/oauth/userinfo").bearer(access).send();
         assert_eq!(posted.json(), body, "POST answers the same");
+        // A token granted for another resource server still reads UserInfo (Core §5.3).
+        app.execute("UPDATE oauth_clients SET resources = 'https://orders.example'");
+        let elsewhere = code_flow(&app, &browser, &full, "openid email", &[("resource", "https://orders.example")]);
+        let elsewhere = elsewhere["access_token"].as_str().unwrap();
+        assert_eq!(claims_of(elsewhere)["aud"], "https://orders.example");
+        assert_eq!(app.get("/oauth/userinfo").bearer(elsewhere).send().json()["email"], EMAIL);
+        app.get("/api/me").bearer(elsewhere).send().assert_error(401, "token_invalid");
 
         let only = code_flow(&app, &browser, &full, "openid", &[]);
         let bare = app.get("/oauth/userinfo").bearer(only["access_token"].as_str().unwrap()).send().json();
@@ -348,9 +355,21 @@ api_tests! {
         let hint = tokens["access_token"].as_str().unwrap();
         assert_eq!(app.get(&format!("/oauth/logout?id_token_hint={hint}")).send().status, 400, "an access token is no hint");
         assert_eq!(app.get("/oauth/userinfo").bearer(hint).send().status, 200, "still signed in");
-        // Without a hint: the browser's sign-in ends; a registered URI of the named client is used.
-        let query = serde_urlencoded::to_string([("client_id", client_id.as_str()), ("post_logout_redirect_uri", SIGNED_OUT)]).unwrap();
-        assert_eq!(browser.get(&format!("/oauth/logout?{query}")).header("location"), Some(SIGNED_OUT));
+        // Without a hint the user confirms first, on a form bound to the browser's sign-in; then a
+        // registered URI of the named client is used.
+        let query = serde_urlencoded::to_string([("client_id", client_id.as_str()), ("post_logout_redirect_uri", SIGNED_OUT), ("state", "s-9")]).unwrap();
+        let asked = browser.get(&format!("/oauth/logout?{query}"));
+        assert_eq!((asked.status, asked.header("location")), (200, None));
+        assert!(asked.text.contains("Do you want to sign out?"), "{}", asked.text);
+        let browsers: i64 = app.query(|conn| oauth_authorization_sessions::table.count().get_result(conn));
+        assert_eq!(browsers, 1, "nothing ends before the answer");
+        let forged = browser.send(app.post("/oauth/logout").form(&format!("{query}&_token=forged")));
+        assert_eq!((forged.status, forged.header("location")), (200, None), "a post without the page's token is asked again");
+        let browsers: i64 = app.query(|conn| oauth_authorization_sessions::table.count().get_result(conn));
+        assert_eq!(browsers, 1);
+        let confirmed = browser.submit(&asked, &[]);
+        assert_eq!(confirmed.status, 302, "{}", confirmed.text);
+        assert_eq!(confirmed.header("location"), Some(format!("{SIGNED_OUT}?state=s-9").as_str()));
         let browsers: i64 = app.query(|conn| oauth_authorization_sessions::table.count().get_result(conn));
         assert_eq!(browsers, 0);
     }
@@ -383,6 +402,19 @@ api_tests! {
         assert_eq!(answer.json(), json!({"error": "invalid_scope", "error_description": "openid needs an asymmetric JWT_ALGO and a URL issuer"}));
         let started: i64 = app.query(|conn| sessions::table.count().get_result(conn));
         assert_eq!(started, 0);
+    }
+
+    fn an_issuer_other_than_app_url_turns_openid_off(backend) {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.jwt.algo = Algo::ES256;
+            c.jwt.issuer = "https://auth.example".into();
+        });
+        let meta = app.get("/.well-known/openid-configuration").send().json();
+        assert_eq!(meta["id_token_signing_alg_values_supported"], json!([]), "discovery is not at the issuer's address");
+        let client_id = relying_party(&app, "openid");
+        let (_, challenge) = pkce();
+        let (_, refused) = redirected(&Browser::new(&app).get(&authorize_path(&client_id, &challenge, "openid", &[])));
+        assert_eq!(refused["error_description"], "openid needs JWT_ISSUER to be APP_URL, where discovery is served");
     }
 
     fn the_password_grant_with_openid_answers_an_id_token_of_that_sign_in(backend) {

@@ -18,23 +18,31 @@ pub struct SignedOut {
 }
 
 /// Signs the browser out: the session `hinted` names ends (its tokens are refused at their next
-/// request), and the browser sign-in whose cookie holds `browser` is deleted, in one transaction.
+/// request), and the browser sign-in whose cookie holds `browser` is deleted — with a hint, only
+/// when it is the hinted user's (a browser signed in as someone else stays so) — in one
+/// transaction.
 pub async fn sign_out_browser(
     state: &AppState,
     hinted: Option<SignedOut>,
     browser: Option<String>,
 ) -> AppResult<()> {
+    let session = hinted.and_then(|hinted| hinted.session_id.map(|id| (id, hinted.user_id)));
+    if session.is_none() && browser.is_none() {
+        return Ok(());
+    }
     let browser_hash = browser.map(|value| sha256_hex(value.as_bytes()));
-    let session_id = hinted.and_then(|hinted| hinted.session_id);
+    let user_id = hinted.map(|hinted| hinted.user_id);
     let ended = state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
                 if let Some(id_hash) = &browser_hash {
-                    AuthorizationSession::delete(conn, id_hash)?;
+                    AuthorizationSession::delete(conn, id_hash, user_id)?;
                 }
-                match session_id {
-                    Some(id) => Session::revoke(conn, id, Ended::Logout, db::now()),
+                match session {
+                    Some((id, user_id)) => {
+                        Session::revoke_of_user(conn, id, user_id, Ended::Logout, db::now())
+                    }
                     None => Ok(false),
                 }
             })

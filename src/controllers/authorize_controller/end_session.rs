@@ -1,13 +1,14 @@
 //! `GET|POST /oauth/logout`, the OpenID Provider's `end_session_endpoint` (RP-Initiated Logout
 //! 1.0): the session the `id_token_hint` names ends, the browser's sign-in too, and the browser
 //! goes back to a registered `post_logout_redirect_uri` at once, or sees a signed-out page.
+//! Without a hint, a browser that is signed in is asked to confirm first.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::flow::error_page;
-use super::pages::{SESSION_COOKIE, cookie, page_cookie};
+use super::pages::{SESSION_COOKIE, bound, cookie, sign_out_page, signed_out_cookies};
 use crate::auth::sessions::{self, SignedOut};
 use crate::controllers::page::{self, message};
 use crate::db::Id;
@@ -35,7 +36,8 @@ pub async fn end_session(
     req: HttpRequest,
     Body(body): Body,
 ) -> HttpResponse {
-    let query = if req.method() == actix_web::http::Method::POST {
+    let posted = req.method() == actix_web::http::Method::POST;
+    let query = if posted {
         String::from_utf8_lossy(&body).into_owned()
     } else {
         req.query_string().to_owned()
@@ -81,11 +83,24 @@ pub async fn end_session(
             Err(error) => return page::failure(&state, "Sign out", &error),
         },
     };
+    let browser = cookie(&state, &req, SESSION_COOKIE);
+    // Without a hint nothing shows that the relying party asked: the user confirms (RP-Initiated
+    // Logout §2), on a form bound to the sign-in it ends.
+    if let (None, Some(signed_in)) = (&hint, &browser) {
+        let binding = bound("sign-out", signed_in);
+        let token = get("_token").unwrap_or_default();
+        if !(posted && state.form_key.verify_base64url(&binding, token)) {
+            let fields = ["post_logout_redirect_uri", "state", "client_id"]
+                .into_iter()
+                .filter_map(|name| get(name).map(|value| (name, value)))
+                .collect();
+            return sign_out_page(&state, signed_in, fields);
+        }
+    }
     let hinted = hint.map(|hint| SignedOut {
         user_id: hint.sub,
         session_id: hint.sid,
     });
-    let browser = cookie(&state, &req, SESSION_COOKIE);
     if let Err(error) = sessions::sign_out_browser(&state, hinted, browser).await {
         return page::failure(&state, "Sign out", &error);
     }
@@ -106,16 +121,20 @@ pub async fn end_session(
                 .finish()
         }
         // Never to a URI the client did not register: an open redirect otherwise.
-        None => message(
-            &state,
-            StatusCode::OK,
-            "Signed out",
-            "You are signed out. You can close this window.",
-        ),
+        None => {
+            let text = &state.config.oauth.page_text;
+            message(
+                &state,
+                StatusCode::OK,
+                &text.sign_out_title,
+                &text.signed_out,
+            )
+        }
     };
-    let gone = page_cookie(&state, SESSION_COOKIE, String::new(), 0);
-    if let Ok(value) = gone.encoded().to_string().parse::<header::HeaderValue>() {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for gone in signed_out_cookies(&state) {
+        if let Ok(value) = gone.encoded().to_string().parse::<header::HeaderValue>() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
 }

@@ -132,6 +132,39 @@ pub(super) fn consent_page(
     html(StatusCode::OK, page.render())
 }
 
+#[derive(Template)]
+#[template(path = "oauth/sign_out.html")]
+struct SignOutPage<'a> {
+    app_name: &'a str,
+    csrf: String,
+    fields: Vec<(&'a str, &'a str)>,
+    text: &'a PageText,
+}
+
+/// The sign-out confirmation: one button, whose form carries `fields` (the logout request's
+/// parameters) and a `_token` bound to the browser's sign-in `signed_in` (its cookie's value).
+pub(super) fn sign_out_page(
+    state: &AppState,
+    signed_in: &str,
+    fields: Vec<(&str, &str)>,
+) -> HttpResponse {
+    let page = SignOutPage {
+        app_name: &state.config.app_name,
+        csrf: state.form_key.sign_base64url(&bound("sign-out", signed_in)),
+        fields,
+        text: &state.config.oauth.page_text,
+    };
+    html(StatusCode::OK, page.render())
+}
+
+/// The `Set-Cookie` values that end the browser's sign-in: at the cookie's path, and at the
+/// narrower path it had before `/oauth/logout` needed it.
+pub(super) fn signed_out_cookies(state: &AppState) -> Vec<Cookie<'static>> {
+    let mut legacy = page_cookie(state, SESSION_COOKIE, String::new(), 0);
+    legacy.set_path("/oauth/authorize");
+    vec![page_cookie(state, SESSION_COOKIE, String::new(), 0), legacy]
+}
+
 /// What the consent form's `_token` signs.
 pub(super) fn consent_binding(signed_in: &AuthorizationSession, query: &str) -> Vec<u8> {
     let to = [signed_in.id_hash.as_bytes(), b":", query.as_bytes()].concat();
