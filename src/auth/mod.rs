@@ -1,4 +1,4 @@
-//! Authentication: the guards that check a bearer token (guard.rs), the email-and-password check
+//! Authentication: the guards that check a bearer token (guard/), the email-and-password check
 //! of a login (login.rs) and the one owner of a login's life (sessions/). Laravel:
 //! config/auth.php's `api` guard with tymon/jwt-auth's driver. The tokens themselves are
 //! `crate::jwt`'s, the password hashes `crate::hashing`'s.

@@ -322,6 +322,13 @@ impl TestApp {
         response.json()["data"].clone()
     }
 
+    /// `POST /oauth/token` with `params` as a form.
+    pub fn token(&self, params: &[(&str, &str)]) -> TestResponse {
+        self.post("/oauth/token")
+            .form(&serde_urlencoded::to_string(params).unwrap())
+            .send()
+    }
+
     /// Logs in and returns the access token.
     pub fn login(&self, email: &str, password: &str) -> String {
         let response = self

@@ -55,37 +55,25 @@ fn client(app: &TestApp, kind: Kind) -> String {
     id.to_string()
 }
 
-fn token(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
-    app.post("/oauth/token")
-        .form(&serde_urlencoded::to_string(params).unwrap())
-        .send()
-}
-
 /// A password grant by a confidential first-party client with `client_id`.
 fn password_grant(app: &TestApp, client_id: &str, scope: &str) -> TestResponse {
-    token(
-        app,
-        &[
-            ("grant_type", "password"),
-            ("username", EMAIL),
-            ("password", PASSWORD),
-            ("client_id", client_id),
-            ("client_secret", SECRET),
-            ("scope", scope),
-        ],
-    )
+    app.token(&[
+        ("grant_type", "password"),
+        ("username", EMAIL),
+        ("password", PASSWORD),
+        ("client_id", client_id),
+        ("client_secret", SECRET),
+        ("scope", scope),
+    ])
 }
 
 fn refresh(app: &TestApp, client_id: &str, refresh_token: &str) -> TestResponse {
-    token(
-        app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-            ("client_id", client_id),
-            ("client_secret", SECRET),
-        ],
-    )
+    app.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id),
+        ("client_secret", SECRET),
+    ])
 }
 
 fn ok(response: &TestResponse) -> Value {
@@ -129,7 +117,7 @@ api_tests! {
         assert_eq!(app.mails(2).len(), 2, "the sign-up's link and a fresh one");
         let sessions: i64 = app.query(|conn| jwt_auth_server::schema::sessions::table.count().get_result(conn));
         assert_eq!(sessions, 0);
-        let wrong = token(&app, &[("grant_type", "password"), ("username", EMAIL), ("password", "wrong password"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        let wrong = app.token(&[("grant_type", "password"), ("username", EMAIL), ("password", "wrong password"), ("client_id", &client_id), ("client_secret", SECRET)]);
         assert_eq!(wrong.json()["error_description"], "The user credentials were incorrect.");
     }
 
@@ -235,7 +223,7 @@ api_tests! {
         let client_id = setup(&app, FIRST_PARTY);
         let rt0 = refresh_token_of(&password_grant(&app, &client_id, "offline_access read"));
         let params = |rt: &str, scope: &str| {
-            token(&app, &[("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &client_id), ("client_secret", SECRET), ("scope", scope)])
+            app.token(&[("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", &client_id), ("client_secret", SECRET), ("scope", scope)])
         };
         assert_oauth_error(&params(&rt0, "read profile"), 400, "invalid_scope");
         let narrowed = params(&rt0, "read");
@@ -254,7 +242,7 @@ api_tests! {
         let grant = |client_id: &str, secret: Option<&str>| {
             let mut params = vec![("grant_type", "password"), ("username", EMAIL), ("password", PASSWORD), ("client_id", client_id)];
             params.extend(secret.map(|s| ("client_secret", s)));
-            token(&app, &params)
+            app.token(&params)
         };
         for response in [grant(&confidential, None), grant(&confidential, Some("wrong")), grant(&public, Some(SECRET)), grant(&Id::now_v7().to_string(), None), grant("not-a-uuid", None)] {
             assert_oauth_error(&response, 401, "invalid_client");
@@ -280,7 +268,7 @@ api_tests! {
         let app = TestApp::spawn(backend);
         let client_id = setup(&app, FIRST_PARTY);
         let attempt = |username: &str, password: &str| {
-            token(&app, &[("grant_type", "password"), ("username", username), ("password", password), ("client_id", &client_id), ("client_secret", SECRET)])
+            app.token(&[("grant_type", "password"), ("username", username), ("password", password), ("client_id", &client_id), ("client_secret", SECRET)])
         };
         let (wrong, unknown) = (attempt(EMAIL, "wrong password"), attempt("nobody@example.com", PASSWORD));
         assert_oauth_error(&wrong, 400, "invalid_grant");
@@ -301,12 +289,12 @@ api_tests! {
     fn malformed_token_requests_are_invalid_request_or_unsupported_grant_type(backend) {
         let app = TestApp::spawn(backend);
         let client_id = setup(&app, FIRST_PARTY);
-        assert_oauth_error(&token(&app, &[("client_id", &client_id), ("client_secret", SECRET)]), 400, "invalid_request");
-        let implicit = token(&app, &[("grant_type", "implicit"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        assert_oauth_error(&app.token(&[("client_id", &client_id), ("client_secret", SECRET)]), 400, "invalid_request");
+        let implicit = app.token(&[("grant_type", "implicit"), ("client_id", &client_id), ("client_secret", SECRET)]);
         assert_oauth_error(&implicit, 400, "unsupported_grant_type");
         let twice = app.post("/oauth/token").form(&format!("grant_type=password&grant_type=password&client_id={client_id}")).send();
         assert_oauth_error(&twice, 400, "invalid_request");
-        let missing = token(&app, &[("grant_type", "password"), ("client_id", &client_id), ("client_secret", SECRET)]);
+        let missing = app.token(&[("grant_type", "password"), ("client_id", &client_id), ("client_secret", SECRET)]);
         assert_oauth_error(&missing, 400, "invalid_request");
         let xml = app.post("/oauth/token").body("application/xml", b"<grant/>".to_vec()).send();
         assert_oauth_error(&xml, 400, "invalid_request");
@@ -418,11 +406,11 @@ api_tests! {
         let client_id = setup(&app, FIRST_PARTY);
         let huge = format!("{}@example.com", "a".repeat(60 * 1024));
         for username in [huge.as_str(), "not-an-email", "a@b@c", &format!("{}@example.com", "a".repeat(65))] {
-            let response = token(&app, &[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
+            let response = app.token(&[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
             assert_oauth_error(&response, 400, "invalid_request");
         }
         // The one attempt the IP has left is still there, and the username is normalised like an email.
-        let upper = token(&app, &[("grant_type", "password"), ("username", " OAuth@Example.com "), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
+        let upper = app.token(&[("grant_type", "password"), ("username", " OAuth@Example.com "), ("password", PASSWORD), ("client_id", &client_id), ("client_secret", SECRET)]);
         assert_eq!(upper.status, 200, "{}", upper.text);
     }
 

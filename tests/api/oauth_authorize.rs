@@ -57,12 +57,6 @@ fn authorize_path(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> S
     )
 }
 
-fn exchange(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
-    app.post("/oauth/token")
-        .form(&serde_urlencoded::to_string(params).unwrap())
-        .send()
-}
-
 /// Signs `browser` in through the page `page` (the sign-in form).
 fn sign_in(browser: &Browser<'_>, page: &TestResponse) -> TestResponse {
     assert_eq!(page.status, 200, "{}", page.text);
@@ -94,7 +88,7 @@ api_tests! {
         assert_eq!((answer["state"].as_str(), answer["iss"].as_str()), ("st-42", ISSUER));
         let code = answer["code"].clone();
 
-        let tokens = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &code), ("code_verifier", &verifier)]);
+        let tokens = app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &code), ("code_verifier", &verifier)]);
         assert_eq!(tokens.status, 200, "{}", tokens.text);
         let body = tokens.json();
         assert_eq!(body["scope"], "offline_access read");
@@ -107,7 +101,7 @@ api_tests! {
         // The same browser within ten minutes: no page at all, the grant is remembered.
         let (verifier2, challenge2) = pkce();
         let (_, again) = redirected(&browser.get(&authorize_path(&client_id, &challenge2, &[])));
-        let second = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &again["code"]), ("code_verifier", &verifier2)]);
+        let second = app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &again["code"]), ("code_verifier", &verifier2)]);
         assert_eq!(second.status, 200, "{}", second.text);
 
         app.get("/api/consents").bearer(&access).send().assert_error(401, "token_invalid");
@@ -119,7 +113,7 @@ api_tests! {
         let (verifier3, challenge3) = pkce();
         let (_, pending) = redirected(&browser.get(&authorize_path(&client_id, &challenge3, &[])));
         assert_eq!(app.request("DELETE", &format!("/api/consents/{client_id}")).bearer(&api_login).send().status, 204);
-        let late = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &pending["code"]), ("code_verifier", &verifier3)]);
+        let late = app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &pending["code"]), ("code_verifier", &verifier3)]);
         assert_eq!(late.json()["error"], "invalid_grant");
         let open: i64 = app.query(|conn| sessions::table.filter(sessions::revoked_at.is_null()).filter(sessions::client_id.is_not_null()).count().get_result(conn));
         assert_eq!(open, 0, "the client's sessions ended");
@@ -142,9 +136,9 @@ api_tests! {
         let page = browser.get(&authorize_path(&client_id, &challenge, &[("redirect_uri", loopback), ("resource", "https://orders.example")]));
         let (to, answer) = redirected(&sign_in(&browser, &page));
         assert_eq!(to, loopback, "the loopback port the app chose");
-        let exchange_with = |secret: &str, redirect: &str| exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", secret), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", redirect)]);
+        let exchange_with = |secret: &str, redirect: &str| app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", secret), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", redirect)]);
         assert_eq!(exchange_with("wrong", loopback).json()["error"], "invalid_client");
-        let other_resource = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", SECRET), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", loopback), ("resource", ISSUER)]);
+        let other_resource = app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("client_secret", SECRET), ("code", &answer["code"]), ("code_verifier", &verifier), ("redirect_uri", loopback), ("resource", ISSUER)]);
         assert_eq!(other_resource.json()["error"], "invalid_target", "RFC 8707: only the resource the code was granted");
         assert_eq!(exchange_with(SECRET, "http://127.0.0.1:9/callback").json()["error"], "invalid_grant", "the redirect_uri sent, exactly");
         let tokens = exchange_with(SECRET, loopback);
@@ -215,7 +209,7 @@ api_tests! {
         let with = |client: &str, code: &str, verifier: Option<&str>| {
             let mut params = vec![("grant_type", "authorization_code"), ("client_id", client), ("code", code)];
             if let Some(verifier) = verifier { params.push(("code_verifier", verifier)); }
-            exchange(&app, &params)
+            app.token(&params)
         };
         assert_eq!(with(&client_id, &code, None).json()["error"], "invalid_request");
         assert_eq!(with(&client_id, &code, Some(&pkce().0)).json()["error"], "invalid_grant");
@@ -299,7 +293,7 @@ api_tests! {
         let wrong = browser.submit(&code_page, &[("recovery_code", "AAAAA-AAAAA")]);
         assert_eq!(wrong.status, 422, "{}", wrong.text);
         let (_, answer) = redirected(&browser.submit(&code_page, &[("code", &totp.generate((step + 1) * 30).to_string())]));
-        let tokens = exchange(&app, &[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &answer["code"]), ("code_verifier", &verifier)]);
+        let tokens = app.token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &answer["code"]), ("code_verifier", &verifier)]);
         let claims = claims_of(tokens.json()["access_token"].as_str().unwrap());
         assert_eq!((claims["amr"].clone(), claims["acr"].clone()), (json!(["pwd", "otp", "mfa"]), json!("2")));
     }

@@ -9,7 +9,7 @@ use jwt_auth_server::models::OAuthClient;
 use jwt_auth_server::schema::sessions;
 use serde_json::{Value, json};
 
-use crate::helpers::{ISSUER, PASSWORD, TestApp, TestResponse, claims_of};
+use crate::helpers::{ISSUER, PASSWORD, TestApp, claims_of};
 
 const SECRET: &str = "a client secret of the resource tests";
 const ORDERS: &str = "https://orders.example";
@@ -40,12 +40,6 @@ fn client(app: &TestApp, grants: &str) -> String {
     id.to_string()
 }
 
-fn token(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
-    app.post("/oauth/token")
-        .form(&serde_urlencoded::to_string(params).unwrap())
-        .send()
-}
-
 fn introspect(app: &TestApp, client_id: &str, token: &str) -> Value {
     let params = [
         ("token", token),
@@ -62,7 +56,7 @@ api_tests! {
     fn client_credentials_give_a_confidential_client_a_token_for_itself_and_no_user(backend) {
         let app = TestApp::spawn(backend);
         let id = client(&app, "client_credentials");
-        let answer = token(&app, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET), ("scope", "read")]);
+        let answer = app.token(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET), ("scope", "read")]);
         assert_eq!(answer.status, 200, "{}", answer.text);
         let body = answer.json();
         assert!(body.get("refresh_token").is_none(), "no refresh token: {body}");
@@ -82,12 +76,12 @@ api_tests! {
         let revoke = [("token", access), ("client_id", id.as_str()), ("client_secret", SECRET)];
         assert_eq!(app.post("/oauth/revoke").form(&serde_urlencoded::to_string(revoke).unwrap()).send().status, 200);
         // offline_access buys nothing here, and a client without the grant is refused.
-        let all = token(&app, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET)]).json();
+        let all = app.token(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET)]).json();
         assert_eq!(all["scope"], "read write");
         let other = client(&app, "password refresh_token");
-        let refused = token(&app, &[("grant_type", "client_credentials"), ("client_id", &other), ("client_secret", SECRET)]);
+        let refused = app.token(&[("grant_type", "client_credentials"), ("client_id", &other), ("client_secret", SECRET)]);
         assert_eq!((refused.status, refused.json()["error"].clone()), (400, json!("unauthorized_client")));
-        let wrong = token(&app, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "wrong")]);
+        let wrong = app.token(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "wrong")]);
         assert_eq!((wrong.status, wrong.json()["error"].clone()), (401, json!("invalid_client")));
     }
 
@@ -99,13 +93,13 @@ api_tests! {
             let mut params = vec![("grant_type", "password"), ("client_id", id.as_str()), ("client_secret", SECRET),
                 ("username", "res@example.com"), ("password", PASSWORD), ("scope", "offline_access read")];
             if let Some(resource) = resource { params.push(("resource", resource)); }
-            token(&app, &params)
+            app.token(&params)
         };
         let unknown = password(Some("https://billing.example"));
         assert_eq!((unknown.status, unknown.json()["error"].clone()), (400, json!("invalid_target")));
         let sessions_after_refusal: i64 = app.query(|conn| sessions::table.count().get_result(conn));
         assert_eq!(sessions_after_refusal, 0);
-        let cc = token(&app, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET), ("resource", "https://billing.example")]);
+        let cc = app.token(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", SECRET), ("resource", "https://billing.example")]);
         assert_eq!(cc.json()["error"], "invalid_target");
 
         let for_orders = password(Some(ORDERS)).json();
@@ -118,9 +112,9 @@ api_tests! {
 
         // The refresh keeps the audience; it may name the same resource, not another.
         let refresh = for_orders["refresh_token"].as_str().unwrap();
-        let other = token(&app, &[("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", SECRET), ("refresh_token", refresh), ("resource", ISSUER)]);
+        let other = app.token(&[("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", SECRET), ("refresh_token", refresh), ("resource", ISSUER)]);
         assert_eq!(other.json()["error"], "invalid_target");
-        let same = token(&app, &[("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", SECRET), ("refresh_token", refresh), ("resource", ORDERS)]);
+        let same = app.token(&[("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", SECRET), ("refresh_token", refresh), ("resource", ORDERS)]);
         assert_eq!(same.status, 200, "{}", same.text);
         assert_eq!(claims_of(same.json()["access_token"].as_str().unwrap())["aud"], ORDERS);
 

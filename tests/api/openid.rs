@@ -67,12 +67,6 @@ fn authorize_path(client_id: &str, challenge: &str, scope: &str, extra: &[(&str,
     )
 }
 
-fn token_request(app: &TestApp, params: &[(&str, &str)]) -> TestResponse {
-    app.post("/oauth/token")
-        .form(&serde_urlencoded::to_string(params).unwrap())
-        .send()
-}
-
 /// Whether `response` is the sign-in form.
 fn is_sign_in_form(response: &TestResponse) -> bool {
     response.status == 200 && response.text.contains("name=\"password\"")
@@ -94,16 +88,13 @@ fn code_flow(
     }
     let (to, params) = redirected(&answer);
     assert_eq!(to, RP);
-    let tokens = token_request(
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", client_id),
-            ("code", &params["code"]),
-            ("code_verifier", &verifier),
-            ("redirect_uri", RP),
-        ],
-    );
+    let tokens = app.token(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("code", &params["code"]),
+        ("code_verifier", &verifier),
+        ("redirect_uri", RP),
+    ]);
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     tokens.json()
 }
@@ -192,7 +183,7 @@ api_tests! {
         // An ID token is not an access token anywhere.
         app.get("/api/me").bearer(id_token).send().assert_error(401, "token_invalid");
 
-        let refreshed = token_request(&app, &[("grant_type", "refresh_token"), ("client_id", &client_id),
+        let refreshed = app.token(&[("grant_type", "refresh_token"), ("client_id", &client_id),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap())]);
         assert_eq!(refreshed.status, 200, "{}", refreshed.text);
         let refreshed = refreshed.json();
@@ -202,7 +193,7 @@ api_tests! {
         assert_eq!(renewed["at_hash"], at_hash(refreshed["access_token"].as_str().unwrap()));
 
         // Narrowed to leave openid out: no ID token.
-        let narrowed = token_request(&app, &[("grant_type", "refresh_token"), ("client_id", &client_id),
+        let narrowed = app.token(&[("grant_type", "refresh_token"), ("client_id", &client_id),
             ("refresh_token", refreshed["refresh_token"].as_str().unwrap()), ("scope", "offline_access")]);
         assert_eq!(narrowed.status, 200, "{}", narrowed.text);
         assert!(narrowed.json().get("id_token").is_none(), "{}", narrowed.text);
@@ -330,7 +321,7 @@ api_tests! {
         assert_eq!(out.status, 302, "{}", out.text);
         assert_eq!(out.header("location"), Some(format!("{SIGNED_OUT}?state=bye-1").as_str()));
         app.get("/oauth/userinfo").bearer(access).send().assert_error(401, "token_blacklisted");
-        let refreshed = token_request(&app, &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]);
+        let refreshed = app.token(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]);
         assert_eq!(refreshed.json()["error"], "invalid_grant", "the session's refresh token ended too");
         let sid: Id = serde_json::from_value(claims_of(access)["sid"].clone()).unwrap();
         let reason: Option<String> = app.query(|conn| sessions::table.find(sid).select(sessions::revoked_reason).first(conn));
@@ -396,7 +387,7 @@ api_tests! {
             scopes: "openid".into(), first_party: true, always_issue_refresh_token: false, created_at: db::now(),
             redirect_uris: String::new(), resources: String::new(), skip_consent: false, post_logout_redirect_uris: String::new(),
         }));
-        let answer = token_request(&app, &[("grant_type", "password"), ("client_id", &first_party.to_string()), ("client_secret", "s3cret"),
+        let answer = app.token(&[("grant_type", "password"), ("client_id", &first_party.to_string()), ("client_secret", "s3cret"),
             ("username", EMAIL), ("password", PASSWORD), ("scope", "openid")]);
         assert_eq!(answer.status, 400);
         assert_eq!(answer.json(), json!({"error": "invalid_scope", "error_description": "openid needs an asymmetric JWT_ALGO and a URL issuer"}));
@@ -426,7 +417,7 @@ api_tests! {
             scopes: "openid email".into(), first_party: true, always_issue_refresh_token: false, created_at: db::now(),
             redirect_uris: String::new(), resources: String::new(), skip_consent: false, post_logout_redirect_uris: String::new(),
         }));
-        let answer = token_request(&app, &[("grant_type", "password"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret"),
+        let answer = app.token(&[("grant_type", "password"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret"),
             ("username", EMAIL), ("password", PASSWORD), ("scope", "openid email")]);
         assert_eq!(answer.status, 200, "{}", answer.text);
         let body = answer.json();
@@ -434,11 +425,11 @@ api_tests! {
         assert_eq!((claims["email"].as_str(), claims["auth_time"].as_i64()), (Some(EMAIL), claims["iat"].as_i64()));
         assert!(claims.get("nonce").is_none() && claims.get("name").is_none(), "{claims}");
         // A client acting for itself has no user to tell of.
-        let own = token_request(&app, &[("grant_type", "client_credentials"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret")]);
+        let own = app.token(&[("grant_type", "client_credentials"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret")]);
         assert_eq!(own.status, 200, "{}", own.text);
         assert_eq!(own.json()["scope"], "email");
         assert!(own.json().get("id_token").is_none());
-        let asked = token_request(&app, &[("grant_type", "client_credentials"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret"), ("scope", "openid")]);
+        let asked = app.token(&[("grant_type", "client_credentials"), ("client_id", &client_id.to_string()), ("client_secret", "s3cret"), ("scope", "openid")]);
         assert_eq!(asked.json()["error"], "invalid_scope");
     }
 }

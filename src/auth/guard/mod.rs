@@ -1,10 +1,13 @@
 //! The guards, as typed extractors (Laravel: the `auth:api` middleware). A handler's signature names
 //! its guard, so `logout` ([`RefreshableToken`]) and `refresh` ([`TokenToRefresh`]) can never end
-//! up behind the expiry check by mistake. Each guard costs one read (on SQLite on the worker's own
-//! connection), except `TokenToRefresh`, whose refresh reads in its own statement; a replaced token
-//! that is theft where it is presented (`sessions::Presented`) adds the write that ends its session. Only `logout` and `refresh` read the refresh cookie of SPA
-//! cookie mode (`refresh_cookie`); every other route takes the `Authorization` header alone, so a
-//! cookie can never stand in for a bearer token.
+//! up behind the expiry check by mistake. Each costs one read (on SQLite on the worker's own
+//! connection; `TokenToRefresh` reads in the refresh's own statement), plus the write that ends a
+//! session where a replaced token is theft (`sessions::Presented`). Only `logout` and `refresh`
+//! read SPA cookie mode's refresh cookie: elsewhere a cookie never stands in for a bearer token.
+
+mod any_audience;
+
+pub use any_audience::{AnyAudienceUser, active_access_token};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,15 +28,6 @@ use crate::state::AppState;
 /// way (see [`sessions::Standing::is_theft`]); it is refused either way.
 #[derive(Debug)]
 pub struct AuthUser {
-    pub user: User,
-    pub claims: Claims,
-}
-
-/// An access token for any resource this server issues tokens for, and its user: what the OpenID
-/// Provider's own endpoint, UserInfo, accepts (OpenID Connect Core §5.3), whatever `aud` the
-/// token was granted.
-#[derive(Debug)]
-pub struct AnyAudienceUser {
     pub user: User,
     pub claims: Claims,
 }
@@ -134,20 +128,6 @@ impl FromRequest for AuthUser {
     }
 }
 
-impl FromRequest for AnyAudienceUser {
-    type Error = AppError;
-    type Future = GuardFuture<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pending = authenticate(req, Source::Header, Check::Inspect);
-        Box::pin(async move {
-            let (_, checked) = pending.await?;
-            let (user, claims) = checked.not_blacklisted()?;
-            Ok(Self { user, claims })
-        })
-    }
-}
-
 impl FromRequest for RefreshableToken {
     type Error = AppError;
     type Future = GuardFuture<Self>;
@@ -217,14 +197,6 @@ fn authenticate(
         let checked = verify(&state, &token?, check).await?;
         Ok((state, checked))
     })
-}
-
-/// What `auth:api` would let through for `token`, without a request (RFC 7662 introspection asks
-/// exactly this): the token's user and claims, or why not.
-pub async fn active_access_token(state: &AppState, token: &str) -> AppResult<(User, Claims)> {
-    verify(state, token, Check::Inspect)
-        .await?
-        .not_blacklisted()
 }
 
 /// The claims of `token` when its signature holds and its times allow `check`.
