@@ -93,6 +93,33 @@ enum Command {
     /// Delete an OAuth client with its sessions and refresh tokens.
     #[command(name = "client:delete")]
     ClientDelete { id: String },
+    /// Add or remove roles of a user (in every access token issued from then).
+    #[command(name = "user:roles")]
+    UserRoles {
+        email: String,
+        #[arg(long, value_name = "ROLE")]
+        add: Vec<String>,
+        #[arg(long, value_name = "ROLE")]
+        remove: Vec<String>,
+        /// End every login of the user too, so that the change is immediate.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Replace a user's custom claims with a JSON object (`{}` clears them).
+    #[command(name = "user:claims")]
+    UserClaims {
+        email: String,
+        json: String,
+        /// End every login of the user too, so that the change is immediate.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Disable an account: its every token is refused (401 user_disabled), and so are its logins.
+    #[command(name = "user:disable")]
+    UserDisable { email: String },
+    /// Enable a disabled account again.
+    #[command(name = "user:enable")]
+    UserEnable { email: String },
 }
 
 fn main() -> ExitCode {
@@ -135,6 +162,17 @@ fn main() -> ExitCode {
                         force,
                     } => console::seed_users(&config, users, &password, force),
                     Command::ClientDelete { id } => console::delete_client(&config, &id),
+                    Command::UserRoles {
+                        email,
+                        add,
+                        remove,
+                        now,
+                    } => console::change_roles(&config, &email, add, remove, now),
+                    Command::UserClaims { email, json, now } => {
+                        console::change_claims(&config, &email, &json, now)
+                    }
+                    Command::UserDisable { email } => console::set_disabled(&config, &email, true),
+                    Command::UserEnable { email } => console::set_disabled(&config, &email, false),
                     Command::UsersImport {
                         source,
                         allow_skips,

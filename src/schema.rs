@@ -24,6 +24,14 @@ diesel::table! {
         two_factor_confirmed_at -> Nullable<Timestamp>,
         /// The last TOTP time step a code was accepted for (no code of it or before is accepted).
         two_factor_last_step -> Nullable<BigInt>,
+        /// Space-separated role names, in every access token's `roles`.
+        roles -> Text,
+        /// A JSON object merged into every access token at the top level.
+        claims -> Text,
+        /// When the account was disabled: its every token is refused from then.
+        disabled_at -> Nullable<Timestamp>,
+        /// The address an email change waits to move to, until its link is opened.
+        pending_email -> Nullable<Text>,
     }
 }
 

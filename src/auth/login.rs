@@ -13,7 +13,8 @@ use crate::models::User;
 use crate::state::AppState;
 
 /// The user when `email` (normalised) and `password` match; `None` when they do not.
-/// Err(TooManyRequests) while the IP or the account is locked, known account or not. Only a wrong
+/// Err(TooManyRequests) while the IP or the account is locked, known account or not;
+/// Err(AccountDisabled) for the right password of a disabled account. Only a wrong
 /// password counts as a failure: an error on the way gives the attempt back.
 pub async fn attempt(
     state: &AppState,
@@ -61,6 +62,10 @@ pub async fn attempt(
         return Ok(None);
     };
     reservation.succeeded().await;
+    // Only after the right password: a wrong one stays the generic refusal.
+    if user.is_disabled() {
+        return Err(AppError::AccountDisabled);
+    }
     if state.passwords.needs_rehash(&user.password) {
         rehash(state, &user, password).await;
     }

@@ -1,15 +1,17 @@
 //! The CLI commands (Laravel: artisan): serve, migrate, jwt:secret, key:generate, prune,
-//! keys:*, client:*, db:seed, users:import.
+//! keys:*, client:*, db:seed, users:import, user:*.
 
 mod clients;
 mod import;
 mod keys;
 mod secrets;
+mod users;
 
 pub use clients::{ClientOptions, create_client, delete_client, list_clients};
 pub use import::ImportOptions;
 pub use keys::{generate_key, list_keys, retire_key, rotate_keys};
 pub use secrets::{app_key, jwt_secret};
+pub use users::{change_claims, change_roles, set_disabled};
 
 use std::net::TcpListener;
 
@@ -144,7 +146,9 @@ pub fn seed_users(
     let issued = chrono::Utc::now();
     for (user, session) in users.iter().zip(&sessions) {
         let resource = &config.oauth.default_resource;
-        let claims = sessions::session_claims(&jwt, resource, session, issued);
+        // A seeded user has no roles and no custom claims yet.
+        let claims = sessions::session_claims(&jwt, resource, session, issued)
+            .with_account(Vec::new(), Default::default());
         let token = jwt.encode(&claims).map_err(|e| e.to_string())?;
         println!("{},{},{},{token}", user.id, user.email, session.id);
     }

@@ -91,15 +91,8 @@ pub async fn login(
             expires_in: challenge.expires_in,
         }));
     }
-    let claims = sessions::start(
-        &state,
-        user.id,
-        Audience::Api,
-        Proof::Password,
-        &device,
-        None,
-    )
-    .await?;
+    let claims =
+        sessions::start(&state, &user, Audience::Api, Proof::Password, &device, None).await?;
     respond_with_token(&state, &claims).map(Either::Left)
 }
 

@@ -48,6 +48,8 @@ pub enum AuthFailure {
     TokenBlacklisted,
     RefreshExpired,
     UserNotFound,
+    /// The token's user is disabled: every token of theirs is refused from then.
+    UserDisabled,
 }
 
 /// What a 503 was waiting for.
@@ -100,6 +102,10 @@ pub enum AppError {
     /// MUST_VERIFY_EMAIL: the right password of an account whose address is not verified.
     #[error("email not verified")]
     EmailNotVerified,
+    /// The right password of a disabled account (a wrong one is `InvalidCredentials`, so that
+    /// disabling tells nothing about which accounts exist).
+    #[error("account disabled")]
+    AccountDisabled,
     /// A signed link (email verification) whose signature is wrong or whose time is up.
     #[error("invalid signature")]
     InvalidSignature,
@@ -161,6 +167,7 @@ impl AppError {
                         "Token has expired and can no longer be refreshed",
                     ),
                     UserNotFound => ("user_not_found", "User not found"),
+                    UserDisabled => ("user_disabled", "This account is disabled."),
                 };
                 (StatusCode::UNAUTHORIZED, code, message.into())
             }
@@ -197,6 +204,11 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "email_not_verified",
                 "Your email address is not verified.".into(),
+            ),
+            Self::AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account is disabled.".into(),
             ),
             Self::InvalidSignature => (
                 StatusCode::FORBIDDEN,

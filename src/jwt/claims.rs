@@ -1,6 +1,9 @@
 //! The claims of a token (tymon/jwt-auth's `Payload`): what every token this server issues says.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::db::Id;
 use crate::error::AuthFailure;
@@ -40,6 +43,14 @@ pub struct Claims {
     /// The assurance level: `"1"` for one factor, `"2"` for two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
+    /// The user's roles, read from the database when the token is issued (`[]` for none); absent
+    /// only in tokens from before roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// The user's custom claims, written at the top level of the token when it is signed (see
+    /// `JwtService::encode`); never read back from a token.
+    #[serde(skip)]
+    pub custom: Option<Arc<Map<String, Value>>>,
     /// A token of the Laravel app (`jwt::laravel`): its `sub`, the user's Laravel id, until the
     /// guard has read the user (then `sub` is the user's id here). Never in a token of ours.
     #[serde(skip)]
@@ -50,6 +61,13 @@ pub struct Claims {
 pub const OAUTH_ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 impl Claims {
+    /// Carries the account's `roles` and custom claims, as read from its row just now.
+    pub fn with_account(mut self, roles: Vec<String>, custom: Map<String, Value>) -> Self {
+        self.roles = Some(roles);
+        self.custom = (!custom.is_empty()).then(|| Arc::new(custom));
+        self
+    }
+
     /// Whether this is a token the Laravel app issued (accepted through a switch-over).
     pub fn is_laravels(&self) -> bool {
         self.laravel_sub.is_some()

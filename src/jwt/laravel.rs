@@ -113,6 +113,8 @@ impl LaravelTokens {
             sid: None,
             amr: None,
             acr: None,
+            roles: None,
+            custom: None,
             laravel_sub: Some(sub),
         })
     }

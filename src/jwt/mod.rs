@@ -137,6 +137,8 @@ impl JwtService {
             sid: None,
             amr: None,
             acr: None,
+            roles: None,
+            custom: None,
             laravel_sub: None,
         }
     }
@@ -169,15 +171,33 @@ impl JwtService {
                     .clone()
                     .unwrap_or_else(|| acr_of(old.methods().iter().map(String::as_str)).to_owned()),
             ),
+            // The account's, set again by whoever issues it (`Claims::with_account`).
+            roles: old.roles.clone(),
+            custom: old.custom.clone(),
             laravel_sub: None,
         }
     }
 
     /// Signs `claims`: `typ: at+jwt` for an OAuth access token, `typ: JWT` otherwise. HS256 tokens
-    /// carry exactly `{"alg":"HS256","typ":"JWT"}`; the others name their key in `kid`.
+    /// carry exactly `{"alg":"HS256","typ":"JWT"}`; the others name their key in `kid`. The
+    /// account's custom claims sit at the top level beside ours (ours win a name, which the
+    /// account's rules never allow anyway).
     pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
+        let Some(custom) = &claims.custom else {
+            return self.sign(claims.is_oauth(), claims);
+        };
+        let mut object = serde_json::to_value(claims).map_err(|e| AppError::Internal(e.into()))?;
+        if let serde_json::Value::Object(map) = &mut object {
+            for (name, value) in custom.iter() {
+                map.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        self.sign(claims.is_oauth(), &object)
+    }
+
+    fn sign<T: serde::Serialize>(&self, oauth: bool, payload: &T) -> Result<String, AppError> {
         let mut header = Header::new(self.algo.algorithm());
-        if claims.is_oauth() {
+        if oauth {
             header.typ = Some(OAUTH_ACCESS_TOKEN_TYPE.into());
         }
         let signed = if self.algo.is_asymmetric() {
@@ -188,13 +208,13 @@ impl JwtService {
                 .ok_or_else(|| AppError::Internal("the key ring has no current key".into()))?;
             header.alg = key.public.algo.algorithm();
             header.kid = Some(key.public.kid.clone());
-            jsonwebtoken::encode(&header, claims, &key.encoding)
+            jsonwebtoken::encode(&header, payload, &key.encoding)
         } else {
             let (encoding, _) = self
                 .secret
                 .as_ref()
                 .ok_or_else(|| AppError::Internal("HS256 without JWT_SECRET".into()))?;
-            jsonwebtoken::encode(&header, claims, encoding)
+            jsonwebtoken::encode(&header, payload, encoding)
         };
         signed.map_err(|e| AppError::Internal(e.into()))
     }

@@ -1,5 +1,6 @@
 //! Eloquent's place: rows as structs, queries as associated functions taking `conn` first.
 
+pub mod account;
 pub mod blacklisted_token;
 pub mod laravel_user;
 pub mod oauth_client;
@@ -13,6 +14,7 @@ pub mod signing_key;
 pub mod two_factor;
 pub mod user;
 
+pub use account::{CustomClaims, Roles};
 pub use blacklisted_token::{Added, BlacklistedToken};
 pub use laravel_user::{
     Imported, LaravelUser, blacklist_laravel_token, find_for_laravel_token, lock_logins_of,

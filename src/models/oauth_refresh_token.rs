@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, Id};
-use crate::models::{Ended, Session};
-use crate::schema::{oauth_refresh_tokens, sessions};
+use crate::models::{Ended, Session, User};
+use crate::schema::{oauth_refresh_tokens, sessions, users};
 
 diesel::alias!(oauth_refresh_tokens as stale_tokens: StaleTokens);
 
@@ -70,15 +70,19 @@ impl OAuthRefreshToken {
         }
     }
 
-    /// The token and its session, in one query.
+    /// The token, its session and the session's user, in one query.
     pub fn find_with_session(
         conn: &mut DbConnection,
         token_hash: &str,
-    ) -> QueryResult<Option<(OAuthRefreshToken, Session)>> {
+    ) -> QueryResult<Option<(OAuthRefreshToken, Session, User)>> {
         oauth_refresh_tokens::table
-            .inner_join(sessions::table)
+            .inner_join(sessions::table.inner_join(users::table))
             .filter(oauth_refresh_tokens::token_hash.eq(token_hash))
-            .select((oauth_refresh_tokens::all_columns, sessions::all_columns))
+            .select((
+                oauth_refresh_tokens::all_columns,
+                sessions::all_columns,
+                users::all_columns,
+            ))
             .first(conn)
             .optional()
     }

@@ -34,8 +34,8 @@ pub struct RefreshTrip {
 /// When [`record_refresh`] may blacklist the token without asking its caller first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    /// Only when the token's session is active (and the token not blacklisted): what the guard
-    /// lets refresh, short of its own checks. A token without a session is left to the caller.
+    /// Only when the token's session is active, its user enabled and the token not blacklisted:
+    /// what the guard lets refresh, short of its own checks. A token without a session is left to the caller.
     ActiveSession,
     /// The caller judged the token already (a token from before sessions, after its first trip).
     Judged,
@@ -49,7 +49,9 @@ impl Gate {
         match self {
             Self::Judged => true,
             Self::ActiveSession => {
-                owner.1.is_none() && owner.2.as_ref().is_some_and(|s| s.is_active(now))
+                !owner.0.is_disabled()
+                    && owner.1.is_none()
+                    && owner.2.as_ref().is_some_and(|s| s.is_active(now))
             }
         }
     }
@@ -70,7 +72,8 @@ const REFRESH_PG: &str = concat!(
         SELECT p.jti, p.user_id, p.expires_at, p.grace_until, p.successor_jti, p.successor_iat, \
             p.successor_exp, p.created_at FROM p \
         WHERE (NOT p.counted OR EXISTS (SELECT 1 FROM hit)) \
-            AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND (p.judged OR EXISTS ( \
+            AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND u.disabled_at IS NULL \
+                AND (p.judged OR EXISTS ( \
                 SELECT 1 FROM sessions s WHERE s.id = p.sid AND s.revoked_at IS NULL \
                 AND s.expires_at > p.created_at))) \
         ON CONFLICT (jti) DO NOTHING RETURNING jti\

@@ -28,6 +28,14 @@ pub struct User {
     pub two_factor_confirmed_at: Option<NaiveDateTime>,
     /// The last TOTP time step a code was accepted for.
     pub two_factor_last_step: Option<i64>,
+    /// Space-separated role names (see [`Roles`](super::Roles)).
+    pub roles: String,
+    /// A JSON object of custom claims (see [`CustomClaims`](super::CustomClaims)).
+    pub claims: String,
+    /// When the account was disabled; `None` while it is enabled.
+    pub disabled_at: Option<NaiveDateTime>,
+    /// The address an email change waits to move to.
+    pub pending_email: Option<String>,
 }
 
 /// A user to insert; the id and timestamps are made here, never taken from input.
@@ -109,6 +117,10 @@ impl User {
                 two_factor_secret: None,
                 two_factor_confirmed_at: None,
                 two_factor_last_step: None,
+                roles: String::new(),
+                claims: "{}".to_owned(),
+                disabled_at: None,
+                pending_email: None,
             })),
             Err(error) if is_unique_violation(&error) => Ok(None),
             Err(error) => Err(error),

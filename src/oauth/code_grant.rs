@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::OAuthError;
-use super::grants::respond;
+use super::grants::{ACCOUNT_DISABLED, respond};
 use super::openid::SignIn;
 use super::params::OAuthParams;
 use super::refresh_token;
@@ -17,6 +17,7 @@ use super::scopes::{OFFLINE_ACCESS, Scopes};
 use crate::auth::sessions::{self, Device};
 use crate::crypto::sha256_hex;
 use crate::db;
+use crate::error::AppError;
 use crate::models::{AuthCode, OAuthClient};
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
@@ -90,7 +91,11 @@ pub async fn authorization_code(
         .transpose()?;
     let device = Device { user_agent, ip };
     let claims = sessions::redeem_code(state, &code, client, &device, refresh_token.as_deref())
-        .await?
+        .await
+        .map_err(|error| match error {
+            AppError::AccountDisabled => OAuthError::InvalidGrant(ACCOUNT_DISABLED),
+            other => other.into(),
+        })?
         .ok_or(OAuthError::InvalidGrant("The code has already been used."))?;
     let sign_in = SignIn {
         auth_time: code.auth_time.unwrap_or(code.created_at),

@@ -24,6 +24,9 @@ use crate::requests::login_email;
 use crate::resources::OAuthTokenResource;
 use crate::state::AppState;
 
+/// How every grant refuses a disabled account's user (`invalid_grant`).
+pub(super) const ACCOUNT_DISABLED: &str = "account disabled";
+
 /// The longest `otp` read: a recovery code, typed with spaces, is far shorter.
 const MAX_OTP_CHARS: usize = 64;
 
@@ -52,7 +55,11 @@ pub async fn password(
     refuse_openid_if_unavailable(state, &scopes)?;
     let resource = requested_resource(params, client)?;
     let user = login::attempt(state, email, password, ip, "oauth")
-        .await?
+        .await
+        .map_err(|error| match error {
+            AppError::AccountDisabled => OAuthError::InvalidGrant(ACCOUNT_DISABLED),
+            other => other.into(),
+        })?
         .ok_or(OAuthError::InvalidGrant(
             "The user credentials were incorrect.",
         ))?;
@@ -97,7 +104,7 @@ pub async fn password(
         let proof = Proof::Password;
         sessions::start(
             state,
-            user.id,
+            &user,
             audience,
             proof,
             &device,
@@ -131,7 +138,7 @@ pub async fn refresh_token(
     let hit = state.limits.refresh_hit(ip, Instant::now())?;
     let token_hash = hash(&presented);
     let lookup = token_hash.clone();
-    let (token, session) = state
+    let (token, session, user) = state
         .db
         .run(move |conn| {
             Ok(match hit.count_on(conn)? {
@@ -153,6 +160,9 @@ pub async fn refresh_token(
             "The refresh token is revoked or expired.",
         ));
     }
+    if user.is_disabled() {
+        return Err(OAuthError::InvalidGrant(ACCOUNT_DISABLED));
+    }
     let granted = Scopes::parse(&session.scopes).unwrap_or_default();
     let scopes = requested_scopes(params, &granted)?.unwrap_or(granted);
     // RFC 8707 §2.2: a refresh may name the resource, only the one the login was for.
@@ -166,7 +176,7 @@ pub async fn refresh_token(
     let child = refresh_token::child_of(&state.refresh_token_key, &presented);
     match sessions::rotate_refresh_token(state, &token, &session, child).await? {
         Some(child) => {
-            let claims = sessions::access_claims(state, &session, Utc::now());
+            let claims = sessions::access_claims(state, &session, &user, Utc::now());
             // The same sign-in: its time, and no nonce (OpenID Connect Core §12.2).
             let sign_in = SignIn {
                 auth_time: session.created_at,

@@ -119,7 +119,7 @@ async fn refresh_token(
     token: &str,
 ) -> Option<Introspection> {
     let token_hash = hash(token);
-    let (row, session) = state
+    let (row, session, user) = state
         .db
         .run(move |conn| OAuthRefreshToken::find_with_session(conn, &token_hash))
         .await
@@ -131,6 +131,7 @@ async fn refresh_token(
         && row.used_at.is_none()
         && row.revoked_at.is_none()
         && session.is_active(now)
+        && !user.is_disabled()
         && expires > now;
     usable.then(|| Introspection {
         active: true,

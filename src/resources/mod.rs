@@ -35,12 +35,15 @@ pub struct UserResource {
     pub email_verified_at: Option<String>,
     /// Whether two-factor sign-in is on (a secret confirmed with a code).
     pub two_factor_enabled: bool,
+    /// The user's roles, as every access token issued from now carries them.
+    pub roles: Vec<String>,
 }
 
 impl From<User> for UserResource {
     fn from(user: User) -> Self {
         Self {
             two_factor_enabled: user.has_two_factor(),
+            roles: user.role_set().names(),
             id: user.id,
             name: user.name,
             email: user.email,

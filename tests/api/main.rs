@@ -29,6 +29,7 @@ macro_rules! api_tests {
 }
 
 mod account_rules;
+mod accounts;
 mod browser;
 mod cli;
 mod cookie_mode;

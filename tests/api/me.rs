@@ -21,7 +21,7 @@ api_tests! {
                 assert_eq!(user["id"], user_id.as_str());
                 let mut keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
                 keys.sort();
-                assert_eq!(keys, ["created_at", "email", "email_verified_at", "id", "name", "two_factor_enabled", "updated_at"]);
+                assert_eq!(keys, ["created_at", "email", "email_verified_at", "id", "name", "roles", "two_factor_enabled", "updated_at"]);
             }
         }
     }

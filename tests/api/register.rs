@@ -32,7 +32,7 @@ api_tests! {
         let data = body["data"].as_object().unwrap();
         let mut keys: Vec<_> = data.keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["created_at", "email", "email_verified_at", "id", "name", "two_factor_enabled", "updated_at"]);
+        assert_eq!(keys, ["created_at", "email", "email_verified_at", "id", "name", "roles", "two_factor_enabled", "updated_at"]);
         assert_eq!((data["name"].as_str(), data["email"].as_str()), (Some("Ann Smith"), Some("ann@example.com")));
         let created = chrono::DateTime::parse_from_rfc3339(data["created_at"].as_str().unwrap()).unwrap();
         assert_eq!(created.offset().local_minus_utc(), 0);

@@ -142,7 +142,7 @@ pub async fn end_others(
         device,
         db::now(),
     );
-    let new_claims = super::access_claims(state, &renewed, Utc::now());
+    let new_claims = super::access_claims(state, &renewed, user, Utc::now());
     let ended = state
         .db
         .run(move |conn| {

@@ -50,7 +50,7 @@ pub async fn exchange(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> 
         &device,
         now,
     );
-    let mut ours = access_claims(state, &session, Utc::now());
+    let mut ours = access_claims(state, &session, &user.user, Utc::now());
     ours.orig_iat = Some(claims.orig_iat());
     let entry = BlacklistedToken::revoked(jti, user_id, state.jwt.blacklist_until(&claims), now);
     let judged = claims.clone();

@@ -5,6 +5,7 @@
 //! every transaction of these actions lives here or in `models`, and each action records its one
 //! [`AuthEvent`].
 
+mod account;
 mod ending;
 mod laravel;
 mod oauth_code;
@@ -19,6 +20,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
+pub use account::{AccountChange, change_account};
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
 pub use oauth_code::{
     BROWSER_SIGN_IN_LIFETIME, BrowserSignIn, CodeBinding, browser_sign_in, consented_scopes,
@@ -40,7 +42,7 @@ use crate::config::Config;
 use crate::db::{self, Id};
 use crate::error::AppResult;
 use crate::jwt::{Claims, JwtService, Proof};
-use crate::models::{NewLogin, OAuthRefreshToken, Session};
+use crate::models::{NewLogin, OAuthRefreshToken, Session, User};
 use crate::state::AppState;
 
 /// Where a login comes from: what its session row records of the device.
@@ -132,10 +134,25 @@ pub fn proof_of(claims: &Claims) -> Proof {
 
 /// The claims of a fresh access token of `session`: an `/api` token, or an OAuth access token
 /// (`client_id`, the session's scopes, and in `aud` the resource it is for: RFC 9068 §2.2) whose
-/// chain began when the session did; `amr` and `acr` say how the session's login was proven.
-pub fn access_claims(state: &AppState, session: &Session, now: DateTime<Utc>) -> Claims {
+/// chain began when the session did; `amr` and `acr` say how the session's login was proven, and
+/// `roles` and the custom claims are `user`'s as its row says now.
+pub fn access_claims(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Claims {
     let default_resource = &state.config.oauth.default_resource;
-    session_claims(&state.jwt, default_resource, session, now)
+    with_account(
+        session_claims(&state.jwt, default_resource, session, now),
+        user,
+    )
+}
+
+/// `claims` with `user`'s roles and custom claims, read from its row when the token is issued
+/// (tymon#891: a refreshed token never keeps the roles it was born with).
+pub fn with_account(claims: Claims, user: &User) -> Claims {
+    claims.with_account(user.role_set().names(), user.custom_claims().into_map())
 }
 
 /// [`access_claims`] with the keys and the default resource given (the CLI has no state).
@@ -159,12 +176,12 @@ pub fn session_claims(
     claims
 }
 
-/// Starts a login of `user_id` (whose credentials were checked, as `proof` says) for `audience`
+/// Starts a login of `user` (whose credentials were checked, as `proof` says) for `audience`
 /// from `device`: the session row, with the OAuth refresh token `refresh_token` (its family's
 /// first) when there is one, in one transaction. The access token's claims.
 pub async fn start(
     state: &AppState,
-    user_id: Id,
+    user: &User,
     audience: Audience,
     proof: Proof,
     device: &Device,
@@ -175,8 +192,8 @@ pub async fn start(
         Audience::OAuth { client_id, .. } => Some(*client_id),
         Audience::Api => None,
     };
-    let session = new_session(&state.config, user_id, audience, proof, device, now);
-    let claims = access_claims(state, &session, Utc::now());
+    let session = new_session(&state.config, user.id, audience, proof, device, now);
+    let claims = access_claims(state, &session, user, Utc::now());
     let family = client_id
         .zip(refresh_token)
         .map(|(client_id, token)| OAuthRefreshToken::first_of(&session, client_id, token, now));

@@ -11,7 +11,7 @@ use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::jwt::{Claims, Proof};
 use crate::models::{
-    AuthCode, AuthorizationSession, Consent, Ended, OAuthClient, OAuthRefreshToken, Session,
+    AuthCode, AuthorizationSession, Consent, Ended, OAuthClient, OAuthRefreshToken, Session, User,
 };
 use crate::state::AppState;
 
@@ -117,7 +117,8 @@ pub async fn issue_code(
 /// Redeems `code` (checked by the grant) for `client`: the session starts with the sign-in's
 /// `amr`, with the first refresh token `refresh_token` if any, and the code is marked used with
 /// it, in one transaction. `None` when the code had been redeemed already: then the session it
-/// started ends, with every token issued from it (RFC 6749 §4.1.2).
+/// started ends, with every token issued from it (RFC 6749 §4.1.2). `AccountDisabled` when its
+/// user is disabled (or gone) by now.
 pub async fn redeem_code(
     state: &AppState,
     code: &AuthCode,
@@ -138,27 +139,44 @@ pub async fn redeem_code(
     session.created_at = code.auth_time.map_or(now, |signed_in| signed_in.min(now));
     let family =
         refresh_token.map(|token| OAuthRefreshToken::first_of(&session, client.id, token, now));
-    let (code_hash, started) = (code.code_hash.clone(), session.clone());
+    let (code_hash, started, user_id) = (code.code_hash.clone(), session.clone(), code.user_id);
     let redeemed = state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
+                // The account as it is now: its roles go into the token, and a disabled one stops.
+                let user = User::find(conn, user_id)?.filter(|user| !user.is_disabled());
+                let Some(user) = user else {
+                    return Ok(Redemption::Refused);
+                };
                 if !AuthCode::redeem(conn, &code_hash, started.id, db::now())? {
-                    return Ok(false);
+                    return Ok(Redemption::Used);
                 }
                 Session::create(conn, &started)?;
                 if let Some(family) = &family {
                     OAuthRefreshToken::create(conn, family)?;
                 }
-                Ok(true)
+                Ok(Redemption::Redeemed(Box::new(user)))
             })
         })
         .await?;
-    if redeemed {
-        return Ok(Some(access_claims(state, &session, Utc::now())));
+    match redeemed {
+        Redemption::Redeemed(user) => Ok(Some(access_claims(state, &session, &user, Utc::now()))),
+        Redemption::Refused => Err(AppError::AccountDisabled),
+        Redemption::Used => {
+            end_replayed_code(state, code).await?;
+            Ok(None)
+        }
     }
-    end_replayed_code(state, code).await?;
-    Ok(None)
+}
+
+/// What a code's redemption came to.
+enum Redemption {
+    Redeemed(Box<User>),
+    /// The code had been redeemed already.
+    Used,
+    /// Its user is disabled, or gone.
+    Refused,
 }
 
 /// A code presented again: the session its first redemption started ends.

@@ -23,7 +23,7 @@ pub struct Alive {
 }
 
 /// Judges `claims` by `owner` (the read; `None`: no such user) at `now`: 401 when the user is gone
-/// or the login ended (its session, or for a token without one, `logout?scope=all` after it).
+/// or disabled, or the login ended (its session, or for a token without one, `logout?scope=all` after it).
 pub fn alive(
     state: &AppState,
     claims: &Claims,
@@ -31,6 +31,9 @@ pub fn alive(
     now: NaiveDateTime,
 ) -> AppResult<Alive> {
     let (user, entry, session) = owner.ok_or(AuthFailure::UserNotFound)?;
+    if user.is_disabled() {
+        return Err(AuthFailure::UserDisabled.into());
+    }
     // Tokens from before sessions carry no sid: `logout?scope=all` reaches them by time.
     let revoked_everywhere = claims.sid.is_none()
         && user

@@ -110,7 +110,7 @@ pub async fn change_password(
         device,
         db::now(),
     );
-    let new_claims = super::access_claims(state, &renewed, Utc::now());
+    let new_claims = super::access_claims(state, &renewed, user, Utc::now());
     let (user_id, email, caller) = (user.id, user.email.clone(), claims.sid);
     let checked = user.password.clone();
     let change =

@@ -7,13 +7,13 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 
 use super::replay::{end_replayed, is_replay, record_oauth_replay};
-use super::{alive, record};
+use super::{alive, record, with_account};
 use crate::audit::AuthEvent;
-use crate::db::{self, Id};
+use crate::db;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::jwt::Claims;
 use crate::models::{
-    Added, BlacklistedToken, Gate, OAuthRefreshToken, RefreshTrip, Rotation, Session,
+    Added, BlacklistedToken, Gate, OAuthRefreshToken, RefreshTrip, Rotation, Session, User,
     record_refresh,
 };
 use crate::state::AppState;
@@ -64,9 +64,10 @@ pub async fn refresh(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> A
     } = trip;
     let alive = alive(state, claims, owner, seen)?;
     admitted.map_err(AppError::TooManyRequests)?;
-    let user_id = alive.user.id;
+    let user = &alive.user;
+    let user_id = user.id;
     if let Some(previous) = &alive.entry {
-        return refreshed_again(state, user_id, claims, previous, false).await;
+        return refreshed_again(state, user, claims, previous, false).await;
     }
     if blacklisted.is_none() {
         // Judged alive, but the trip writes only for a token with an active session.
@@ -85,12 +86,10 @@ pub async fn refresh(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> A
                     via: "api",
                 },
             );
-            Ok(successor)
+            Ok(with_account(successor, user))
         }
         // A concurrent refresh of the same token won the race (or a logout did): never a replay.
-        Some(Added::Existing(winner)) => {
-            refreshed_again(state, user_id, claims, &winner, true).await
-        }
+        Some(Added::Existing(winner)) => refreshed_again(state, user, claims, &winner, true).await,
         // Its user was deleted between the two trips.
         None => Err(AuthFailure::UserNotFound.into()),
     }
@@ -101,17 +100,18 @@ pub async fn refresh(state: &AppState, claims: &Claims, ip: Option<IpAddr>) -> A
 /// replay — 401, and the session ends, so the chain is dead whoever holds it.
 async fn refreshed_again(
     state: &AppState,
-    user_id: Id,
+    user: &User,
     claims: &Claims,
     previous: &BlacklistedToken,
     lost_a_race: bool,
 ) -> AppResult<Claims> {
     let now = db::now();
     if let Some((jti, iat, exp)) = previous.successor().filter(|_| previous.in_grace(now)) {
-        return Ok(state.jwt.recorded_successor(claims, jti, iat, exp));
+        let successor = state.jwt.recorded_successor(claims, jti, iat, exp);
+        return Ok(with_account(successor, user));
     }
     if let (false, true, Some(sid)) = (lost_a_race, is_replay(state, previous, now), claims.sid) {
-        end_replayed(state, user_id, sid).await?;
+        end_replayed(state, user.id, sid).await?;
     }
     Err(AuthFailure::TokenBlacklisted.into())
 }

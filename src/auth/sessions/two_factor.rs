@@ -95,7 +95,7 @@ pub async fn complete_challenge(
         },
     )
     .await?;
-    Ok(access_claims(state, &started, Utc::now()))
+    Ok(access_claims(state, &started, &user, Utc::now()))
 }
 
 /// The browser's two-factor step at `/oauth/authorize`: the challenge `token` with the second
@@ -154,6 +154,9 @@ async fn open_challenge(
     if !live || challenge.network != network_text(device.ip) || !user.has_two_factor() {
         return Err(invalid_challenge());
     }
+    if user.is_disabled() {
+        return Err(AppError::AccountDisabled);
+    }
     let until_expiry = (challenge.expires_at - now).to_std().unwrap_or_default();
     let id = challenge.id;
     if !state
@@ -211,7 +214,7 @@ pub async fn start_with_second_factor(
         },
     )
     .await?;
-    Ok(access_claims(state, &started, Utc::now()))
+    Ok(access_claims(state, &started, user, Utc::now()))
 }
 
 /// `DELETE /user/two-factor-authentication`: after the current password and a current code (or

@@ -26,6 +26,8 @@ pub enum Ended {
     /// The caller's own session, replaced by a fresh one (password change, "sign out everywhere
     /// else"), so that no copy of its tokens outlives it.
     Renewed,
+    /// The account's roles or claims changed, with `--now` (or an admin signed the user out).
+    AccountChanged,
 }
 
 impl Ended {
@@ -43,6 +45,7 @@ impl Ended {
             Self::ConsentWithdrawn => "consent_withdrawn",
             Self::CodeReuse => "code_reuse",
             Self::Renewed => "renewed",
+            Self::AccountChanged => "account_changed",
         }
     }
 }
