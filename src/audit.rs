@@ -72,6 +72,17 @@ pub enum AuthEvent {
     RecoveryCodeUsed { user_id: Id, via: Via },
     /// New recovery codes replaced the old ones.
     RecoveryCodesRegenerated { user_id: Id },
+    /// An admin changed an account (`what`: name, roles, claims, disabled, enabled, signed_out);
+    /// `sessions_ended` by it.
+    AccountChanged {
+        user_id: Id,
+        by: Id,
+        what: String,
+        sessions_ended: usize,
+    },
+    /// An account was deleted with every row of it, by its owner or an admin (`by`); the line
+    /// keeps only ids.
+    AccountDeleted { user_id: Id, by: Id },
 }
 
 impl AuthEvent {
@@ -95,6 +106,8 @@ impl AuthEvent {
             Self::TwoFactorFailed { .. } => "two_factor_failed",
             Self::RecoveryCodeUsed { .. } => "recovery_code_used",
             Self::RecoveryCodesRegenerated { .. } => "recovery_codes_regenerated",
+            Self::AccountChanged { .. } => "account_changed",
+            Self::AccountDeleted { .. } => "account_deleted",
         }
     }
 }
@@ -127,13 +140,17 @@ pub fn record(metrics: &Metrics, event: &AuthEvent) {
             "two_factor_disabled",
             *sessions_ended,
         ),
+        AuthEvent::AccountChanged { sessions_ended, .. } => {
+            Metrics::count_by(&metrics.sessions_ended, "account_changed", *sessions_ended)
+        }
         AuthEvent::LockedOut { .. }
         | AuthEvent::Revoked { .. }
         | AuthEvent::EmailVerified { .. }
         | AuthEvent::TwoFactorEnabled { .. }
         | AuthEvent::TwoFactorFailed { .. }
         | AuthEvent::RecoveryCodeUsed { .. }
-        | AuthEvent::RecoveryCodesRegenerated { .. } => {}
+        | AuthEvent::RecoveryCodesRegenerated { .. }
+        | AuthEvent::AccountDeleted { .. } => {}
     }
 }
 
@@ -207,6 +224,17 @@ fn log(event: &AuthEvent) {
         }
         AuthEvent::RecoveryCodeUsed { user_id, via } => {
             tracing::warn!(target: "audit", event = name, user_id = %user_id, via)
+        }
+        AuthEvent::AccountChanged {
+            user_id,
+            by,
+            what,
+            sessions_ended,
+        } => {
+            tracing::info!(target: "audit", event = name, user_id = %user_id, by = %by, what = %what, sessions_ended)
+        }
+        AuthEvent::AccountDeleted { user_id, by } => {
+            tracing::info!(target: "audit", event = name, user_id = %user_id, by = %by)
         }
     }
 }

@@ -120,6 +120,21 @@ enum Command {
     /// Enable a disabled account again.
     #[command(name = "user:enable")]
     UserEnable { email: String },
+    /// List users (oldest first): by email prefix or part of the name with --search.
+    #[command(name = "user:list")]
+    UserList {
+        #[arg(long)]
+        search: Option<String>,
+        /// A JSON array, as the admin API answers each user.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a user as the admin API does (roles, claims, disabled_at, sessions_count).
+    #[command(name = "user:show")]
+    UserShow { email: String },
+    /// Delete an account with every row of it (its sessions, tokens, consents, two-factor).
+    #[command(name = "user:delete")]
+    UserDelete { email: String },
 }
 
 fn main() -> ExitCode {
@@ -173,6 +188,11 @@ fn main() -> ExitCode {
                     }
                     Command::UserDisable { email } => console::set_disabled(&config, &email, true),
                     Command::UserEnable { email } => console::set_disabled(&config, &email, false),
+                    Command::UserList { search, json } => {
+                        console::list_users(&config, search.as_deref(), json)
+                    }
+                    Command::UserShow { email } => console::show_user(&config, &email),
+                    Command::UserDelete { email } => console::delete_user(&config, &email),
                     Command::UsersImport {
                         source,
                         allow_skips,

@@ -10,9 +10,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::controllers::{
-    auth_controller, consents_controller, email_verification_controller, health_controller,
-    oauth_controller, password_controller, password_reset_controller, sessions_controller,
-    two_factor_controller, userinfo_controller, well_known_controller,
+    admin_users_controller, auth_controller, consents_controller, email_change_controller,
+    email_verification_controller, health_controller, oauth_controller, password_controller,
+    password_reset_controller, sessions_controller, two_factor_controller, user_controller,
+    userinfo_controller, well_known_controller,
 };
 
 #[derive(OpenApi)]
@@ -47,6 +48,16 @@ use crate::controllers::{
         well_known_controller::authorization_server,
         well_known_controller::openid_configuration,
         userinfo_controller::show,
+        user_controller::update_profile,
+        user_controller::destroy,
+        user_controller::export,
+        email_change_controller::request,
+        email_change_controller::confirm,
+        admin_users_controller::index,
+        admin_users_controller::show,
+        admin_users_controller::update,
+        admin_users_controller::destroy,
+        admin_users_controller::destroy_sessions,
         health_controller::show,
         health_controller::live,
         health_controller::ready,

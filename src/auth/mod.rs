@@ -3,6 +3,7 @@
 //! config/auth.php's `api` guard with tymon/jwt-auth's driver. The tokens themselves are
 //! `crate::jwt`'s, the password hashes `crate::hashing`'s.
 
+pub mod email_change;
 pub mod email_verification;
 pub mod guard;
 pub mod login;
@@ -12,5 +13,6 @@ mod token_source;
 pub mod two_factor;
 
 pub use guard::{
-    AnyAudienceUser, AuthUser, RefreshableToken, SignOutToken, TokenToRefresh, active_access_token,
+    ADMIN_ROLE, AdminUser, AnyAudienceUser, AuthUser, RefreshableToken, SignOutToken,
+    TokenToRefresh, active_access_token,
 };

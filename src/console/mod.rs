@@ -11,7 +11,7 @@ pub use clients::{ClientOptions, create_client, delete_client, list_clients};
 pub use import::ImportOptions;
 pub use keys::{generate_key, list_keys, retire_key, rotate_keys};
 pub use secrets::{app_key, jwt_secret};
-pub use users::{change_claims, change_roles, set_disabled};
+pub use users::{change_claims, change_roles, delete_user, list_users, set_disabled, show_user};
 
 use std::net::TcpListener;
 

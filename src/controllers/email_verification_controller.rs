@@ -75,20 +75,8 @@ pub async fn verify(
     query: web::Query<SignedQuery>,
 ) -> AppResult<HttpResponse> {
     let (id, hash) = path.into_inner();
-    // Each part in the one form the link was made with: the hyphenated id, the expiry in digits.
-    let id = uuid::Uuid::try_parse(&id)
-        .ok()
-        .filter(|uuid| uuid.hyphenated().to_string() == id)
-        .map(Id)
-        .ok_or(AppError::InvalidSignature)?;
-    let expires = query
-        .expires
-        .as_deref()
-        .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|e| e.parse::<i64>().ok())
-        .ok_or(AppError::InvalidSignature)?;
-    let signature = query.signature.as_deref().unwrap_or_default();
-    if !email_verification::is_signed(&state, (id, &hash, expires, signature), Utc::now()) {
+    let (id, expires, signature) = signed_link_parts(&id, &query)?;
+    if !email_verification::is_signed(&state, (id, &hash, expires, &signature), Utc::now()) {
         return Err(AppError::InvalidSignature);
     }
     email_verification::mark_verified(&state, id, hash)
@@ -106,6 +94,24 @@ pub async fn verify(
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, to))
         .finish())
+}
+
+/// A signed link's id, expiry and signature, each in the one form the link was made with (the
+/// hyphenated id, the expiry in digits); anything else is a 403.
+pub(super) fn signed_link_parts(id: &str, query: &SignedQuery) -> AppResult<(Id, i64, String)> {
+    let id = uuid::Uuid::try_parse(id)
+        .ok()
+        .filter(|uuid| uuid.hyphenated().to_string() == id)
+        .map(Id)
+        .ok_or(AppError::InvalidSignature)?;
+    let expires = query
+        .expires
+        .as_deref()
+        .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|e| e.parse::<i64>().ok())
+        .ok_or(AppError::InvalidSignature)?;
+    let signature = query.signature.clone().unwrap_or_default();
+    Ok((id, expires, signature))
 }
 
 fn message(text: &str) -> MessageResource {

@@ -120,6 +120,9 @@ pub enum AppError {
     /// and message.
     #[error("conflict: {0}")]
     Conflict(&'static str, &'static str),
+    /// The caller may not do this (the admin API without the `admin` role): why.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// An access token without the scope the route needs (RFC 6750 §3.1): what it lacks.
     #[error("insufficient scope: {0}")]
     InsufficientScope(&'static str),
@@ -223,6 +226,7 @@ impl AppError {
             ),
             Self::CorsRefused(what) => (StatusCode::FORBIDDEN, "cors_refused", what.clone().into()),
             Self::Conflict(code, message) => (StatusCode::CONFLICT, *code, (*message).into()),
+            Self::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", (*why).into()),
             Self::InsufficientScope(why) => {
                 (StatusCode::FORBIDDEN, "insufficient_scope", (*why).into())
             }

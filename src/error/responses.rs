@@ -67,7 +67,7 @@ impl IntoResponses for GuardErrors {
     fn responses() -> Responses {
         responses(&[(
             "401",
-            "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired or user_not_found",
+            "token_not_provided, token_invalid, token_expired, token_blacklisted, refresh_expired, user_not_found or user_disabled",
         )])
     }
 }

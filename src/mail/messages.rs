@@ -72,3 +72,55 @@ pub fn verify_email(to: &str, link: &str, expire_minutes: u32) -> Mail {
         .unwrap_or_default(),
     }
 }
+
+/// `templates/mail/email_change.html`.
+#[derive(Template)]
+#[template(path = "mail/email_change.html")]
+struct EmailChangeHtml<'a> {
+    link: &'a str,
+    expire_minutes: u32,
+}
+
+/// `templates/mail/email_change_notice.html`.
+#[derive(Template)]
+#[template(path = "mail/email_change_notice.html")]
+struct EmailChangeNoticeHtml;
+
+/// The signed link of an email change, to the new address.
+pub fn email_change(to: &str, link: &str, expire_minutes: u32) -> Mail {
+    Mail {
+        kind: "email_change",
+        to: to.to_owned(),
+        subject: "Confirm Email Address".into(),
+        text: format!(
+            "Please click the link below to make this address your account's email address.\r\n\
+             \r\n\
+             {link}\r\n\
+             \r\n\
+             This link will expire in {expire_minutes} minutes.\r\n\
+             \r\n\
+             If you did not ask for this change, no further action is required: nothing changes.\r\n"
+        ),
+        html: EmailChangeHtml {
+            link,
+            expire_minutes,
+        }
+        .render()
+        .unwrap_or_default(),
+    }
+}
+
+/// The notice to the old address that a change was asked for: no link, nothing to click.
+pub fn email_change_notice(to: &str) -> Mail {
+    Mail {
+        kind: "email_change_notice",
+        to: to.to_owned(),
+        subject: "Email Address Change Requested".into(),
+        text: "A change of your account's email address was requested. It takes effect only \
+               when the link sent to the new address is opened.\r\n\
+               \r\n\
+               If you did not ask for this, change your password now.\r\n"
+            .into(),
+        html: EmailChangeNoticeHtml.render().unwrap_or_default(),
+    }
+}

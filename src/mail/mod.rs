@@ -16,7 +16,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
-pub use messages::{password_reset, verify_email};
+pub use messages::{email_change, email_change_notice, password_reset, verify_email};
 use smtp::{smtp_failure, smtp_transport};
 
 use crate::config::{Encryption, MailConfig, MailerConfig};

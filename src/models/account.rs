@@ -36,6 +36,14 @@ pub const RESERVED_CLAIMS: [&str; 16] = [
 ];
 
 impl super::User {
+    /// Writes the user's name; false when there is no such user.
+    pub fn set_name(conn: &mut DbConnection, id: Id, name: &str) -> QueryResult<bool> {
+        diesel::update(users::table.find(id))
+            .set((users::name.eq(name), users::updated_at.eq(db::now())))
+            .execute(conn)
+            .map(|updated| updated == 1)
+    }
+
     /// Writes the user's roles; false when there is no such user.
     pub fn set_roles(conn: &mut DbConnection, id: Id, roles: &Roles) -> QueryResult<bool> {
         diesel::update(users::table.find(id))
@@ -69,6 +77,25 @@ impl super::User {
             .set(users::disabled_at.eq(since))
             .execute(conn)
             .map(|updated| updated == 1)
+    }
+
+    /// Deletes the user and every row that belongs to it (sessions with their refresh tokens,
+    /// blacklist rows, two-factor codes and challenges, consents, codes, browser sign-ins: by the
+    /// foreign keys; reset tokens: by the address). Call inside a write transaction; false when
+    /// there was no such user.
+    pub fn delete_account(conn: &mut DbConnection, id: Id) -> QueryResult<bool> {
+        let Some(email) = users::table
+            .find(id)
+            .select(users::email)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        super::PasswordReset::forget(conn, &email)?;
+        diesel::delete(users::table.find(id))
+            .execute(conn)
+            .map(|deleted| deleted == 1)
     }
 
     /// The user's roles.

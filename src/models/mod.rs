@@ -13,6 +13,7 @@ pub mod session;
 pub mod signing_key;
 pub mod two_factor;
 pub mod user;
+pub mod user_directory;
 
 pub use account::{CustomClaims, Roles};
 pub use blacklisted_token::{Added, BlacklistedToken};
@@ -29,6 +30,7 @@ pub use session::{Ended, NewLogin, Session};
 pub use signing_key::SigningKey;
 pub use two_factor::{RecoveryCode, TwoFactorChallenge};
 pub use user::{EmailsNormalised, NewUser, TokenOwner, User, normalise_email};
+pub use user_directory::UserPage;
 
 use std::time::Duration;
 

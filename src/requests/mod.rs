@@ -2,6 +2,8 @@
 //! validated, and only then handed to the controller as `Validated<T>`; and the client's address
 //! (`$request->ip()`) as `ClientIp`.
 
+mod admin_user_request;
+mod change_email_request;
 mod client_ip;
 mod confirm_password_request;
 mod input;
@@ -9,6 +11,7 @@ mod login_request;
 mod multipart;
 mod new_password;
 mod password_reset_requests;
+mod profile_request;
 mod register_request;
 mod two_factor_requests;
 mod update_password_request;
@@ -24,12 +27,15 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
+pub use admin_user_request::AdminUserUpdate;
+pub use change_email_request::ChangeEmailRequest;
 pub use client_ip::{ClientIp, client_ip};
 pub use confirm_password_request::ConfirmPasswordRequest;
 pub use input::{MAX_EMAIL_BYTES, StringInput, login_email};
 pub use login_request::LoginRequest;
 pub use multipart::boundary as multipart_boundary;
 pub use password_reset_requests::{ForgotPasswordRequest, ResetPasswordRequest};
+pub use profile_request::UpdateProfileRequest;
 pub use register_request::RegisterRequest;
 pub use two_factor_requests::{
     ConfirmTwoFactorRequest, TwoFactorChallengeRequest, TwoFactorStepUpRequest,

@@ -10,9 +10,13 @@ use utoipa::ToSchema;
 use crate::db::Id;
 use crate::models::{Session, User};
 
+mod admin;
 mod oauth;
 mod two_factor;
 
+pub use admin::{
+    AccountExport, AdminUserResource, PageLinks, PageMeta, TwoFactorStatus, UsersPageResource,
+};
 pub use oauth::{ConsentResource, ConsentsResource};
 pub use two_factor::{
     LoginAnswer, RecoveryCodesResource, TwoFactorChallengeResource, TwoFactorEnrolmentResource,

@@ -16,9 +16,10 @@ use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use crate::auth::refresh_cookie;
 
 use crate::controllers::{
-    auth_controller, consents_controller, email_verification_controller, health_controller,
-    oauth_controller, password_controller, password_reset_controller, sessions_controller,
-    two_factor_controller, userinfo_controller, well_known_controller,
+    admin_users_controller, auth_controller, consents_controller, email_change_controller,
+    email_verification_controller, health_controller, oauth_controller, password_controller,
+    password_reset_controller, sessions_controller, two_factor_controller, user_controller,
+    userinfo_controller, well_known_controller,
 };
 use crate::openapi;
 use crate::telemetry::RouteLabel;
@@ -85,6 +86,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         get,
         well_known_controller::openid_configuration,
     ));
+    // The admin API: at `/api/admin` only, registered before the `/api` scope claims it.
+    cfg.service(route(
+        "",
+        &[ADMIN_USERS],
+        get,
+        admin_users_controller::index,
+    ));
+    cfg.service(
+        resources(
+            "",
+            &[ADMIN_USER],
+            &[Method::GET, Method::PATCH, Method::DELETE],
+        )
+        .into_iter()
+        .map(|resource| {
+            resource
+                .route(web::get().to(admin_users_controller::show))
+                .route(web::patch().to(admin_users_controller::update))
+                .route(web::delete().to(admin_users_controller::destroy))
+        })
+        .collect::<Vec<_>>(),
+    );
+    cfg.service(route(
+        "",
+        &[ADMIN_USER_SESSIONS],
+        &[Method::DELETE],
+        admin_users_controller::destroy_sessions,
+    ));
     cfg.service(route(
         "",
         OAUTH_USERINFO.0,
@@ -114,7 +143,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     LOGIN.1,
                     auth_controller::login,
                 )))
-                .service(route(prefix, ME.0, ME.1, auth_controller::me))
+                .service(route(prefix, &ME.0[..1], ME.1, auth_controller::me))
+                .service(
+                    resources(
+                        prefix,
+                        &ME.0[1..],
+                        &[Method::GET, Method::POST, Method::DELETE],
+                    )
+                    .into_iter()
+                    .map(|resource| {
+                        resource
+                            .route(web::get().to(auth_controller::me))
+                            .route(web::post().to(auth_controller::me))
+                            .route(web::delete().to(user_controller::destroy))
+                    })
+                    .collect::<Vec<_>>(),
+                )
+                .service(route(
+                    prefix,
+                    PROFILE_INFORMATION.0,
+                    PROFILE_INFORMATION.1,
+                    user_controller::update_profile,
+                ))
+                .service(route(
+                    prefix,
+                    CHANGE_EMAIL.0,
+                    CHANGE_EMAIL.1,
+                    email_change_controller::request,
+                ))
+                .service(route(
+                    prefix,
+                    CONFIRM_EMAIL_CHANGE.0,
+                    CONFIRM_EMAIL_CHANGE.1,
+                    email_change_controller::confirm,
+                ))
+                .service(route(
+                    prefix,
+                    USER_EXPORT.0,
+                    USER_EXPORT.1,
+                    user_controller::export,
+                ))
                 .service(origin_checked(route(
                     prefix,
                     CSRF_COOKIE.0,

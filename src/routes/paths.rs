@@ -41,6 +41,14 @@ pub const RECOVERY_CODES: (&[&str], &[Method]) =
 pub const TWO_FACTOR_CHALLENGE: (&[&str], &[Method]) =
     (&["/two-factor-challenge"], &[Method::POST]);
 /// Sanctum's path of [`CSRF_COOKIE`], for SPA code written against Sanctum.
+pub const PROFILE_INFORMATION: (&[&str], &[Method]) =
+    (&["/user/profile-information"], &[Method::PUT]);
+pub const CHANGE_EMAIL: (&[&str], &[Method]) = (&["/user/email"], &[Method::PUT]);
+pub const CONFIRM_EMAIL_CHANGE: (&[&str], &[Method]) =
+    (&["/email/change/{id}/{hash}"], &[Method::GET]);
+pub const USER_EXPORT: (&[&str], &[Method]) = (&["/user/export"], &[Method::GET]);
+/// `/user` is also an alias of `/me` (GET, POST): DELETE deletes the account.
+pub const DELETE_USER: (&[&str], &[Method]) = (&["/user"], &[Method::DELETE]);
 pub const SANCTUM_CSRF_COOKIE: &str = "/sanctum/csrf-cookie";
 /// OAuth and the rest: full paths.
 pub const OAUTH_TOKEN: &[&str] = &["/oauth/token", "/api/oauth/token"];
@@ -49,6 +57,9 @@ pub const OAUTH_INTROSPECT: &[&str] = &["/oauth/introspect", "/api/oauth/introsp
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const ADMIN_USERS: &str = "/api/admin/users";
+pub const ADMIN_USER: &str = "/api/admin/users/{id}";
+pub const ADMIN_USER_SESSIONS: &str = "/api/admin/users/{id}/sessions";
 pub const OAUTH_USERINFO: (&[&str], &[Method]) =
     (&["/oauth/userinfo"], &[Method::GET, Method::POST]);
 
@@ -66,6 +77,17 @@ fn mounts() -> Vec<Mount> {
             .flat_map(|prefix| aliases.iter().map(move |alias| format!("{prefix}{alias}")))
             .collect(),
         methods,
+    };
+    // One path, one operation per method: each documented for its own method only.
+    let admin = |path: &'static str, method: Method| Mount {
+        documented: path,
+        paths: vec![path.to_owned()],
+        methods: match method {
+            Method::GET => &[Method::GET],
+            Method::PATCH => &[Method::PATCH],
+            _ => &[Method::DELETE],
+        },
+        method,
     };
     let full = |documented, paths: &[&str]| Mount {
         documented,
@@ -115,6 +137,19 @@ fn mounts() -> Vec<Mount> {
             Method::POST,
             TWO_FACTOR_CHALLENGE,
         ),
+        api(
+            "/api/user/profile-information",
+            Method::PUT,
+            PROFILE_INFORMATION,
+        ),
+        api("/api/user/export", Method::GET, USER_EXPORT),
+        api("/api/user/email", Method::PUT, CHANGE_EMAIL),
+        api(
+            "/api/email/change/{id}/{hash}",
+            Method::GET,
+            CONFIRM_EMAIL_CHANGE,
+        ),
+        api("/api/user", Method::DELETE, DELETE_USER),
         api("/api/forgot-password", Method::POST, FORGOT_PASSWORD),
         api("/api/reset-password", Method::POST, RESET_PASSWORD),
         api(
@@ -134,6 +169,11 @@ fn mounts() -> Vec<Mount> {
         full("/oauth/token", OAUTH_TOKEN),
         full("/oauth/revoke", OAUTH_REVOKE),
         full("/oauth/introspect", OAUTH_INTROSPECT),
+        admin(ADMIN_USERS, Method::GET),
+        admin(ADMIN_USER, Method::GET),
+        admin(ADMIN_USER, Method::PATCH),
+        admin(ADMIN_USER, Method::DELETE),
+        admin(ADMIN_USER_SESSIONS, Method::DELETE),
         Mount {
             documented: "/oauth/userinfo",
             method: Method::GET,

@@ -26,7 +26,8 @@ fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn run(app: &TestApp, args: &[&str]) -> String {
+/// Runs the binary's `args` against `app`'s database, which must succeed: its stdout.
+pub fn run_cli(app: &TestApp, args: &[&str]) -> String {
     let (ok, stdout, stderr) = cli(app, args);
     assert!(ok, "{args:?}: {stderr}");
     stdout
@@ -69,7 +70,7 @@ api_tests! {
         app.register("ann@example.com", PASSWORD);
         let token = app.login("ann@example.com", PASSWORD);
         assert_eq!(claims_of(&token)["roles"], json!([]), "always there, empty");
-        assert_eq!(run(&app, &["user:roles", "ann@example.com", "--add", "editor", "--add", "admin"]).trim(), "roles: admin editor");
+        assert_eq!(run_cli(&app, &["user:roles", "ann@example.com", "--add", "editor", "--add", "admin"]).trim(), "roles: admin editor");
         let stored: String = app.query(|conn| users::table.select(users::roles).first(conn));
         assert_eq!(stored, "admin editor");
         assert_eq!(claims_of(&token)["roles"], json!([]), "the current token keeps what it was born with");
@@ -77,8 +78,8 @@ api_tests! {
         let next = refreshed(&app, &token);
         assert_eq!(claims_of(&next)["roles"], json!(["admin", "editor"]));
 
-        run(&app, &["user:claims", "ann@example.com", r#"{"tenant":"acme","plan":{"seats":5}}"#]);
-        run(&app, &["user:roles", "ann@example.com", "--remove", "admin"]);
+        run_cli(&app, &["user:claims", "ann@example.com", r#"{"tenant":"acme","plan":{"seats":5}}"#]);
+        run_cli(&app, &["user:roles", "ann@example.com", "--remove", "admin"]);
         let after = refreshed(&app, &next);
         let claims = claims_of(&after);
         assert_eq!((&claims["roles"], &claims["tenant"], &claims["plan"]["seats"]), (&json!(["editor"]), &json!("acme"), &json!(5)));
@@ -90,8 +91,8 @@ api_tests! {
         assert_eq!(oauth.status, 200, "{}", oauth.text);
         let oauth = oauth.json();
         assert_eq!(claims_of(oauth["access_token"].as_str().unwrap())["tenant"], "acme");
-        run(&app, &["user:claims", "ann@example.com", "{}"]);
-        run(&app, &["user:roles", "ann@example.com", "--add", "billing"]);
+        run_cli(&app, &["user:claims", "ann@example.com", "{}"]);
+        run_cli(&app, &["user:roles", "ann@example.com", "--add", "billing"]);
         let renewed = app.token(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("client_secret", "s3cret"),
             ("refresh_token", oauth["refresh_token"].as_str().unwrap())]).json();
         let renewed = claims_of(renewed["access_token"].as_str().unwrap());
@@ -102,7 +103,7 @@ api_tests! {
         let app = TestApp::spawn(backend);
         app.register("ann@example.com", PASSWORD);
         let (first, second) = (app.login("ann@example.com", PASSWORD), app.login("ann@example.com", PASSWORD));
-        let out = run(&app, &["user:roles", "ann@example.com", "--add", "admin", "--now"]);
+        let out = run_cli(&app, &["user:roles", "ann@example.com", "--add", "admin", "--now"]);
         assert!(out.contains("sessions ended: 2"), "{out}");
         for token in [&first, &second] {
             app.get("/api/me").bearer(token).send().assert_error(401, "token_blacklisted");
@@ -142,7 +143,7 @@ api_tests! {
         let client_id = password_client(&app);
         let oauth: Value = app.token(&[("grant_type", "password"), ("client_id", &client_id), ("client_secret", "s3cret"),
             ("username", "ann@example.com"), ("password", PASSWORD)]).json();
-        assert_eq!(run(&app, &["user:disable", "ann@example.com"]).trim(), "ann@example.com: disabled");
+        assert_eq!(run_cli(&app, &["user:disable", "ann@example.com"]).trim(), "ann@example.com: disabled");
         let disabled_at: Option<chrono::NaiveDateTime> = app.query(|conn| users::table.select(users::disabled_at).first(conn));
         assert!(disabled_at.is_some());
         for instance in [&app, &other] {
@@ -166,7 +167,7 @@ api_tests! {
         let open: i64 = app.query(|conn| sessions::table.filter(sessions::revoked_at.is_null()).count().get_result(conn));
         assert_eq!(open, 2, "no new login started");
 
-        run(&app, &["user:enable", "ann@example.com"]);
+        run_cli(&app, &["user:enable", "ann@example.com"]);
         assert_eq!(other.get("/api/me").bearer(&token).send().status, 200, "enabled again, the same logins work");
     }
 }

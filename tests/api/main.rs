@@ -28,8 +28,10 @@ macro_rules! api_tests {
     };
 }
 
+mod account_lifecycle;
 mod account_rules;
 mod accounts;
+mod admin;
 mod browser;
 mod cli;
 mod cookie_mode;

@@ -5,8 +5,10 @@
 //! session where a replaced token is theft (`sessions::Presented`). Only `logout` and `refresh`
 //! read SPA cookie mode's refresh cookie: elsewhere a cookie never stands in for a bearer token.
 
+mod admin;
 mod any_audience;
 
+pub use admin::{ADMIN_ROLE, AdminUser};
 pub use any_audience::{AnyAudienceUser, active_access_token};
 
 use std::future::Future;

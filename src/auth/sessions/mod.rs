@@ -20,7 +20,9 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-pub use account::{AccountChange, change_account};
+pub use account::{
+    AccountChange, change_account, change_by_admin, delete_account, delete_by, delete_own_account,
+};
 pub use ending::{end_all, end_others, end_session, logout, revoke_access_token, revoke_session};
 pub use oauth_code::{
     BROWSER_SIGN_IN_LIFETIME, BrowserSignIn, CodeBinding, browser_sign_in, consented_scopes,
