@@ -91,7 +91,7 @@ pub fn is_signed(
 /// pending (a newer one replaced it, or it was done); 422 on `email` when another account took
 /// the address meanwhile.
 pub async fn confirm(state: &AppState, id: Id, hash: String) -> AppResult<Option<User>> {
-    let outcome = state
+    state
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| {
@@ -124,8 +124,7 @@ pub async fn confirm(state: &AppState, id: Id, hash: String) -> AppResult<Option
                 Ok(Ok(User::find(conn, id)?))
             })
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// What the signature covers: the path under `/api` and the expiry.

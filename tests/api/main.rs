@@ -35,6 +35,7 @@ mod admin;
 mod browser;
 mod cli;
 mod cookie_mode;
+mod email_change;
 mod email_verification;
 mod health;
 mod http;
