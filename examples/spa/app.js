@@ -165,6 +165,33 @@ $('tf-disable').onclick = async () => {
   }
 };
 
+$('profile-save').onclick = async () => {
+  const response = await run('Save the name', () => api.put('/api/user/profile-information', { name: $('profile-name').value }));
+  if (response.status === 200) say(`Your name is now ${response.data.name}`);
+};
+
+// The export is an attachment: the page saves it as account.json.
+$('export').onclick = async () => {
+  const response = await run('Download my data', () => api.get('/api/user/export'));
+  if (response.status !== 200) return;
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([JSON.stringify(response.data, null, 2)], { type: 'application/json' }));
+  link.download = 'account.json';
+  link.click();
+  say('Your data was saved as account.json');
+};
+
+$('delete-account').onclick = async () => {
+  if (!window.confirm('Delete your account and everything kept about it? This cannot be undone.')) return;
+  const response = await run('Delete my account', () => api.delete('/api/user', { data: { ...currentPassword(), code: $('tf-code').value || undefined } }));
+  if (response.status === 204) {
+    storage.clear();
+    showVerification(null);
+    say('Your account is deleted');
+  }
+  render();
+};
+
 $('whoami').onclick = async () => {
   const response = await run('Who am I', () => api.get('/api/me'));
   showVerification(response.status === 200 ? response.data : null);

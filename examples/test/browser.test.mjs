@@ -75,3 +75,45 @@ test('sign up, sign in, who am I, sessions, 10 requests after expiry, log out, w
   assert.deepEqual(pageErrors, []);
   console.log(`browser: demo clicked through; screenshot ${path.relative(ROOT, SCREENSHOT)}`);
 });
+
+test('the profile: a new name, the export, and "delete my account" ending every session', async () => {
+  const page = await browser.newPage();
+  const { pageErrors, click } = demo(page);
+  await page.goto(`${server.baseURL}/`);
+  const email = `profile-${Date.now()}@example.com`;
+  await page.fill('#email', email);
+  await page.fill('#password', 'browser password 123');
+  await click('#signup', 'Sign up: 201');
+  await click('#signin', 'Sign in: 200');
+  const elsewhere = await fetch(`${server.baseURL}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: 'browser password 123' }),
+  });
+  const phone = (await elsewhere.json()).access_token;
+
+  await page.fill('#profile-name', 'Renamed In Chromium');
+  await click('#profile-save', 'Your name is now Renamed In Chromium');
+  const download = page.waitForEvent('download');
+  await click('#export', 'Your data was saved as account.json');
+  const saved = JSON.parse(fs.readFileSync(await (await download).path(), 'utf8'));
+  assert.equal(saved.user.name, 'Renamed In Chromium');
+  assert.equal(saved.sessions.length, 2);
+
+  let asked = null;
+  page.on('dialog', async (dialog) => { asked = dialog.message(); await dialog.accept(); });
+  await page.fill('#password', 'not the password');
+  await click('#delete-account', 'Delete my account: 422 validation_failed');
+  await page.fill('#password', 'browser password 123');
+  await click('#delete-account', 'Your account is deleted');
+  assert.match(asked, /cannot be undone/);
+  assert.equal((await fetch(`${server.baseURL}/api/me`, { headers: { Authorization: `Bearer ${phone}` } })).status, 401);
+  const again = await fetch(`${server.baseURL}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: 'browser password 123' }),
+  });
+  assert.equal(again.status, 401, 'the account is gone');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});

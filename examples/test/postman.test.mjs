@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 
 import newman from 'newman';
 
-import { ROOT, startServer } from './server.mjs';
+import { ROOT, registerUser, startServer } from './server.mjs';
 
 const read = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'postman', file), 'utf8'));
 const COOKIE_FOLDER = 'Cookie mode (REFRESH_COOKIE=true)';
@@ -58,7 +58,14 @@ test('the whole Postman collection passes against a default server, the cookie-m
   // The code-flow folder's client: public, the code grant, no consent page, a loopback redirect.
   const codeClient = server.cli(['client:create', '--name', 'Postman', '--public', '--authorization-code', '--skip-consent',
     '--redirect-uri', 'http://127.0.0.1/callback', '--scopes', 'read']).match(/client_id: (\S+)/)[1];
-  const { assertions, requests } = await run(server, undefined, [{ key: 'code_client_id', value: codeClient }]);
+  // The admin folder's admin: a user given the admin role on the shell.
+  const admin = await registerUser(server.baseURL);
+  server.cli(['user:roles', admin.email, '--add', 'admin']);
+  const { assertions, requests } = await run(server, undefined, [
+    { key: 'code_client_id', value: codeClient },
+    { key: 'admin_email', value: admin.email },
+    { key: 'admin_password', value: admin.password },
+  ]);
   assert.ok(requests.total >= 25, `requests: ${requests.total}`);
   assert.ok(assertions.total >= 75, `assertions: ${assertions.total}`);
 });
