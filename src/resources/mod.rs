@@ -47,7 +47,7 @@ impl From<User> for UserResource {
     fn from(user: User) -> Self {
         Self {
             two_factor_enabled: user.has_two_factor(),
-            roles: user.role_set().names(),
+            roles: user.role_names(),
             id: user.id,
             name: user.name,
             email: user.email,

@@ -63,5 +63,6 @@ mod smtp;
 mod spa_demo;
 mod spa_integration;
 mod start_up;
+mod statements;
 mod theft;
 mod two_factor;

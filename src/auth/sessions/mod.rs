@@ -154,7 +154,7 @@ pub fn access_claims(
 /// `claims` with `user`'s roles and custom claims, read from its row when the token is issued
 /// (tymon#891: a refreshed token never keeps the roles it was born with).
 pub fn with_account(claims: Claims, user: &User) -> Claims {
-    claims.with_account(user.role_set().names(), user.custom_claims().into_map())
+    claims.with_account(user.role_names(), user.custom_claims().into_map())
 }
 
 /// [`access_claims`] with the keys and the default resource given (the CLI has no state).
