@@ -3,16 +3,15 @@
 
 use diesel::prelude::*;
 use jwt_auth_server::db::{self, Id};
-use jwt_auth_server::models::{Consent, OAuthClient};
+use jwt_auth_server::models::Consent;
 use jwt_auth_server::schema::{
     blacklisted_tokens, oauth_consents, oauth_refresh_tokens, password_reset_tokens, sessions,
     users,
 };
 use serde_json::json;
 
-use crate::accounts::run_cli;
+use crate::accounts::{password_client, run_cli};
 use crate::helpers::{PASSWORD, TestApp, audit_lines};
-use jwt_auth_server::crypto::sha256_hex;
 
 const EMAIL: &str = "ann@example.com";
 
@@ -57,25 +56,8 @@ fn a_full_account(app: &TestApp) -> (Id, String, serde_json::Value, String) {
     let first = app.login(EMAIL, PASSWORD);
     app.get("/api/refresh").bearer(&first).send();
     let token = app.login(EMAIL, PASSWORD);
-    let client_id = Id::now_v7();
+    let client_id: Id = serde_json::from_value(password_client(app).into()).unwrap();
     app.query(|conn| {
-        OAuthClient::create(
-            conn,
-            &OAuthClient {
-                id: client_id,
-                name: "App".into(),
-                secret_hash: Some(sha256_hex(b"s3cret")),
-                grant_types: "password refresh_token".into(),
-                scopes: "offline_access".into(),
-                first_party: true,
-                always_issue_refresh_token: true,
-                created_at: db::now(),
-                redirect_uris: String::new(),
-                resources: String::new(),
-                skip_consent: false,
-                post_logout_redirect_uris: String::new(),
-            },
-        )?;
         Consent::remember(
             conn,
             &Consent {

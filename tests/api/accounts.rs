@@ -39,8 +39,8 @@ fn refreshed(app: &TestApp, token: &str) -> String {
     response.json()["access_token"].as_str().unwrap().to_owned()
 }
 
-/// A first-party client of the password grant; its id.
-fn password_client(app: &TestApp) -> String {
+/// A first-party client of the password grant (secret `s3cret`); its id.
+pub fn password_client(app: &TestApp) -> String {
     let id = Id::now_v7();
     app.query(|conn| {
         OAuthClient::create(
